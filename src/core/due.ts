@@ -1,0 +1,52 @@
+import type { TaskState } from './model.js';
+
+/** 32-bit FNV-1a of a string: stable across processes and platforms, cheap, well spread. */
+export function fnv1a(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return hash >>> 0;
+}
+
+/** The due-index shard of a task: spreads the index's writes over `shardCount` partitions. */
+export function shardOf(taskId: string, shardCount: number): number {
+  return fnv1a(taskId) % shardCount;
+}
+
+/**
+ * The fixed delay added to every slot of a task, in `[0, jitterSeconds)` whole milliseconds.
+ * Derived from the task id, so it is the same on every tick and every machine, and tasks with
+ * the same schedule spread over the window instead of all firing at once.
+ */
+export function jitterMs(taskId: string, jitterSeconds: number): number {
+  if (jitterSeconds <= 0) return 0;
+  return fnv1a(`jitter:${taskId}`) % Math.floor(jitterSeconds * 1000);
+}
+
+/** When the next scheduled slot of a task is due, jitter included; absent when none is. */
+export function slotDueAt(task: TaskState): Date | undefined {
+  if (!task.enabled || task.nextSlotAt === undefined) return undefined;
+  return new Date(task.nextSlotAt.getTime() + jitterMs(task.id, task.jitterSeconds));
+}
+
+/** Whether a pending run may start now-ish, given what is active and the overlap policy. */
+export function pendingIsBlocked(task: TaskState): boolean {
+  return task.active.length > 0 && task.overlap !== 'allow' && task.overlap !== 'replace';
+}
+
+/**
+ * The next instant the tick must look at a task: the earliest of its next slot (when enabled),
+ * a pending run it may start, and the end of an active run's lease. Absent when there is nothing
+ * to do, which takes the task out of the sparse due index.
+ */
+export function dueAtOf(task: TaskState): Date | undefined {
+  let due = slotDueAt(task)?.getTime();
+  const consider = (ms: number) => {
+    if (due === undefined || ms < due) due = ms;
+  };
+  if (!pendingIsBlocked(task)) for (const p of task.pending) consider(p.notBefore.getTime());
+  for (const a of task.active) consider(a.expiresAt.getTime());
+  return due === undefined ? undefined : new Date(due);
+}

@@ -1,0 +1,270 @@
+/**
+ * The domain model: task descriptors, their scheduling state, runs and the run state machine.
+ *
+ * Times are `Date` objects here; only the store turns them into epoch milliseconds.
+ */
+
+/** What to do when a slot comes while a previous run of the same task is still going. */
+export const OverlapPolicy = {
+  /** Record the slot as a skipped run and move on (default). */
+  Skip: 'skip',
+  /** Run once right after the current run ends; further slots meanwhile are skipped. */
+  QueueOne: 'queue-one',
+  /** Start alongside the running one. */
+  Allow: 'allow',
+  /** Ask the running one to cancel, then start the new one at once. */
+  Replace: 'replace',
+} as const;
+export type OverlapPolicy = (typeof OverlapPolicy)[keyof typeof OverlapPolicy];
+
+/** What to do with slots that passed while the scheduler was down or paused. */
+export const CatchUpPolicy = {
+  /** One run now stands for every missed slot inside the catch-up window (default). */
+  RunOnce: 'run-once',
+  /** Record the missed slots as skipped and wait for the next one. */
+  Skip: 'skip',
+  /** One run per missed slot inside the window, up to `catchUpMaxRuns`, one after another. */
+  RunAll: 'run-all',
+} as const;
+export type CatchUpPolicy = (typeof CatchUpPolicy)[keyof typeof CatchUpPolicy];
+
+/** Why a run exists. */
+export const Trigger = {
+  Schedule: 'schedule',
+  Manual: 'manual',
+  Retry: 'retry',
+  CatchUp: 'catch-up',
+} as const;
+export type Trigger = (typeof Trigger)[keyof typeof Trigger];
+
+/**
+ * Run states. `dispatched -> running -> succeeded | failed | cancelled | timed-out`; `skipped`
+ * and `missed` record slots that did not run, so history explains every gap.
+ */
+export const RunStatus = {
+  Dispatched: 'dispatched',
+  Running: 'running',
+  Succeeded: 'succeeded',
+  Failed: 'failed',
+  Cancelled: 'cancelled',
+  TimedOut: 'timed-out',
+  Skipped: 'skipped',
+  Missed: 'missed',
+} as const;
+export type RunStatus = (typeof RunStatus)[keyof typeof RunStatus];
+
+/** States a run never leaves. */
+export const terminalStatuses: ReadonlySet<RunStatus> = new Set<RunStatus>([
+  RunStatus.Succeeded,
+  RunStatus.Failed,
+  RunStatus.Cancelled,
+  RunStatus.TimedOut,
+  RunStatus.Skipped,
+  RunStatus.Missed,
+]);
+
+/** True for a state a run never leaves. */
+export function isTerminal(status: RunStatus): boolean {
+  return terminalStatuses.has(status);
+}
+
+/** Why a task's cancellation token fired. */
+export const CancelReason = {
+  Cancelled: 'cancelled',
+  Deadline: 'deadline',
+  LeaseLost: 'lease-lost',
+} as const;
+export type CancelReason = (typeof CancelReason)[keyof typeof CancelReason];
+
+/** Retry policy of a task: attempts in all (1 = no retry) and exponential backoff with a cap. */
+export interface RetryPolicy {
+  maxAttempts: number;
+  backoffSeconds: number;
+  /** Upper bound of one backoff delay. */
+  maxBackoffSeconds: number;
+}
+
+/** JSON-compatible values: parameters and results. */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+export type Parameters = Record<string, JsonValue>;
+
+/** What an administrator configures: the task descriptor. */
+export interface TaskConfig {
+  id: string;
+  name: string;
+  /** Registered task type, e.g. `Acme.CleanupFiles`. */
+  type: string;
+  /** `cron` (5 or 6 fields), `rate(N minutes|hours|days)` or `at(YYYY-MM-DDTHH:mm:ss)`. */
+  schedule: string;
+  /** IANA time zone the schedule is read in. */
+  timezone: string;
+  enabled: boolean;
+  /** Higher runs first when a tick has more due work than it can start. */
+  priority: number;
+  /** Default parameters, merged under those of a run-now request. */
+  parameters: Parameters;
+  overlap: OverlapPolicy;
+  catchUp: CatchUpPolicy;
+  /** Most runs `run-all` starts for one outage. */
+  catchUpMaxRuns: number;
+  /** Slots older than this when the tick sees them are recorded as `missed`. */
+  catchUpWindowSeconds: number;
+  retry: RetryPolicy;
+  /** Disable the task after its final failed attempt. */
+  stopOnError: boolean;
+  timeoutSeconds: number;
+  /** Left out of lists unless asked for. */
+  hidden: boolean;
+  /** Read-only through the API. */
+  system: boolean;
+  startAt?: Date;
+  endAt?: Date;
+  /** Stop scheduling after this many scheduled starts. */
+  maxRuns?: number;
+  /** Each slot is delayed by a fixed amount in `[0, jitterSeconds)` derived from the task id. */
+  jitterSeconds: number;
+  historyRetentionDays: number;
+  description?: string;
+}
+
+/** A run that holds a lease on its task: dispatched, maybe claimed, not yet folded back. */
+export interface ActiveRun {
+  runId: string;
+  /** Fencing token: grows with every lease the task hands out. */
+  token: number;
+  scheduledFor: Date;
+  dispatchedAt: Date;
+  /** When the tick looks at this run again: the lease's end unless a heartbeat extended it. */
+  expiresAt: Date;
+  attempt: number;
+  trigger: Trigger;
+  parameters: Parameters;
+}
+
+/** A run the task owes but has not started: a run-now request, a retry, a queued slot. */
+export interface PendingRun {
+  runId: string;
+  trigger: Trigger;
+  scheduledFor: Date;
+  /** Not started before this instant (retries wait for their backoff). */
+  notBefore: Date;
+  attempt: number;
+  parameters: Parameters;
+}
+
+/** The error a failed run recorded. */
+export interface RunError {
+  name: string;
+  message: string;
+  /** At most 4 KB of the stack. */
+  stack?: string;
+}
+
+/** What the task view shows about the latest finished run. */
+export interface TaskSummary {
+  lastRunAt?: Date;
+  lastStatus?: RunStatus;
+  lastResult?: string;
+  lastError?: RunError;
+  lastDurationMs?: number;
+  /** Runs that finished (any terminal state but skipped and missed). */
+  runCount: number;
+}
+
+/** A task descriptor with its scheduling state, as stored on the task item. */
+export interface TaskState extends TaskConfig {
+  /** Compare-and-set counter: every write of the task item increments it. */
+  version: number;
+  createdAt: Date;
+  updatedAt: Date;
+  /** The next nominal slot not yet handled; absent when the schedule is exhausted. */
+  nextSlotAt?: Date;
+  /** Scheduled starts so far, for `maxRuns`. */
+  scheduledStarts: number;
+  /** The last fencing token handed out. */
+  fence: number;
+  active: ActiveRun[];
+  pending: PendingRun[];
+  summary: TaskSummary;
+  /** Why the task was disabled by the scheduler (stopOnError), shown to the administrator. */
+  disabledReason?: string;
+}
+
+/** Progress a running task reported. */
+export interface Progress {
+  value: number;
+  max?: number;
+  message?: string;
+  updatedAt: Date;
+}
+
+/** One execution of a task (or a slot that was not run), as stored in history. */
+export interface RunRecord {
+  taskId: string;
+  runId: string;
+  type: string;
+  status: RunStatus;
+  trigger: Trigger;
+  attempt: number;
+  scheduledFor: Date;
+  dispatchedAt?: Date;
+  startedAt?: Date;
+  finishedAt?: Date;
+  durationMs?: number;
+  parameters: Parameters;
+  /** The result message (what the task returned, as text). */
+  result?: string;
+  error?: RunError;
+  progress?: Progress;
+  /** The fencing token of the lease this run held. */
+  token?: number;
+  /** The Lambda request id that claimed the run. */
+  requestId?: string;
+  /** The run's own lease, extended by heartbeats. */
+  leaseExpiresAt?: Date;
+  heartbeatAt?: Date;
+  cancelRequested?: boolean;
+  /** Why the run ended the way it did, or why it was skipped or missed. */
+  note?: string;
+  /** For `missed` and `skipped` records standing for several slots. */
+  slotCount?: number;
+  /** Where the run's logs are (a CloudWatch link on AWS, the log endpoint locally). */
+  logs?: string;
+  /** When history retention removes this record. */
+  expiresAt: Date;
+}
+
+/** A registered task type. */
+export interface TaskType {
+  name: string;
+  /** Function name or ARN of the handler Lambda. */
+  functionName: string;
+  description?: string;
+  timeoutSeconds?: number;
+}
+
+/** The whole scheduler's state. */
+export interface SchedulerState {
+  paused: boolean;
+  lastTickAt?: Date;
+  lastTickDurationMs?: number;
+  lastTickStarted?: number;
+}
+
+/** Defaults for the optional parts of a task descriptor. */
+export const taskDefaults = {
+  timezone: 'UTC',
+  enabled: true,
+  priority: 0,
+  overlap: OverlapPolicy.Skip,
+  catchUp: CatchUpPolicy.RunOnce,
+  catchUpMaxRuns: 10,
+  catchUpWindowSeconds: 24 * 3600,
+  retry: { maxAttempts: 1, backoffSeconds: 30, maxBackoffSeconds: 3600 },
+  stopOnError: false,
+  timeoutSeconds: 300,
+  hidden: false,
+  system: false,
+  jitterSeconds: 0,
+  historyRetentionDays: 30,
+} as const;

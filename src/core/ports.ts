@@ -1,0 +1,206 @@
+import type {
+  CancelReason,
+  Parameters,
+  Progress,
+  RunError,
+  RunRecord,
+  RunStatus,
+  SchedulerState,
+  TaskState,
+  TaskType,
+  Trigger,
+} from './model.js';
+
+/** Where time comes from. Use cases take one in their deps; pure functions take `now`. */
+export interface Clock {
+  now(): Date;
+}
+
+/** A page of a list and the opaque token of the next one. */
+export interface Page<T> {
+  items: T[];
+  nextToken?: string;
+}
+
+/** The outcome of a compare-and-set write of a task. Losing is a value, not an exception. */
+export type SaveTaskResult =
+  | { saved: true; task: TaskState }
+  /** `version`: the task changed (or vanished) since it was read; `run`: a run write's condition failed. */
+  | { saved: false; reason: 'version' | 'run' };
+
+/**
+ * A write to a run item that must happen atomically with a task's compare-and-set.
+ * - `record`: put a new run record (skipped, missed, or a run that was never claimed), only if
+ *   no record with that id exists.
+ * - `time-out`: mark the run `timed-out`: creates the record from `record` when the run was never
+ *   claimed, or updates it when it is `running` and its own lease (`leaseExpiresAt`) ended at or
+ *   before `now`. Any other state fails the whole write with `reason: 'run'`.
+ */
+export type RunWrite =
+  | { kind: 'record'; record: RunRecord }
+  | { kind: 'time-out'; record: RunRecord; now: Date };
+
+/** The outcome of claiming a run inside its handler. */
+export type ClaimResult =
+  | { claimed: true; run: RunRecord }
+  /** The run already has a record: a duplicate delivery, or a run reclaimed or cancelled before it started. */
+  | { claimed: false; existing: RunRecord };
+
+/** What the task SDK asks of a claim. */
+export interface RunClaim {
+  taskId: string;
+  runId: string;
+  type: string;
+  token: number;
+  requestId: string;
+  trigger: Trigger;
+  attempt: number;
+  scheduledFor: Date;
+  dispatchedAt?: Date;
+  startedAt: Date;
+  leaseExpiresAt: Date;
+  parameters: Parameters;
+  logs?: string;
+  /** History retention: when the record may be removed. */
+  expiresAt: Date;
+}
+
+/** The outcome of a heartbeat: the lease is still ours (and maybe cancel was asked), or it is lost. */
+export type HeartbeatResult =
+  | { held: true; cancelRequested: boolean }
+  | { held: false; status?: RunStatus };
+
+/** How a run ended, as the task SDK reports it. */
+export interface RunOutcome {
+  status: typeof RunStatus.Succeeded | typeof RunStatus.Failed | typeof RunStatus.Cancelled;
+  finishedAt: Date;
+  durationMs: number;
+  result?: string;
+  error?: RunError;
+  note?: string;
+  cancelReason?: CancelReason;
+  progress?: Progress;
+}
+
+/** The outcome of completing a run: refused when the lease was reclaimed or the run was never ours. */
+export type CompleteResult = { completed: true; run: RunRecord } | { completed: false; current?: RunRecord };
+
+/** The outcome of asking a run to cancel. */
+export type CancelRequestResult =
+  /** The running run's cancel flag is set; its heartbeat will see it. */
+  | { requested: true; status: 'running' }
+  /** The run had not been claimed: it is now recorded `cancelled` and will never start. */
+  | { requested: true; status: 'cancelled' }
+  /** The run already ended. */
+  | { requested: false; status: RunStatus };
+
+/** Items and capacity a store call consumed; the tick adds them up for its report. */
+export interface StoreUsage {
+  itemsRead: number;
+  writes: number;
+}
+
+/**
+ * The persistence port. Adapters: DynamoDB (`dynamo-task-store.ts`) and in memory
+ * (`memory-task-store.ts`); one contract suite runs against both.
+ *
+ * Task items are written by compare-and-set on `version` ({@link TaskStore.saveTask}); run items
+ * by conditional writes that carry the lease's fencing token. Losing a race is a value.
+ */
+export interface TaskStore {
+  /** Number of due-index shards; a task's shard comes from a hash of its id. */
+  readonly shardCount: number;
+
+  /** Writes a task type into the registry (overwrites). */
+  putTaskType(type: TaskType): Promise<void>;
+  listTaskTypes(): Promise<TaskType[]>;
+
+  /** Creates a task; `false` when one with that id exists. The task is stored as given (version included). */
+  createTask(task: TaskState): Promise<{ created: boolean }>;
+  /** A strongly consistent read of one task. */
+  getTask(taskId: string): Promise<TaskState | undefined>;
+  /** Tasks in id order. */
+  listTasks(options: { limit: number; nextToken?: string }): Promise<Page<TaskState>>;
+  /**
+   * Writes `task` (whose `version` must be `expectedVersion + 1`) if the stored version is
+   * `expectedVersion`, together with `runWrites` atomically. The task's due-index entry follows
+   * from its state (see `dueAt` in `src/core/plan.ts`).
+   */
+  saveTask(task: TaskState, options: { expectedVersion: number; runWrites?: RunWrite[] }): Promise<SaveTaskResult>;
+  /** Deletes a task and its history if the stored version is `expectedVersion`. */
+  deleteTask(taskId: string, options: { expectedVersion: number }): Promise<{ deleted: boolean }>;
+
+  /**
+   * Tasks of one due-index shard whose due instant is at or before `now`, oldest first, read
+   * from the index (eventually consistent). `itemsRead` counts what the read returned.
+   */
+  queryDue(shard: number, now: Date, options?: { limit?: number }): Promise<{ tasks: TaskState[]; usage: StoreUsage }>;
+
+  /** Run records by id, for the runs a tick must fold back into their tasks. Missing ones are absent from the map. */
+  getRuns(keys: { taskId: string; runId: string }[]): Promise<{ runs: Map<string, RunRecord>; usage: StoreUsage }>;
+  getRun(taskId: string, runId: string): Promise<RunRecord | undefined>;
+  /** A task's history, newest first. */
+  listRuns(taskId: string, options: { limit: number; nextToken?: string }): Promise<Page<RunRecord>>;
+
+  /** Creates the run's record as `running` if it has none yet (the claim). */
+  claimRun(claim: RunClaim): Promise<ClaimResult>;
+  /**
+   * Extends the run's own lease and stores progress (when given), if the run is `running` with
+   * this token and request id; returns whether cancellation was asked for, in the same request.
+   */
+  heartbeat(
+    taskId: string,
+    runId: string,
+    fence: { token: number; requestId: string },
+    update: { now: Date; leaseExpiresAt: Date; progress?: Progress },
+  ): Promise<HeartbeatResult>;
+  /** Records a run's end if it is `running` with this token and request id. */
+  completeRun(
+    taskId: string,
+    runId: string,
+    fence: { token: number; requestId: string },
+    outcome: RunOutcome,
+  ): Promise<CompleteResult>;
+  /**
+   * Asks a run to cancel: sets the flag of a running run, or records a never-claimed run as
+   * `cancelled` (from `record`) so that it never starts.
+   */
+  requestCancel(record: RunRecord, now: Date): Promise<CancelRequestResult>;
+
+  getSchedulerState(): Promise<SchedulerState>;
+  /** Merges the given fields into the scheduler's state. */
+  updateSchedulerState(update: Partial<SchedulerState>): Promise<void>;
+}
+
+/** What the tick sends to a task's handler; the task SDK parses it. */
+export interface RunEvent {
+  tickwork: 1;
+  taskId: string;
+  runId: string;
+  type: string;
+  scheduledFor: string;
+  dispatchedAt: string;
+  attempt: number;
+  trigger: Trigger;
+  parameters: Parameters;
+  /** Fencing token of the lease. */
+  token: number;
+  /** When the lease given at dispatch ends. */
+  leaseExpiresAt: string;
+  historyRetentionDays: number;
+}
+
+/** The outcome of an asynchronous invoke. */
+export type InvokeResult = { accepted: true } | { accepted: false; error: { name: string; message: string } };
+
+/** Sends run events to handlers. The AWS adapter uses Lambda `Invoke` with `InvocationType: 'Event'`. */
+export interface TaskInvoker {
+  invoke(functionName: string, event: RunEvent): Promise<InvokeResult>;
+}
+
+/** Pauses and resumes the whole scheduler (the tick's schedule on AWS, the timer locally). */
+export interface SchedulerControl {
+  state(): Promise<'running' | 'paused'>;
+  pause(): Promise<void>;
+  resume(): Promise<void>;
+}

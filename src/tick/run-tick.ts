@@ -1,0 +1,326 @@
+import pLimit from 'p-limit';
+import { isTerminal, type RunRecord, RunStatus, type TaskState } from '../core/model.js';
+import { historyExpiry, type PlanSettings, planTask } from '../core/plan.js';
+import type { ActiveRun } from '../core/model.js';
+import type { Clock, RunEvent, TaskInvoker, TaskStore } from '../core/ports.js';
+import { parseSchedule, type Schedule } from '../core/schedule.js';
+import type { TaskTypeRegistry } from './registry.js';
+
+/** The subset of a structured logger (Powertools `Logger` fits) the tick uses. */
+export interface TickLogger {
+  info(message: string, extra?: Record<string, unknown>): void;
+  warn(message: string, extra?: Record<string, unknown>): void;
+  error(message: string, extra?: Record<string, unknown>): void;
+}
+
+/** What the tick needs; built once per cold start by `functions/tick.ts`. */
+export interface TickDeps {
+  store: TaskStore;
+  invoker: TaskInvoker;
+  clock: Clock;
+  registry: TaskTypeRegistry;
+  newRunId: () => string;
+  logger?: TickLogger;
+  /** Called with each run the tick started, skipped, missed or timed out (metrics, events). */
+  onRun?: (event: { kind: 'started' | 'failed-to-start'; taskId: string; runId: string; type: string }) => void;
+}
+
+export interface TickOptions {
+  /** The tick's instant; the clock's when absent. */
+  now?: Date;
+  /** Stop taking new tasks after this long (leave room before the Lambda's timeout). */
+  budgetMs?: number;
+  /** Tasks planned, written and invoked at once. */
+  concurrency?: number;
+  settings?: Partial<PlanSettings>;
+  /** Record the tick in the scheduler state (`lastTickAt`). */
+  recordTick?: boolean;
+}
+
+/** What a tick did. Counts are of runs (or slots, for skipped and missed). */
+export interface TickReport {
+  startedAt: Date;
+  /** Tasks the due index returned. */
+  due: number;
+  started: number;
+  skipped: number;
+  missed: number;
+  timedOut: number;
+  /** Runs whose invoke failed, and tasks whose plan could not be carried out. */
+  failed: number;
+  /** Tasks another tick (or the API) changed first: nothing to do, they won. */
+  contended: number;
+  /** Due tasks left for the next tick because the time budget ran out. */
+  deferred: number;
+  itemsRead: number;
+  writes: number;
+  durationMs: number;
+  errors: { taskId?: string; message: string }[];
+}
+
+/** The outcome of dispatching one task. */
+export interface DispatchOutcome {
+  status: 'dispatched' | 'unchanged' | 'contended' | 'error';
+  startedRunIds: string[];
+  counts: { started: number; skipped: number; missed: number; timedOut: number; failed: number; writes: number };
+  error?: string;
+}
+
+const scheduleCache = new Map<string, Schedule>();
+
+/** Parsed schedules by expression and zone; stored schedules were validated when saved. */
+export function scheduleFor(task: Pick<TaskState, 'schedule' | 'timezone'>): Schedule {
+  const key = `${task.timezone}\u0000${task.schedule}`;
+  let schedule = scheduleCache.get(key);
+  if (!schedule) {
+    schedule = parseSchedule(task.schedule, { timezone: task.timezone, minIntervalMs: 0 });
+    if (scheduleCache.size > 5000) scheduleCache.clear();
+    scheduleCache.set(key, schedule);
+  }
+  return schedule;
+}
+
+/** The event a handler receives for a run. */
+export function runEventOf(task: TaskState, run: ActiveRun): RunEvent {
+  return {
+    tickwork: 1,
+    taskId: task.id,
+    runId: run.runId,
+    type: task.type,
+    scheduledFor: run.scheduledFor.toISOString(),
+    dispatchedAt: run.dispatchedAt.toISOString(),
+    attempt: run.attempt,
+    trigger: run.trigger,
+    parameters: run.parameters,
+    token: run.token,
+    leaseExpiresAt: run.expiresAt.toISOString(),
+    historyRetentionDays: task.historyRetentionDays,
+  };
+}
+
+function baseRecord(task: TaskState, run: ActiveRun, now: Date): RunRecord {
+  return {
+    taskId: task.id,
+    runId: run.runId,
+    type: task.type,
+    status: RunStatus.Dispatched,
+    trigger: run.trigger,
+    attempt: run.attempt,
+    scheduledFor: run.scheduledFor,
+    dispatchedAt: run.dispatchedAt,
+    parameters: run.parameters,
+    token: run.token,
+    expiresAt: historyExpiry(task, now),
+  };
+}
+
+/**
+ * Records that a started run never reached its handler, and folds it back into the task so the
+ * lease is released (and a retry planned per policy) at once rather than at lease expiry.
+ * When the fold loses a race, the lease stays and the next tick times it out: nothing is lost.
+ */
+async function recordFailedStart(
+  deps: TickDeps,
+  saved: TaskState,
+  run: ActiveRun,
+  now: Date,
+  error: { name: string; message: string },
+): Promise<number> {
+  const failed: RunRecord = {
+    ...baseRecord(saved, run, now),
+    status: RunStatus.Failed,
+    finishedAt: now,
+    error,
+    note: 'the handler could not be invoked',
+  };
+  const plan = planTask(saved, {
+    now,
+    schedule: scheduleFor(saved),
+    runs: new Map([[run.runId, failed]]),
+    newRunId: deps.newRunId,
+    startRuns: false,
+  });
+  const result = await deps.store.saveTask(plan.task, {
+    expectedVersion: saved.version,
+    runWrites: [{ kind: 'record', record: failed }],
+  });
+  return result.saved ? 1 + plan.runWrites.length : 0;
+}
+
+/**
+ * Plans one task, saves the plan with a compare-and-set on the version that was read, then
+ * invokes the runs it started. Shared by the tick and by the API's run-now.
+ */
+export async function dispatchTask(
+  deps: TickDeps,
+  task: TaskState,
+  runs: ReadonlyMap<string, RunRecord>,
+  now: Date,
+  settings?: Partial<PlanSettings>,
+): Promise<DispatchOutcome> {
+  const outcome: DispatchOutcome = {
+    status: 'unchanged',
+    startedRunIds: [],
+    counts: { started: 0, skipped: 0, missed: 0, timedOut: 0, failed: 0, writes: 0 },
+  };
+  const plan = planTask(task, {
+    now,
+    schedule: scheduleFor(task),
+    runs,
+    newRunId: deps.newRunId,
+    ...(settings ? { settings } : {}),
+  });
+  if (!plan.changed) return outcome;
+  const saved = await deps.store.saveTask(plan.task, { expectedVersion: task.version, runWrites: plan.runWrites });
+  if (!saved.saved) {
+    outcome.status = 'contended';
+    return outcome;
+  }
+  outcome.status = 'dispatched';
+  outcome.counts.writes += 1 + plan.runWrites.length;
+  outcome.counts.skipped += plan.counts.skipped;
+  outcome.counts.missed += plan.counts.missed;
+  outcome.counts.timedOut += plan.counts.timedOut;
+
+  let current = plan.task;
+  for (const run of plan.starts) {
+    const type = await deps.registry.resolve(task.type);
+    const result = type
+      ? await deps.invoker.invoke(type.functionName, runEventOf(current, run)).catch((error: unknown) => ({
+          accepted: false as const,
+          error: { name: (error as Error).name ?? 'Error', message: String((error as Error).message ?? error) },
+        }))
+      : {
+          accepted: false as const,
+          error: { name: 'UnknownTaskTypeError', message: `task type ${task.type} is not registered` },
+        };
+    if (result.accepted) {
+      outcome.counts.started++;
+      outcome.startedRunIds.push(run.runId);
+      deps.onRun?.({ kind: 'started', taskId: task.id, runId: run.runId, type: task.type });
+      continue;
+    }
+    outcome.counts.failed++;
+    deps.logger?.error('invoke failed; run recorded as failed', { taskId: task.id, runId: run.runId, ...result.error });
+    deps.onRun?.({ kind: 'failed-to-start', taskId: task.id, runId: run.runId, type: task.type });
+    const writes = await recordFailedStart(deps, current, run, now, result.error);
+    outcome.counts.writes += writes;
+    if (writes > 0) {
+      const reread = await deps.store.getTask(task.id);
+      if (reread) current = reread;
+    }
+  }
+  for (const run of plan.cancels) {
+    const cancel = await deps.store.requestCancel(
+      { ...baseRecord(current, run, now), status: RunStatus.Cancelled, note: 'replaced by a newer run' },
+      now,
+    );
+    if (cancel.requested) outcome.counts.writes++;
+  }
+  return outcome;
+}
+
+/** Active runs of these tasks whose records the plan needs. */
+function activeKeys(tasks: TaskState[]): { taskId: string; runId: string }[] {
+  return tasks.flatMap((t) => t.active.map((a) => ({ taskId: t.id, runId: a.runId })));
+}
+
+/**
+ * One tick: find due tasks in every shard of the due index at once, plan each, win its lease
+ * with a compare-and-set, record runs, invoke handlers. One task's failure never aborts the tick.
+ */
+export async function runTick(deps: TickDeps, options: TickOptions = {}): Promise<TickReport> {
+  const startedAt = deps.clock.now();
+  const now = options.now ?? startedAt;
+  const budgetMs = options.budgetMs ?? 45_000;
+  const report: TickReport = {
+    startedAt,
+    due: 0,
+    started: 0,
+    skipped: 0,
+    missed: 0,
+    timedOut: 0,
+    failed: 0,
+    contended: 0,
+    deferred: 0,
+    itemsRead: 0,
+    writes: 0,
+    durationMs: 0,
+    errors: [],
+  };
+
+  const shards = Array.from({ length: deps.store.shardCount }, (_, shard) => shard);
+  const queried = await Promise.allSettled(shards.map((shard) => deps.store.queryDue(shard, now)));
+  const tasks: TaskState[] = [];
+  for (const q of queried) {
+    if (q.status === 'fulfilled') {
+      tasks.push(...q.value.tasks);
+      report.itemsRead += q.value.usage.itemsRead;
+    } else {
+      report.errors.push({ message: `due query failed: ${(q.reason as Error).message}` });
+    }
+  }
+  report.due = tasks.length;
+  tasks.sort((a, b) => b.priority - a.priority);
+
+  let runs = new Map<string, RunRecord>();
+  const keys = activeKeys(tasks);
+  if (keys.length > 0) {
+    try {
+      const got = await deps.store.getRuns(keys);
+      runs = got.runs;
+      report.itemsRead += got.usage.itemsRead;
+    } catch (error) {
+      // Without run records nothing can be folded; slots can still start per overlap policy.
+      report.errors.push({ message: `reading active runs failed: ${(error as Error).message}` });
+    }
+  }
+
+  const limit = pLimit(options.concurrency ?? 64);
+  const results = await Promise.allSettled(
+    tasks.map((task) =>
+      limit(async () => {
+        if (deps.clock.now().getTime() - startedAt.getTime() > budgetMs) {
+          report.deferred++;
+          return;
+        }
+        const outcome = await dispatchTask(deps, task, runs, now, options.settings);
+        if (outcome.status === 'contended') report.contended++;
+        report.started += outcome.counts.started;
+        report.skipped += outcome.counts.skipped;
+        report.missed += outcome.counts.missed;
+        report.timedOut += outcome.counts.timedOut;
+        report.failed += outcome.counts.failed;
+        report.writes += outcome.counts.writes;
+      }),
+    ),
+  );
+  results.forEach((r, i) => {
+    if (r.status === 'rejected') {
+      report.failed++;
+      const taskId = tasks[i]?.id;
+      report.errors.push({ ...(taskId ? { taskId } : {}), message: (r.reason as Error).message ?? String(r.reason) });
+      deps.logger?.error('task failed in tick', { taskId, error: (r.reason as Error).message });
+    }
+  });
+
+  report.durationMs = deps.clock.now().getTime() - startedAt.getTime();
+  if (options.recordTick !== false) {
+    try {
+      await deps.store.updateSchedulerState({
+        lastTickAt: now,
+        lastTickDurationMs: report.durationMs,
+        lastTickStarted: report.started,
+      });
+      report.writes++;
+    } catch (error) {
+      report.errors.push({ message: `recording the tick failed: ${(error as Error).message}` });
+    }
+  }
+  return report;
+}
+
+/** True for a run record that is finished (used by callers folding a single run). */
+export function isFinished(record: RunRecord | undefined): boolean {
+  return record !== undefined && isTerminal(record.status);
+}
