@@ -20,7 +20,10 @@ export class LambdaTaskInvoker implements TaskInvoker {
       if (response.StatusCode === 202) return { accepted: true };
       return {
         accepted: false,
-        error: { name: 'InvokeRejected', message: `Lambda answered ${response.StatusCode} to an Event invoke` },
+        error: {
+          name: 'InvokeRejected',
+          message: `Lambda answered ${response.StatusCode} to an Event invoke`,
+        },
       };
     } catch (error) {
       const e = error as Error;

@@ -19,7 +19,7 @@
  * The task item changes only at dispatch and at fold; a fold needs no write of its own when the
  * task is due anyway at its next slot, which is how a run costs three writes in the common case.
  */
-import { jitterMs, pendingIsBlocked } from './due.js';
+import { dueAtOf, jitterMs, pendingIsBlocked } from './due.js';
 import {
   type ActiveRun,
   CatchUpPolicy,
@@ -148,7 +148,9 @@ function gapRecord(
     finishedAt: input.now,
     parameters: {},
     note,
-    ...(candidate.slotCount !== undefined && candidate.slotCount > 1 ? { slotCount: candidate.slotCount } : {}),
+    ...(candidate.slotCount !== undefined && candidate.slotCount > 1
+      ? { slotCount: candidate.slotCount }
+      : {}),
     expiresAt: historyExpiry(task, input.now),
   };
 }
@@ -156,7 +158,13 @@ function gapRecord(
 /**
  * Folds a finished run back into its task: summary, retry, stopOnError. `record` is terminal.
  */
-function fold(task: TaskState, active: ActiveRun, record: RunRecord, input: PlanInput, settings: PlanSettings): void {
+function fold(
+  task: TaskState,
+  active: ActiveRun,
+  record: RunRecord,
+  input: PlanInput,
+  settings: PlanSettings,
+): void {
   task.active = task.active.filter((a) => a.runId !== active.runId);
   const finishedAt = record.finishedAt ?? input.now;
   task.summary = {
@@ -278,7 +286,8 @@ function dueSlots(task: TaskState, input: PlanInput, settings: PlanSettings, pla
     }
     cursor = nextSlot(input.schedule, cursor, window);
   }
-  const exhaustedByMaxRuns = task.maxRuns !== undefined && task.scheduledStarts + slots.length >= task.maxRuns;
+  const exhaustedByMaxRuns =
+    task.maxRuns !== undefined && task.scheduledStarts + slots.length >= task.maxRuns;
   task.nextSlotAt = exhaustedByMaxRuns ? undefined : cursor;
 
   if (missedCount > 0 && firstMissed) {
@@ -299,7 +308,8 @@ function dueSlots(task: TaskState, input: PlanInput, settings: PlanSettings, pla
 
   const latest = slots[slots.length - 1] as Date;
   const latestOnTime = nowMs - (latest.getTime() + jitter) <= settings.lateToleranceMs;
-  if (slots.length === 1 && latestOnTime) return [{ scheduledFor: latest, trigger: Trigger.Schedule, queueIfBusy: false }];
+  if (slots.length === 1 && latestOnTime)
+    return [{ scheduledFor: latest, trigger: Trigger.Schedule, queueIfBusy: false }];
 
   const skip = (from: Date[], note: string) => {
     if (from.length === 0) return;
@@ -325,11 +335,16 @@ function dueSlots(task: TaskState, input: PlanInput, settings: PlanSettings, pla
       return [];
     case CatchUpPolicy.RunAll: {
       const kept = slots.slice(-task.catchUpMaxRuns);
-      skip(slots.slice(0, slots.length - kept.length), `over the catch-up cap of ${task.catchUpMaxRuns} runs`);
+      skip(
+        slots.slice(0, slots.length - kept.length),
+        `over the catch-up cap of ${task.catchUpMaxRuns} runs`,
+      );
       return kept.map((s, i) => ({ scheduledFor: s, trigger: Trigger.CatchUp, queueIfBusy: i > 0 }));
     }
     default:
-      return [{ scheduledFor: latest, trigger: Trigger.CatchUp, queueIfBusy: false, slotCount: slots.length }];
+      return [
+        { scheduledFor: latest, trigger: Trigger.CatchUp, queueIfBusy: false, slotCount: slots.length },
+      ];
   }
 }
 
@@ -358,11 +373,18 @@ function startRun(
 }
 
 function replaceRunning(task: TaskState, plan: TaskPlan): void {
-  for (const a of task.active) if (!plan.cancels.includes(a) && !plan.starts.includes(a)) plan.cancels.push(a);
+  for (const a of task.active)
+    if (!plan.cancels.includes(a) && !plan.starts.includes(a)) plan.cancels.push(a);
 }
 
 /** Step 3: start what may start, queue or skip the rest, per the overlap policy. */
-function applyOverlap(task: TaskState, candidates: Candidate[], input: PlanInput, settings: PlanSettings, plan: TaskPlan) {
+function applyOverlap(
+  task: TaskState,
+  candidates: Candidate[],
+  input: PlanInput,
+  settings: PlanSettings,
+  plan: TaskPlan,
+) {
   const nowMs = input.now.getTime();
   // Pending runs first: they were owed before any new slot.
   const ready = task.pending
@@ -375,7 +397,12 @@ function applyOverlap(task: TaskState, candidates: Candidate[], input: PlanInput
     startRun(task, input, settings, plan, p);
   }
   for (const c of candidates) {
-    const base = { scheduledFor: c.scheduledFor, trigger: c.trigger, attempt: 1, parameters: task.parameters };
+    const base = {
+      scheduledFor: c.scheduledFor,
+      trigger: c.trigger,
+      attempt: 1,
+      parameters: task.parameters,
+    };
     const busy = task.active.length > 0;
     if (!busy || task.overlap === OverlapPolicy.Allow) {
       startRun(task, input, settings, plan, { ...base, runId: input.newRunId() });
@@ -426,11 +453,36 @@ export function planTask(stored: TaskState, input: PlanInput): TaskPlan {
   };
   const before = JSON.stringify(stored);
   settleActive(task, input, settings, plan);
-  if (input.startRuns !== false) applyOverlap(task, dueSlots(task, input, settings, plan), input, settings, plan);
+  if (input.startRuns !== false)
+    applyOverlap(task, dueSlots(task, input, settings, plan), input, settings, plan);
   plan.changed = plan.runWrites.length > 0 || JSON.stringify(task) !== before;
   if (plan.changed) {
     task.version = stored.version + 1;
     task.updatedAt = input.now;
   }
   return plan;
+}
+
+/**
+ * What a completing handler does to its task: fold its own finished run, and say whether the
+ * task item must be written now. It must when the fold brings the task's due instant earlier
+ * (a retry, a queued run that may now start), disables it (stopOnError), or schedules a retry;
+ * otherwise the fold waits for the task's next due instant, where the tick does it in the write
+ * it makes anyway.
+ */
+export function settleAfterCompletion(
+  stored: TaskState,
+  record: RunRecord,
+  input: Omit<PlanInput, 'runs' | 'startRuns'>,
+): { write: boolean; plan: TaskPlan } {
+  const plan = planTask(stored, { ...input, runs: new Map([[record.runId, record]]), startRuns: false });
+  if (!plan.changed) return { write: false, plan };
+  const before = dueAtOf(stored)?.getTime() ?? Number.POSITIVE_INFINITY;
+  const after = dueAtOf(plan.task)?.getTime() ?? Number.POSITIVE_INFINITY;
+  const write =
+    plan.runWrites.length > 0 ||
+    after < before ||
+    plan.task.enabled !== stored.enabled ||
+    plan.task.pending.length !== stored.pending.length;
+  return { write, plan };
 }

@@ -66,9 +66,7 @@ export interface RunClaim {
 }
 
 /** The outcome of a heartbeat: the lease is still ours (and maybe cancel was asked), or it is lost. */
-export type HeartbeatResult =
-  | { held: true; cancelRequested: boolean }
-  | { held: false; status?: RunStatus };
+export type HeartbeatResult = { held: true; cancelRequested: boolean } | { held: false; status?: RunStatus };
 
 /** How a run ended, as the task SDK reports it. */
 export interface RunOutcome {
@@ -126,7 +124,10 @@ export interface TaskStore {
    * `expectedVersion`, together with `runWrites` atomically. The task's due-index entry follows
    * from its state (see `dueAt` in `src/core/plan.ts`).
    */
-  saveTask(task: TaskState, options: { expectedVersion: number; runWrites?: RunWrite[] }): Promise<SaveTaskResult>;
+  saveTask(
+    task: TaskState,
+    options: { expectedVersion: number; runWrites?: RunWrite[] },
+  ): Promise<SaveTaskResult>;
   /** Deletes a task and its history if the stored version is `expectedVersion`. */
   deleteTask(taskId: string, options: { expectedVersion: number }): Promise<{ deleted: boolean }>;
 
@@ -134,10 +135,16 @@ export interface TaskStore {
    * Tasks of one due-index shard whose due instant is at or before `now`, oldest first, read
    * from the index (eventually consistent). `itemsRead` counts what the read returned.
    */
-  queryDue(shard: number, now: Date, options?: { limit?: number }): Promise<{ tasks: TaskState[]; usage: StoreUsage }>;
+  queryDue(
+    shard: number,
+    now: Date,
+    options?: { limit?: number },
+  ): Promise<{ tasks: TaskState[]; usage: StoreUsage }>;
 
   /** Run records by id, for the runs a tick must fold back into their tasks. Missing ones are absent from the map. */
-  getRuns(keys: { taskId: string; runId: string }[]): Promise<{ runs: Map<string, RunRecord>; usage: StoreUsage }>;
+  getRuns(
+    keys: { taskId: string; runId: string }[],
+  ): Promise<{ runs: Map<string, RunRecord>; usage: StoreUsage }>;
   getRun(taskId: string, runId: string): Promise<RunRecord | undefined>;
   /** A task's history, newest first. */
   listRuns(taskId: string, options: { limit: number; nextToken?: string }): Promise<Page<RunRecord>>;

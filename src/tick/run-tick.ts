@@ -1,16 +1,16 @@
 import pLimit from 'p-limit';
+import type { ActiveRun } from '../core/model.js';
 import { isTerminal, type RunRecord, RunStatus, type TaskState } from '../core/model.js';
 import { historyExpiry, type PlanSettings, planTask } from '../core/plan.js';
-import type { ActiveRun } from '../core/model.js';
 import type { Clock, RunEvent, TaskInvoker, TaskStore } from '../core/ports.js';
 import { parseSchedule, type Schedule } from '../core/schedule.js';
 import type { TaskTypeRegistry } from './registry.js';
 
 /** The subset of a structured logger (Powertools `Logger` fits) the tick uses. */
 export interface TickLogger {
-  info(message: string, extra?: Record<string, unknown>): void;
-  warn(message: string, extra?: Record<string, unknown>): void;
-  error(message: string, extra?: Record<string, unknown>): void;
+  info(message: string, ...extra: Record<string, unknown>[]): void;
+  warn(message: string, ...extra: Record<string, unknown>[]): void;
+  error(message: string, ...extra: Record<string, unknown>[]): void;
 }
 
 /** What the tick needs; built once per cold start by `functions/tick.ts`. */
@@ -22,7 +22,12 @@ export interface TickDeps {
   newRunId: () => string;
   logger?: TickLogger;
   /** Called with each run the tick started, skipped, missed or timed out (metrics, events). */
-  onRun?: (event: { kind: 'started' | 'failed-to-start'; taskId: string; runId: string; type: string }) => void;
+  onRun?: (event: {
+    kind: 'started' | 'failed-to-start';
+    taskId: string;
+    runId: string;
+    type: string;
+  }) => void;
 }
 
 export interface TickOptions {
@@ -62,7 +67,14 @@ export interface TickReport {
 export interface DispatchOutcome {
   status: 'dispatched' | 'unchanged' | 'contended' | 'error';
   startedRunIds: string[];
-  counts: { started: number; skipped: number; missed: number; timedOut: number; failed: number; writes: number };
+  counts: {
+    started: number;
+    skipped: number;
+    missed: number;
+    timedOut: number;
+    failed: number;
+    writes: number;
+  };
   error?: string;
 }
 
@@ -171,7 +183,10 @@ export async function dispatchTask(
     ...(settings ? { settings } : {}),
   });
   if (!plan.changed) return outcome;
-  const saved = await deps.store.saveTask(plan.task, { expectedVersion: task.version, runWrites: plan.runWrites });
+  const saved = await deps.store.saveTask(plan.task, {
+    expectedVersion: task.version,
+    runWrites: plan.runWrites,
+  });
   if (!saved.saved) {
     outcome.status = 'contended';
     return outcome;
@@ -188,7 +203,10 @@ export async function dispatchTask(
     const result = type
       ? await deps.invoker.invoke(type.functionName, runEventOf(current, run)).catch((error: unknown) => ({
           accepted: false as const,
-          error: { name: (error as Error).name ?? 'Error', message: String((error as Error).message ?? error) },
+          error: {
+            name: (error as Error).name ?? 'Error',
+            message: String((error as Error).message ?? error),
+          },
         }))
       : {
           accepted: false as const,
@@ -201,7 +219,11 @@ export async function dispatchTask(
       continue;
     }
     outcome.counts.failed++;
-    deps.logger?.error('invoke failed; run recorded as failed', { taskId: task.id, runId: run.runId, ...result.error });
+    deps.logger?.error('invoke failed; run recorded as failed', {
+      taskId: task.id,
+      runId: run.runId,
+      ...result.error,
+    });
     deps.onRun?.({ kind: 'failed-to-start', taskId: task.id, runId: run.runId, type: task.type });
     const writes = await recordFailedStart(deps, current, run, now, result.error);
     outcome.counts.writes += writes;
@@ -299,7 +321,10 @@ export async function runTick(deps: TickDeps, options: TickOptions = {}): Promis
     if (r.status === 'rejected') {
       report.failed++;
       const taskId = tasks[i]?.id;
-      report.errors.push({ ...(taskId ? { taskId } : {}), message: (r.reason as Error).message ?? String(r.reason) });
+      report.errors.push({
+        ...(taskId ? { taskId } : {}),
+        message: (r.reason as Error).message ?? String(r.reason),
+      });
       deps.logger?.error('task failed in tick', { taskId, error: (r.reason as Error).message });
     }
   });
@@ -323,4 +348,27 @@ export async function runTick(deps: TickDeps, options: TickOptions = {}): Promis
 /** True for a run record that is finished (used by callers folding a single run). */
 export function isFinished(record: RunRecord | undefined): boolean {
   return record !== undefined && isTerminal(record.status);
+}
+
+/**
+ * Dispatches one task now, outside the tick (the API's run-now): a consistent read of the task
+ * and its active runs, then the same plan, compare-and-set and invoke as the tick. Retries a
+ * lost compare-and-set a few times; if it still loses, the task stays due and the next tick
+ * starts it.
+ */
+export async function dispatchNow(
+  deps: TickDeps,
+  taskId: string,
+  attempts = 3,
+): Promise<DispatchOutcome | undefined> {
+  for (let attempt = 1; attempt <= attempts; attempt++) {
+    const task = await deps.store.getTask(taskId);
+    if (!task) return undefined;
+    const { runs } = task.active.length
+      ? await deps.store.getRuns(task.active.map((a) => ({ taskId, runId: a.runId })))
+      : { runs: new Map<string, RunRecord>() };
+    const outcome = await dispatchTask(deps, task, runs, deps.clock.now());
+    if (outcome.status !== 'contended') return outcome;
+  }
+  return undefined;
 }

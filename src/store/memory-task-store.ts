@@ -1,0 +1,345 @@
+/**
+ * The in-memory adapter of the {@link TaskStore} port: the zero-setup fallback when Java (and so
+ * DynamoDB Local) is missing, and a fast fake for unit tests. It stores the very items the
+ * DynamoDB adapter writes (same marshalling, so the same rounding and the same sparse due index)
+ * and evaluates the same conditions, synchronously, so every call is atomic. The store contract
+ * suite runs against both.
+ */
+import {
+  isTerminal,
+  type Progress,
+  type RunRecord,
+  type SchedulerState,
+  type TaskState,
+  type TaskType,
+} from '../core/model.js';
+import type {
+  CancelRequestResult,
+  ClaimResult,
+  CompleteResult,
+  HeartbeatResult,
+  Page,
+  RunClaim,
+  RunOutcome,
+  RunWrite,
+  SaveTaskResult,
+  StoreUsage,
+  TaskStore,
+} from '../core/ports.js';
+import {
+  attr,
+  checkLimit,
+  decodePageToken,
+  encodePageToken,
+  heartbeatAttributes,
+  type Item,
+  type ItemKey,
+  isRunKeyOf,
+  isSameCompletion,
+  isTaskKey,
+  keyOf,
+  keys,
+  outcomeAttributes,
+  RUN_SK_PREFIX,
+  runFromClaim,
+  runFromItem,
+  runToItem,
+  schedulerAttributes,
+  schedulerFromItem,
+  TASK_SK,
+  TYPE_SK,
+  taskFromItem,
+  taskToItem,
+  taskTypeFromItem,
+  taskTypeToItem,
+  timeOutAttributes,
+} from './dynamo-items.js';
+import type { CapacityTally } from './dynamo-task-store.js';
+import { DEFAULT_SHARD_COUNT } from './table-definition.js';
+
+const compareStrings = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+const mapKey = (key: ItemKey) => `${key.pk}\u0000${key.sk}`;
+
+/**
+ * {@link TaskStore} in a `Map`. Values are copied in and out, so callers can never change
+ * stored state by mutating what they passed or got.
+ */
+export class MemoryTaskStore implements TaskStore {
+  readonly shardCount: number;
+  /** Calls made; no capacity is consumed in memory, so the units stay zero. */
+  readonly capacity: CapacityTally = { readUnits: 0, writeUnits: 0, requests: 0 };
+  private readonly items = new Map<string, Item>();
+
+  constructor(options: { shardCount?: number } = {}) {
+    this.shardCount = options.shardCount ?? DEFAULT_SHARD_COUNT;
+    if (!Number.isInteger(this.shardCount) || this.shardCount < 1) {
+      throw new RangeError(`shardCount must be a whole number of at least 1, not ${this.shardCount}`);
+    }
+  }
+
+  resetCapacity(): void {
+    this.capacity.requests = 0;
+  }
+
+  private get(key: ItemKey): Item | undefined {
+    this.capacity.requests++;
+    const item = this.items.get(mapKey(key));
+    return item && structuredClone(item);
+  }
+
+  private put(item: Item): void {
+    this.capacity.requests++;
+    this.items.set(mapKey(keyOf(item)), structuredClone(item));
+  }
+
+  /** Items whose key matches, in key order. */
+  private select(match: (key: ItemKey) => boolean): Item[] {
+    const found: Item[] = [];
+    for (const item of this.items.values()) if (match(keyOf(item))) found.push(structuredClone(item));
+    return found.sort((a, b) => compareStrings(mapKey(keyOf(a)), mapKey(keyOf(b))));
+  }
+
+  // ------------------------------------------------------------------------------ task types
+
+  async putTaskType(type: TaskType): Promise<void> {
+    this.put(taskTypeToItem(type));
+  }
+
+  async listTaskTypes(): Promise<TaskType[]> {
+    this.capacity.requests++;
+    return this.select((k) => k.sk === TYPE_SK)
+      .map(taskTypeFromItem)
+      .sort((a, b) => compareStrings(a.name, b.name));
+  }
+
+  // ------------------------------------------------------------------------------ tasks
+
+  async createTask(task: TaskState): Promise<{ created: boolean }> {
+    const item = taskToItem(task, this.shardCount);
+    if (this.get(keyOf(item))) return { created: false };
+    this.put(item);
+    return { created: true };
+  }
+
+  async getTask(taskId: string): Promise<TaskState | undefined> {
+    const item = this.get(keys.task(taskId));
+    return item && taskFromItem(item);
+  }
+
+  async listTasks(options: { limit: number; nextToken?: string }): Promise<Page<TaskState>> {
+    checkLimit(options.limit);
+    const after = options.nextToken === undefined ? undefined : decodePageToken(options.nextToken, isTaskKey);
+    this.capacity.requests++;
+    const all = this.select((k) => k.sk === TASK_SK && (after === undefined || k.pk > after.pk));
+    const page = all.slice(0, options.limit);
+    const last = page[page.length - 1];
+    const items = page.map(taskFromItem);
+    return all.length > options.limit && last
+      ? { items, nextToken: encodePageToken(keyOf(last)) }
+      : { items };
+  }
+
+  async saveTask(
+    task: TaskState,
+    options: { expectedVersion: number; runWrites?: RunWrite[] },
+  ): Promise<SaveTaskResult> {
+    const { expectedVersion, runWrites = [] } = options;
+    if (task.version !== expectedVersion + 1) {
+      throw new RangeError(
+        `task ${task.id}: saving version ${task.version} over ${expectedVersion}; expected ${expectedVersion + 1}`,
+      );
+    }
+    const item = taskToItem(task, this.shardCount);
+    this.capacity.requests++;
+    const stored = this.items.get(mapKey(keyOf(item)));
+    if (stored?.[attr.version] !== expectedVersion) return { saved: false, reason: 'version' };
+    // Check every run write before applying any: all or nothing, like a transaction.
+    const applied: Item[] = [];
+    for (const write of runWrites) {
+      const next = this.applyRunWrite(write);
+      if (!next) return { saved: false, reason: 'run' };
+      applied.push(next);
+    }
+    this.items.set(mapKey(keyOf(item)), structuredClone(item));
+    for (const next of applied) this.items.set(mapKey(keyOf(next)), next);
+    return { saved: true, task: taskFromItem(structuredClone(item)) };
+  }
+
+  /** The run item a write would leave, or `undefined` when its condition fails. Changes nothing. */
+  private applyRunWrite(write: RunWrite): Item | undefined {
+    const { record } = write;
+    const key = keys.run(record.taskId, record.runId);
+    const current = this.items.get(mapKey(key));
+    if (write.kind === 'record') return current ? undefined : runToItem(structuredClone(record));
+    const { overwrite, ifAbsent } = timeOutAttributes(record);
+    if (current) {
+      const lease = current[attr.leaseExpiresAt];
+      const expired = typeof lease === 'number' && lease <= write.now.getTime();
+      if (current[attr.status] !== 'running' || !expired) return undefined;
+    }
+    const next: Item = structuredClone(current ?? { ...key });
+    for (const [name, value] of Object.entries(ifAbsent))
+      if (!(name in next)) next[name] = structuredClone(value);
+    Object.assign(next, structuredClone(overwrite));
+    return next;
+  }
+
+  async deleteTask(taskId: string, options: { expectedVersion: number }): Promise<{ deleted: boolean }> {
+    const key = keys.task(taskId);
+    this.capacity.requests++;
+    if (this.items.get(mapKey(key))?.[attr.version] !== options.expectedVersion) return { deleted: false };
+    this.items.delete(mapKey(key));
+    for (const run of this.select((k) => k.pk === key.pk && k.sk.startsWith(RUN_SK_PREFIX))) {
+      this.items.delete(mapKey(keyOf(run)));
+    }
+    return { deleted: true };
+  }
+
+  // ------------------------------------------------------------------------------ due index
+
+  async queryDue(
+    shard: number,
+    now: Date,
+    options: { limit?: number } = {},
+  ): Promise<{ tasks: TaskState[]; usage: StoreUsage }> {
+    if (!Number.isInteger(shard) || shard < 0 || shard >= this.shardCount) {
+      throw new RangeError(`shard ${shard} is not in 0..${this.shardCount - 1}`);
+    }
+    if (options.limit !== undefined) checkLimit(options.limit);
+    this.capacity.requests++;
+    const shardKey = String(shard);
+    const due = this.select((k) => k.sk === TASK_SK)
+      .filter((item) => item[attr.dueShard] === shardKey && (item[attr.dueAt] as number) <= now.getTime())
+      .sort((a, b) => (a[attr.dueAt] as number) - (b[attr.dueAt] as number));
+    const tasks = due.slice(0, options.limit ?? due.length).map(taskFromItem);
+    return { tasks, usage: { itemsRead: tasks.length, writes: 0 } };
+  }
+
+  // ------------------------------------------------------------------------------ runs
+
+  async getRuns(
+    runKeys: { taskId: string; runId: string }[],
+  ): Promise<{ runs: Map<string, RunRecord>; usage: StoreUsage }> {
+    const runs = new Map<string, RunRecord>();
+    let itemsRead = 0;
+    for (const { taskId, runId } of runKeys) {
+      if (runs.has(runId)) continue;
+      const item = this.get(keys.run(taskId, runId));
+      if (!item) continue;
+      runs.set(runId, runFromItem(item));
+      itemsRead++;
+    }
+    return { runs, usage: { itemsRead, writes: 0 } };
+  }
+
+  async getRun(taskId: string, runId: string): Promise<RunRecord | undefined> {
+    const item = this.get(keys.run(taskId, runId));
+    return item && runFromItem(item);
+  }
+
+  async listRuns(taskId: string, options: { limit: number; nextToken?: string }): Promise<Page<RunRecord>> {
+    checkLimit(options.limit);
+    const after =
+      options.nextToken === undefined
+        ? undefined
+        : decodePageToken(options.nextToken, (key) => isRunKeyOf(taskId, key));
+    const pk = keys.task(taskId).pk;
+    this.capacity.requests++;
+    const all = this.select(
+      (k) => k.pk === pk && k.sk.startsWith(RUN_SK_PREFIX) && (after === undefined || k.sk < after.sk),
+    ).reverse();
+    const page = all.slice(0, options.limit);
+    const last = page[page.length - 1];
+    const items = page.map(runFromItem);
+    return all.length > options.limit && last
+      ? { items, nextToken: encodePageToken(keyOf(last)) }
+      : { items };
+  }
+
+  async claimRun(claim: RunClaim): Promise<ClaimResult> {
+    const item = runToItem(runFromClaim(claim));
+    const existing = this.get(keyOf(item));
+    if (existing) return { claimed: false, existing: runFromItem(existing) };
+    this.put(item);
+    return { claimed: true, run: runFromItem(structuredClone(item)) };
+  }
+
+  /** The stored run item if it is running with this lease. */
+  private fenced(key: ItemKey, fence: { token: number; requestId: string }): Item | undefined {
+    const item = this.items.get(mapKey(key));
+    const held =
+      item?.[attr.status] === 'running' &&
+      item[attr.token] === fence.token &&
+      item[attr.requestId] === fence.requestId;
+    return held ? item : undefined;
+  }
+
+  async heartbeat(
+    taskId: string,
+    runId: string,
+    fence: { token: number; requestId: string },
+    update: { now: Date; leaseExpiresAt: Date; progress?: Progress },
+  ): Promise<HeartbeatResult> {
+    const key = keys.run(taskId, runId);
+    this.capacity.requests++;
+    const item = this.fenced(key, fence);
+    if (!item) {
+      const status = this.items.get(mapKey(key))?.[attr.status];
+      return typeof status === 'string'
+        ? { held: false, status: status as RunRecord['status'] }
+        : { held: false };
+    }
+    Object.assign(item, structuredClone(heartbeatAttributes(update)));
+    return { held: true, cancelRequested: item[attr.cancelRequested] === true };
+  }
+
+  async completeRun(
+    taskId: string,
+    runId: string,
+    fence: { token: number; requestId: string },
+    outcome: RunOutcome,
+  ): Promise<CompleteResult> {
+    const key = keys.run(taskId, runId);
+    this.capacity.requests++;
+    const item = this.fenced(key, fence);
+    if (!item) {
+      const stored = this.items.get(mapKey(key));
+      if (!stored) return { completed: false };
+      const current = runFromItem(structuredClone(stored));
+      return isSameCompletion(current, fence, outcome)
+        ? { completed: true, run: current }
+        : { completed: false, current };
+    }
+    Object.assign(item, structuredClone(outcomeAttributes(outcome)));
+    return { completed: true, run: runFromItem(structuredClone(item)) };
+  }
+
+  async requestCancel(record: RunRecord, now: Date): Promise<CancelRequestResult> {
+    const key = keys.run(record.taskId, record.runId);
+    this.capacity.requests++;
+    const item = this.items.get(mapKey(key));
+    const status = item?.[attr.status] as RunRecord['status'] | undefined;
+    if (item && status === 'running') {
+      item[attr.cancelRequested] = true;
+      return { requested: true, status: 'running' };
+    }
+    if (status !== undefined && isTerminal(status)) return { requested: false, status };
+    this.items.set(
+      mapKey(key),
+      runToItem(structuredClone({ ...record, status: 'cancelled', finishedAt: now })),
+    );
+    return { requested: true, status: 'cancelled' };
+  }
+
+  // ------------------------------------------------------------------------------ scheduler
+
+  async getSchedulerState(): Promise<SchedulerState> {
+    return schedulerFromItem(this.get(keys.scheduler()));
+  }
+
+  async updateSchedulerState(update: Partial<SchedulerState>): Promise<void> {
+    const attributes = schedulerAttributes(update);
+    if (Object.keys(attributes).length === 0) return;
+    this.put({ ...(this.get(keys.scheduler()) ?? keys.scheduler()), ...attributes });
+  }
+}

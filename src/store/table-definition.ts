@@ -1,0 +1,138 @@
+/**
+ * The single source of Tickwork's DynamoDB table definition: keys, the sparse `due` index and
+ * the TTL attribute. Plain data, so the SDK's `CreateTable` input (below) and the CDK construct
+ * are both built from it and can never disagree.
+ */
+import {
+  CreateTableCommand,
+  type CreateTableCommandInput,
+  DescribeTableCommand,
+  DescribeTimeToLiveCommand,
+  type DynamoDBClient,
+  ResourceInUseException,
+  ResourceNotFoundException,
+  UpdateTimeToLiveCommand,
+  waitUntilTableExists,
+} from '@aws-sdk/client-dynamodb';
+
+/** Due-index shards a store uses unless told otherwise. */
+export const DEFAULT_SHARD_COUNT = 4;
+
+/** One key attribute: its name and DynamoDB scalar type (`S` string, `N` number). */
+export interface KeyAttribute {
+  readonly name: string;
+  readonly type: 'S' | 'N';
+}
+
+/** The table's shape as plain data. */
+export interface TableDefinition {
+  readonly partitionKey: KeyAttribute;
+  readonly sortKey: KeyAttribute;
+  /** The sparse due index: only task items with something to do carry its keys. */
+  readonly dueIndex: {
+    readonly indexName: string;
+    /** `"0"`..`"S-1"`: the shard of the task id. */
+    readonly partitionKey: KeyAttribute;
+    /** Epoch milliseconds: the next instant the tick must look at the task. */
+    readonly sortKey: KeyAttribute;
+    readonly projection: 'ALL';
+  };
+  /** Epoch seconds on run items: history retention. */
+  readonly ttlAttribute: string;
+  readonly billingMode: 'PAY_PER_REQUEST';
+}
+
+/**
+ * The table definition.
+ *
+ * @example
+ * // CDK
+ * new Table(this, 'Table', {
+ *   partitionKey: { name: tableDefinition.partitionKey.name, type: AttributeType.STRING },
+ *   timeToLiveAttribute: tableDefinition.ttlAttribute,
+ * });
+ */
+export const tableDefinition: TableDefinition = {
+  partitionKey: { name: 'pk', type: 'S' },
+  sortKey: { name: 'sk', type: 'S' },
+  dueIndex: {
+    indexName: 'due',
+    partitionKey: { name: 'dueShard', type: 'S' },
+    sortKey: { name: 'dueAt', type: 'N' },
+    projection: 'ALL',
+  },
+  ttlAttribute: 'expiresAt',
+  billingMode: 'PAY_PER_REQUEST',
+};
+
+/** The `CreateTable` input of a Tickwork table named `tableName`. */
+export function createTableInput(tableName: string): CreateTableCommandInput {
+  const { partitionKey, sortKey, dueIndex } = tableDefinition;
+  return {
+    TableName: tableName,
+    BillingMode: tableDefinition.billingMode,
+    AttributeDefinitions: [partitionKey, sortKey, dueIndex.partitionKey, dueIndex.sortKey].map((a) => ({
+      AttributeName: a.name,
+      AttributeType: a.type,
+    })),
+    KeySchema: [
+      { AttributeName: partitionKey.name, KeyType: 'HASH' },
+      { AttributeName: sortKey.name, KeyType: 'RANGE' },
+    ],
+    GlobalSecondaryIndexes: [
+      {
+        IndexName: dueIndex.indexName,
+        KeySchema: [
+          { AttributeName: dueIndex.partitionKey.name, KeyType: 'HASH' },
+          { AttributeName: dueIndex.sortKey.name, KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: dueIndex.projection },
+      },
+    ],
+  };
+}
+
+/**
+ * Creates the table when it does not exist, waits until it is `ACTIVE` and enables TTL on
+ * {@link TableDefinition.ttlAttribute}. Idempotent: safe to call on every start of the local
+ * runtime and from several processes at once.
+ */
+export async function ensureTable(
+  client: DynamoDBClient,
+  tableName: string,
+  options: { maxWaitSeconds?: number } = {},
+): Promise<void> {
+  let exists = true;
+  try {
+    await client.send(new DescribeTableCommand({ TableName: tableName }));
+  } catch (error) {
+    if (!(error instanceof ResourceNotFoundException)) throw error;
+    exists = false;
+  }
+  if (!exists) {
+    try {
+      await client.send(new CreateTableCommand(createTableInput(tableName)));
+    } catch (error) {
+      // Someone else created it between our describe and create: fine, wait for it below.
+      if (!(error instanceof ResourceInUseException)) throw error;
+    }
+  }
+  await waitUntilTableExists(
+    { client, maxWaitTime: options.maxWaitSeconds ?? 120, minDelay: 1, maxDelay: 5 },
+    { TableName: tableName },
+  );
+  const ttl = await client.send(new DescribeTimeToLiveCommand({ TableName: tableName }));
+  const status = ttl.TimeToLiveDescription?.TimeToLiveStatus;
+  if (status === 'ENABLED' || status === 'ENABLING') return;
+  try {
+    await client.send(
+      new UpdateTimeToLiveCommand({
+        TableName: tableName,
+        TimeToLiveSpecification: { AttributeName: tableDefinition.ttlAttribute, Enabled: true },
+      }),
+    );
+  } catch (error) {
+    // A concurrent caller enabled it first ("TimeToLive is already enabled").
+    if (!(error instanceof Error && /already enabled/i.test(error.message))) throw error;
+  }
+}

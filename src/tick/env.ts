@@ -1,0 +1,15 @@
+import { z } from 'zod';
+
+/** The tick Lambda's environment. The CDK construct builds its `environment` from this type. */
+export const tickEnvSchema = z.object({
+  /** The Tickwork table. */
+  TICKWORK_TABLE: z.string().min(3),
+  /** Due-index shards; must match what wrote the table (default 4). */
+  TICKWORK_SHARDS: z.coerce.number().int().min(1).max(64).default(4),
+  /** Time the tick keeps for itself before its Lambda timeout, in ms. */
+  TICKWORK_TICK_RESERVE_MS: z.coerce.number().int().min(0).default(10_000),
+  POWERTOOLS_SERVICE_NAME: z.string().default('tickwork-tick'),
+});
+export type TickEnv = z.output<typeof tickEnvSchema>;
+/** What a deployment must set (defaults may be left out). */
+export type TickEnvInput = z.input<typeof tickEnvSchema>;

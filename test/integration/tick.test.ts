@@ -1,0 +1,113 @@
+import pLimit from 'p-limit';
+import { monotonicFactory } from 'ulid';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { RunEvent, TaskInvoker, TaskStore } from '../../src/core/ports.js';
+import { TaskTypeRegistry } from '../../src/tick/registry.js';
+import { runTick, type TickDeps } from '../../src/tick/run-tick.js';
+import { aTask } from '../support/builders.js';
+import { createTestTable } from '../support/dynamo.js';
+
+const minute = 60_000;
+const t0 = new Date('2026-03-29T01:00:00Z');
+
+/** A handler stand-in: claims and completes every run it receives, as the task SDK does, and remembers it. */
+class ClaimingInvoker implements TaskInvoker {
+  readonly events: RunEvent[] = [];
+  constructor(private readonly store: TaskStore) {}
+  async invoke(_functionName: string, event: RunEvent) {
+    this.events.push(event);
+    await this.store.claimRun({
+      taskId: event.taskId,
+      runId: event.runId,
+      type: event.type,
+      token: event.token,
+      requestId: `req-${event.runId}`,
+      trigger: event.trigger,
+      attempt: event.attempt,
+      scheduledFor: new Date(event.scheduledFor),
+      dispatchedAt: new Date(event.dispatchedAt),
+      startedAt: new Date(event.dispatchedAt),
+      leaseExpiresAt: new Date(event.leaseExpiresAt),
+      parameters: event.parameters,
+      expiresAt: new Date(t0.getTime() + 30 * 86_400_000),
+    });
+    const finishedAt = new Date(event.dispatchedAt);
+    await this.store.completeRun(
+      event.taskId,
+      event.runId,
+      { token: event.token, requestId: `req-${event.runId}` },
+      { status: 'succeeded', finishedAt, durationMs: 0 },
+    );
+    return { accepted: true as const };
+  }
+}
+
+async function makeDeps(store: TaskStore, invoker: TaskInvoker, now: () => Date): Promise<TickDeps> {
+  const clock = { now };
+  const registry = new TaskTypeRegistry(store, clock);
+  await registry.refresh(); // as at a cold start
+  return { store, invoker, clock, registry, newRunId: monotonicFactory() };
+}
+
+async function seed(store: TaskStore, count: number, make: (i: number) => Parameters<typeof aTask>[0]) {
+  const limit = pLimit(32);
+  await Promise.all(
+    Array.from({ length: count }, (_, i) =>
+      limit(() =>
+        store.createTask(aTask({ id: `task-${String(i).padStart(5, '0')}`, type: 'test.noop', ...make(i) })),
+      ),
+    ),
+  );
+}
+
+describe('runTick against DynamoDB Local', () => {
+  let store: TaskStore;
+
+  beforeAll(async () => {
+    ({ store } = await createTestTable('tick'));
+    await store.putTaskType({ name: 'test.noop', functionName: 'noop' });
+  });
+
+  it('8 concurrent ticks over 500 due tasks start every slot exactly once', async () => {
+    const invoker = new ClaimingInvoker(store);
+    await seed(store, 500, (i) => ({ id: `conc-${i}`, schedule: '* * * * *', nextSlotAt: t0 }));
+    let now = t0;
+    const ticks = await Promise.all(
+      Array.from({ length: 8 }, async () => runTick(await makeDeps(store, invoker, () => now), { now: t0 })),
+    );
+    // The next minute: overlapping ticks again, now also folding the runs of the first slot.
+    now = new Date(t0.getTime() + minute);
+    const next = await Promise.all(
+      Array.from({ length: 8 }, async () => runTick(await makeDeps(store, invoker, () => now), { now })),
+    );
+
+    const started = [...ticks, ...next].reduce((n, r) => n + r.started, 0);
+    expect(started).toBe(1000);
+    expect([...ticks, ...next].every((r) => r.errors.length === 0)).toBe(true);
+    const perSlot = new Map<string, number>();
+    for (let i = 0; i < 500; i++) {
+      const { items } = await store.listRuns(`conc-${i}`, { limit: 100 });
+      for (const run of items) {
+        const key = `${run.taskId}@${run.scheduledFor.toISOString()}`;
+        perSlot.set(key, (perSlot.get(key) ?? 0) + 1);
+      }
+    }
+    expect(perSlot.size).toBe(1000);
+    expect([...perSlot.values()].every((n) => n === 1)).toBe(true);
+    expect(invoker.events).toHaveLength(1000);
+  });
+
+  it('with 5,000 tasks of which 20 are due, a tick reads at most 20 + shard-count items', async () => {
+    const { store: big } = await createTestTable('scale');
+    await big.putTaskType({ name: 'test.noop', functionName: 'noop' });
+    const later = new Date(t0.getTime() + 24 * 3600_000);
+    await seed(big, 5000, (i) => ({ nextSlotAt: i % 250 === 0 ? t0 : later, schedule: '0 * * * *' }));
+    const invoker = new ClaimingInvoker(big);
+
+    const report = await runTick(await makeDeps(big, invoker, () => t0), { now: t0 });
+
+    expect(report.due).toBe(20);
+    expect(report.started).toBe(20);
+    expect(report.itemsRead).toBeLessThanOrEqual(20 + big.shardCount);
+  }, 120_000);
+});

@@ -1,0 +1,174 @@
+import {
+  ConditionalCheckFailedException,
+  DescribeTableCommand,
+  DescribeTimeToLiveCommand,
+  DynamoDBClient,
+  ProvisionedThroughputExceededException,
+  TransactionCanceledException,
+} from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { describe, expect, it } from 'vitest';
+import { shardOf } from '../../src/core/due.js';
+import type { TaskState } from '../../src/core/model.js';
+import { DynamoTaskStore } from '../../src/store/dynamo-task-store.js';
+import { ensureTable, tableDefinition } from '../../src/store/table-definition.js';
+import { aClaim, aRun, aTask, at } from '../support/builders.js';
+import { createTestTable } from '../support/dynamo.js';
+import { describeTaskStoreContract } from './contract.js';
+
+// A fresh table per test: still one engine, and no test sees another's items.
+describeTaskStoreContract('DynamoDB Local', async () => (await createTestTable('contract')).store);
+
+describe('DynamoTaskStore on DynamoDB Local', () => {
+  it('creates its table idempotently, with the due index and TTL', async () => {
+    const { client, tableName } = await createTestTable('ensure');
+
+    await ensureTable(client, tableName);
+
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    expect(
+      Table?.GlobalSecondaryIndexes?.map((i) => [i.IndexName, i.KeySchema, i.Projection?.ProjectionType]),
+    ).toEqual([
+      [
+        'due',
+        [
+          { AttributeName: 'dueShard', KeyType: 'HASH' },
+          { AttributeName: 'dueAt', KeyType: 'RANGE' },
+        ],
+        'ALL',
+      ],
+    ]);
+    const ttl = await client.send(new DescribeTimeToLiveCommand({ TableName: tableName }));
+    expect(ttl.TimeToLiveDescription).toEqual({
+      TimeToLiveStatus: 'ENABLED',
+      AttributeName: tableDefinition.ttlAttribute,
+    });
+  });
+
+  it('accounts consumed capacity per call (a due-index key change costs 3 write units)', async () => {
+    const { store } = await createTestTable('capacity');
+    const units = async (action: () => Promise<unknown>) => {
+      store.resetCapacity();
+      await action();
+      return [store.capacity.readUnits, store.capacity.writeUnits, store.capacity.requests];
+    };
+    const next = (t: TaskState, changes: Partial<TaskState>) => ({
+      ...t,
+      ...changes,
+      version: t.version + 1,
+    });
+    const v1 = aTask();
+    const v2 = next(v1, { nextSlotAt: at(120_000) });
+    const v3 = next(v2, { name: 'renamed' });
+    const v4 = next(v3, { enabled: false });
+    const v5 = next(v4, { name: 'idle' });
+    const v6 = next(v5, { enabled: true });
+    const claim = aClaim({ taskId: v1.id });
+    const fence = { token: 1, requestId: 'req-1' };
+    const shard = shardOf(v1.id, store.shardCount);
+
+    // [read units, write units, requests]; writes: table 1 + each index write 1, doubled in a transaction.
+    expect(await units(() => store.createTask(v1))).toEqual([0, 2, 1]);
+    expect(await units(() => store.saveTask(v2, { expectedVersion: 1 }))).toEqual([0, 3, 1]);
+    expect(await units(() => store.saveTask(v3, { expectedVersion: 2 }))).toEqual([0, 2, 1]);
+    expect(await units(() => store.saveTask(v4, { expectedVersion: 3 }))).toEqual([0, 2, 1]);
+    expect(await units(() => store.saveTask(v5, { expectedVersion: 4 }))).toEqual([0, 1, 1]);
+    const record = aRun({ taskId: v1.id });
+    expect(
+      await units(() => store.saveTask(v6, { expectedVersion: 5, runWrites: [{ kind: 'record', record }] })),
+    ).toEqual([0, 6, 1]);
+    // A lost race reports no capacity (DynamoDB bills it, but the exception carries none).
+    expect(await units(() => store.saveTask(v6, { expectedVersion: 5 }))).toEqual([0, 0, 1]);
+    expect(await units(() => store.claimRun(claim))).toEqual([0, 1, 1]);
+    expect(
+      await units(() =>
+        store.heartbeat(v1.id, claim.runId, fence, { now: at(1), leaseExpiresAt: at(600_000) }),
+      ),
+    ).toEqual([0, 1, 1]);
+    expect(
+      await units(() =>
+        store.completeRun(v1.id, claim.runId, fence, {
+          status: 'succeeded',
+          finishedAt: at(2),
+          durationMs: 1,
+        }),
+      ),
+    ).toEqual([0, 1, 1]);
+    expect(await units(() => store.getTask(v1.id))).toEqual([1, 0, 1]);
+    expect(await units(() => store.getRun(v1.id, claim.runId))).toEqual([1, 0, 1]);
+    expect(await units(() => store.queryDue(shard, at(3_600_000)))).toEqual([0.5, 0, 1]);
+    expect(await units(() => store.getRuns([{ taskId: v1.id, runId: claim.runId }]))).toEqual([0.5, 0, 1]);
+    expect(await units(() => store.listRuns(v1.id, { limit: 10 }))).toEqual([0.5, 0, 1]);
+  });
+});
+
+describe('DynamoTaskStore faults (aws-sdk-client-mock)', () => {
+  const mockedStore = () => {
+    const doc = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }));
+    return { mock: mockClient(doc), store: new DynamoTaskStore({ client: doc, tableName: 'mocked' }) };
+  };
+  const throttled = () =>
+    new ProvisionedThroughputExceededException({
+      message: 'Rate of requests exceeds the allowed throughput',
+      $metadata: {},
+    });
+
+  it('propagates throttling of a task save: an error, not a lost race', async () => {
+    const { mock, store } = mockedStore();
+    mock.on(PutCommand).rejects(throttled());
+    const task = aTask();
+
+    await expect(store.saveTask({ ...task, version: 2 }, { expectedVersion: 1 })).rejects.toThrow(
+      ProvisionedThroughputExceededException,
+    );
+    await expect(store.claimRun(aClaim())).rejects.toThrow(ProvisionedThroughputExceededException);
+  });
+
+  it('propagates a transaction cancelled by throttling rather than calling it a lost race', async () => {
+    const { mock, store } = mockedStore();
+    mock.on(TransactWriteCommand).rejects(
+      new TransactionCanceledException({
+        message: 'Transaction cancelled',
+        $metadata: {},
+        CancellationReasons: [{ Code: 'None' }, { Code: 'ThrottlingError' }],
+      }),
+    );
+    const task = aTask();
+
+    await expect(
+      store.saveTask(
+        { ...task, version: 2 },
+        { expectedVersion: 1, runWrites: [{ kind: 'record', record: aRun() }] },
+      ),
+    ).rejects.toThrow(TransactionCanceledException);
+  });
+
+  it('recognises its own claim when the SDK retried a write whose response was lost', async () => {
+    const { mock, store } = mockedStore();
+    // The retry finds the item the first attempt wrote: the condition fails and returns it (ALL_OLD).
+    // Good enough raw attribute values for a run item: strings, numbers, and an empty parameters map.
+    const storedAs = (item: Record<string, unknown>, changes: Record<string, unknown> = {}) =>
+      Object.fromEntries(
+        Object.entries({ ...item, ...changes }).map(([k, v]) => [
+          k,
+          typeof v === 'number' ? { N: String(v) } : typeof v === 'string' ? { S: v } : { M: {} },
+        ]),
+      );
+    const failWith = (changes: Record<string, unknown>) => (input: { Item: Record<string, unknown> }) => {
+      throw new ConditionalCheckFailedException({
+        message: 'The conditional request failed',
+        $metadata: {},
+        Item: storedAs(input.Item, changes),
+      });
+    };
+
+    mock.on(PutCommand).callsFake(failWith({}));
+    const ours = await store.claimRun(aClaim());
+    mock.on(PutCommand).callsFake(failWith({ writeId: 'someone-else', requestId: 'req-2' }));
+    const theirs = await store.claimRun(aClaim());
+
+    expect(ours.claimed).toBe(true);
+    expect(theirs.claimed === false && theirs.existing.requestId).toBe('req-2');
+  });
+});
