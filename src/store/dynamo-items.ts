@@ -8,7 +8,7 @@
  *  pk                 sk              item
  *  TASK#<taskId>      TASK            task descriptor + scheduling state (+ dueShard/dueAt when due)
  *  TASK#<taskId>      RUN#<runId>     run record (runIds are ULIDs: a Query is newest first)
- *  TYPE#<name>        TYPE            registered task type
+ *  TYPES              TYPE#<name>     registered task type (one partition: listed by one Query)
  *  SCHEDULER          STATE           the scheduler's state
  * ```
  * Dates are epoch milliseconds, except `expiresAt` on run items: epoch seconds, for TTL.
@@ -49,6 +49,8 @@ export const attr = {
   sk: tableDefinition.sortKey.name,
   dueShard: tableDefinition.dueIndex.partitionKey.name,
   dueAt: tableDefinition.dueIndex.sortKey.name,
+  kind: tableDefinition.taskIndex.partitionKey.name,
+  id: tableDefinition.taskIndex.sortKey.name,
   version: 'version',
   status: 'status',
   token: 'token',
@@ -66,8 +68,10 @@ const TYPE_PREFIX = 'TYPE#';
 
 /** Sort key of task items. */
 export const TASK_SK = 'TASK';
-/** Sort key of task type items. */
-export const TYPE_SK = 'TYPE';
+/** Partition key of task type items. */
+export const TYPES_PK = 'TYPES';
+/** Value of the task list index's partition key on task items. */
+export const TASK_KIND = 'TASK';
 /** Sort key prefix of run items. */
 export const RUN_SK_PREFIX = RUN_PREFIX;
 
@@ -78,7 +82,7 @@ export const keys = {
     pk: `${TASK_PREFIX}${taskId}`,
     sk: `${RUN_PREFIX}${runId}`,
   }),
-  taskType: (name: string): ItemKey => ({ pk: `${TYPE_PREFIX}${name}`, sk: TYPE_SK }),
+  taskType: (name: string): ItemKey => ({ pk: TYPES_PK, sk: `${TYPE_PREFIX}${name}` }),
   scheduler: (): ItemKey => ({ pk: 'SCHEDULER', sk: 'STATE' }),
 };
 
@@ -258,7 +262,8 @@ export function taskToItem(task: TaskState, shardCount: number): Item {
   const due = dueAtOf(task);
   return compact({
     ...keys.task(task.id),
-    id: task.id,
+    [attr.kind]: TASK_KIND,
+    [attr.id]: task.id,
     name: task.name,
     type: task.type,
     schedule: task.schedule,

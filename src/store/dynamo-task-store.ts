@@ -26,7 +26,6 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
-  ScanCommand,
   TransactWriteCommand,
   type TransactWriteCommandInput,
   UpdateCommand,
@@ -73,8 +72,8 @@ import {
   runToItem,
   schedulerAttributes,
   schedulerFromItem,
-  TASK_SK,
-  TYPE_SK,
+  TASK_KIND,
+  TYPES_PK,
   taskFromItem,
   taskToItem,
   taskTypeFromItem,
@@ -240,21 +239,16 @@ export class DynamoTaskStore implements TaskStore {
   }
 
   async listTaskTypes(): Promise<TaskType[]> {
-    const items = await this.scanAll(TYPE_SK);
-    return items.map(taskTypeFromItem).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  }
-
-  private async scanAll(sk: string): Promise<Item[]> {
     const items: Item[] = [];
     let start: Record<string, unknown> | undefined;
     do {
       const out = await this.call('read', () =>
         this.doc.send(
-          new ScanCommand({
+          new QueryCommand({
             TableName: this.tableName,
-            FilterExpression: '#sk = :sk',
-            ExpressionAttributeNames: { '#sk': attr.sk },
-            ExpressionAttributeValues: { ':sk': sk },
+            KeyConditionExpression: '#pk = :pk',
+            ExpressionAttributeNames: { '#pk': attr.pk },
+            ExpressionAttributeValues: { ':pk': TYPES_PK },
             ExclusiveStartKey: start,
             ...CAPACITY,
           }),
@@ -263,7 +257,7 @@ export class DynamoTaskStore implements TaskStore {
       items.push(...(out.Items ?? []));
       start = out.LastEvaluatedKey;
     } while (start);
-    return items;
+    return items.map(taskTypeFromItem).sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
   }
 
   // ------------------------------------------------------------------------------ tasks
@@ -297,41 +291,67 @@ export class DynamoTaskStore implements TaskStore {
   }
 
   /**
-   * A Scan filtered to task items: DynamoDB has no cross-partition order, so each page is sorted
-   * by id but pages are not; together they hold every task once.
+   * Tasks in id order: one Query of the keys-only `tasks` index (task items only, so history
+   * is never read), then a consistent BatchGetItem of the page.
    */
   async listTasks(options: { limit: number; nextToken?: string }): Promise<Page<TaskState>> {
     checkLimit(options.limit);
-    let start: Record<string, unknown> | undefined =
-      options.nextToken === undefined ? undefined : { ...decodePageToken(options.nextToken, isTaskKey) };
-    const picked: Item[] = [];
-    let exhausted = false;
-    while (picked.length <= options.limit) {
-      const out = await this.call('read', () =>
-        this.doc.send(
-          new ScanCommand({
-            TableName: this.tableName,
-            FilterExpression: '#sk = :sk',
-            ExpressionAttributeNames: { '#sk': attr.sk },
-            ExpressionAttributeValues: { ':sk': TASK_SK },
-            ExclusiveStartKey: start,
-            ...CAPACITY,
-          }),
-        ),
-      );
-      picked.push(...(out.Items ?? []));
-      start = out.LastEvaluatedKey;
-      if (!start) {
-        exhausted = true;
-        break;
+    const after = options.nextToken === undefined ? undefined : decodePageToken(options.nextToken, isTaskKey);
+    const index = tableDefinition.taskIndex;
+    const out = await this.call('read', () =>
+      this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: index.indexName,
+          KeyConditionExpression: '#kind = :kind',
+          ExpressionAttributeNames: { '#kind': attr.kind },
+          ExpressionAttributeValues: { ':kind': TASK_KIND },
+          Limit: options.limit,
+          ...(after
+            ? {
+                ExclusiveStartKey: {
+                  ...after,
+                  [attr.kind]: TASK_KIND,
+                  [attr.id]: after.pk.slice('TASK#'.length),
+                },
+              }
+            : {}),
+          ...CAPACITY,
+        }),
+      ),
+    );
+    const pageKeys = (out.Items ?? []).map(keyOf);
+    const byPk = new Map((await this.batchGetConsistent(pageKeys)).map((item) => [String(item.pk), item]));
+    // A task deleted between the index read and the batch read is simply left out.
+    const items = pageKeys.flatMap((k) => {
+      const item = byPk.get(k.pk);
+      return item ? [taskFromItem(item)] : [];
+    });
+    const last = pageKeys[pageKeys.length - 1];
+    return out.LastEvaluatedKey && last ? { items, nextToken: encodePageToken(last) } : { items };
+  }
+
+  private async batchGetConsistent(wanted: ItemKey[]): Promise<Item[]> {
+    const found: Item[] = [];
+    for (let i = 0; i < wanted.length; i += 100) {
+      let pending: Record<string, unknown>[] = wanted.slice(i, i + 100).map((k) => ({ ...k }));
+      for (let round = 0; pending.length > 0; round++) {
+        if (round > 8) throw new Error('BatchGetItem left keys unprocessed after 8 retries');
+        if (round > 0) await new Promise((r) => setTimeout(r, 25 * 2 ** round));
+        const keysNow = pending;
+        const out = await this.call('read', () =>
+          this.doc.send(
+            new BatchGetCommand({
+              RequestItems: { [this.tableName]: { Keys: keysNow, ConsistentRead: true } },
+              ...CAPACITY,
+            }),
+          ),
+        );
+        found.push(...(out.Responses?.[this.tableName] ?? []));
+        pending = (out.UnprocessedKeys?.[this.tableName]?.Keys ?? []) as Record<string, unknown>[];
       }
     }
-    const page = picked.slice(0, options.limit);
-    const last = page[page.length - 1];
-    // Continue after the last item returned, in scan order (before sorting the page by id).
-    const more = picked.length > options.limit || !exhausted;
-    const items = page.map(taskFromItem).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    return more && last ? { items, nextToken: encodePageToken(keyOf(last)) } : { items };
+    return found;
   }
 
   async saveTask(

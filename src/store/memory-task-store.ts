@@ -47,7 +47,7 @@ import {
   schedulerAttributes,
   schedulerFromItem,
   TASK_SK,
-  TYPE_SK,
+  TYPES_PK,
   taskFromItem,
   taskToItem,
   taskTypeFromItem,
@@ -107,7 +107,7 @@ export class MemoryTaskStore implements TaskStore {
 
   async listTaskTypes(): Promise<TaskType[]> {
     this.capacity.requests++;
-    return this.select((k) => k.sk === TYPE_SK)
+    return this.select((k) => k.pk === TYPES_PK)
       .map(taskTypeFromItem)
       .sort((a, b) => compareStrings(a.name, b.name));
   }

@@ -37,6 +37,18 @@ export interface TableDefinition {
     readonly sortKey: KeyAttribute;
     readonly projection: 'ALL';
   };
+  /**
+   * The task list index: only task items carry its partition key, keys only, so listing tasks
+   * reads no run history and a task write that keeps its id costs this index nothing.
+   */
+  readonly taskIndex: {
+    readonly indexName: string;
+    /** Always `"TASK"`, on task items only. */
+    readonly partitionKey: KeyAttribute;
+    /** The task id: lists come out in id order. */
+    readonly sortKey: KeyAttribute;
+    readonly projection: 'KEYS_ONLY';
+  };
   /** Epoch seconds on run items: history retention. */
   readonly ttlAttribute: string;
   readonly billingMode: 'PAY_PER_REQUEST';
@@ -61,34 +73,51 @@ export const tableDefinition: TableDefinition = {
     sortKey: { name: 'dueAt', type: 'N' },
     projection: 'ALL',
   },
+  taskIndex: {
+    indexName: 'tasks',
+    partitionKey: { name: 'kind', type: 'S' },
+    sortKey: { name: 'id', type: 'S' },
+    projection: 'KEYS_ONLY',
+  },
   ttlAttribute: 'expiresAt',
   billingMode: 'PAY_PER_REQUEST',
 };
 
+/** Every global secondary index of the table, for builders that iterate (the CDK construct). */
+export function globalIndexes(): {
+  indexName: string;
+  partitionKey: KeyAttribute;
+  sortKey: KeyAttribute;
+  projection: 'ALL' | 'KEYS_ONLY';
+}[] {
+  return [tableDefinition.dueIndex, tableDefinition.taskIndex];
+}
+
 /** The `CreateTable` input of a Tickwork table named `tableName`. */
 export function createTableInput(tableName: string): CreateTableCommandInput {
-  const { partitionKey, sortKey, dueIndex } = tableDefinition;
+  const { partitionKey, sortKey } = tableDefinition;
+  const indexes = globalIndexes();
   return {
     TableName: tableName,
     BillingMode: tableDefinition.billingMode,
-    AttributeDefinitions: [partitionKey, sortKey, dueIndex.partitionKey, dueIndex.sortKey].map((a) => ({
-      AttributeName: a.name,
-      AttributeType: a.type,
-    })),
+    AttributeDefinitions: [partitionKey, sortKey, ...indexes.flatMap((i) => [i.partitionKey, i.sortKey])].map(
+      (a) => ({
+        AttributeName: a.name,
+        AttributeType: a.type,
+      }),
+    ),
     KeySchema: [
       { AttributeName: partitionKey.name, KeyType: 'HASH' },
       { AttributeName: sortKey.name, KeyType: 'RANGE' },
     ],
-    GlobalSecondaryIndexes: [
-      {
-        IndexName: dueIndex.indexName,
-        KeySchema: [
-          { AttributeName: dueIndex.partitionKey.name, KeyType: 'HASH' },
-          { AttributeName: dueIndex.sortKey.name, KeyType: 'RANGE' },
-        ],
-        Projection: { ProjectionType: dueIndex.projection },
-      },
-    ],
+    GlobalSecondaryIndexes: indexes.map((index) => ({
+      IndexName: index.indexName,
+      KeySchema: [
+        { AttributeName: index.partitionKey.name, KeyType: 'HASH' },
+        { AttributeName: index.sortKey.name, KeyType: 'RANGE' },
+      ],
+      Projection: { ProjectionType: index.projection },
+    })),
   };
 }
 
