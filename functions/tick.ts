@@ -1,10 +1,16 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import { tickEnvSchema } from '../src/tick/env.js';
 import { makeTickDeps, makeTickHandler } from '../src/tick/handler.js';
 
 const env = tickEnvSchema.parse(process.env);
 const logger = new Logger({ serviceName: env.POWERTOOLS_SERVICE_NAME });
+const metrics = new Metrics({
+  namespace: env.POWERTOOLS_METRICS_NAMESPACE,
+  serviceName: env.POWERTOOLS_SERVICE_NAME,
+});
 const deps = makeTickDeps(env, logger);
+await deps.registry.refresh();
 
 /** Fired by EventBridge Scheduler every minute. */
-export const handler = makeTickHandler(deps, { reserveMs: env.TICKWORK_TICK_RESERVE_MS });
+export const handler = makeTickHandler(deps, { reserveMs: env.TICKWORK_TICK_RESERVE_MS, metrics });

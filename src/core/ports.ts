@@ -211,3 +211,23 @@ export interface SchedulerControl {
   pause(): Promise<void>;
   resume(): Promise<void>;
 }
+
+/** Something users may want to be alerted about: a run that failed, timed out, was skipped or missed. */
+export interface RunNotice {
+  taskId: string;
+  taskName: string;
+  type: string;
+  runId: string;
+  status: 'failed' | 'timed-out' | 'skipped' | 'missed';
+  scheduledFor: Date;
+  attempt: number;
+  /** For skipped and missed records standing for several slots. */
+  slotCount?: number;
+  note?: string;
+  error?: { name: string; message: string };
+}
+
+/** Publishes run notices (EventBridge on AWS, `source: tickwork`). Must not throw for a bad notice. */
+export interface RunNotifier {
+  notify(notices: RunNotice[]): Promise<void>;
+}

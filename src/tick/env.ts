@@ -8,7 +8,10 @@ export const tickEnvSchema = z.object({
   TICKWORK_SHARDS: z.coerce.number().int().min(1).max(64).default(4),
   /** Time the tick keeps for itself before its Lambda timeout, in ms. */
   TICKWORK_TICK_RESERVE_MS: z.coerce.number().int().min(0).default(10_000),
+  /** EventBridge bus that receives run notices (`source: tickwork`); none are sent when empty. */
+  TICKWORK_EVENT_BUS: z.string().default(''),
   POWERTOOLS_SERVICE_NAME: z.string().default('tickwork-tick'),
+  POWERTOOLS_METRICS_NAMESPACE: z.string().default('Tickwork'),
 });
 export type TickEnv = z.output<typeof tickEnvSchema>;
 /** What a deployment must set (defaults may be left out). */

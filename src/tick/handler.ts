@@ -1,7 +1,11 @@
+import type { Metrics } from '@aws-lambda-powertools/metrics';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import type { Context } from 'aws-lambda';
 import { ulid } from 'ulid';
+import { EventBridgeRunNotifier } from '../aws/eventbridge-notifier.js';
 import { LambdaTaskInvoker } from '../aws/lambda-invoker.js';
 import type { Clock } from '../core/ports.js';
 import { DynamoTaskStore } from '../store/dynamo-task-store.js';
@@ -24,15 +28,36 @@ export function makeTickDeps(env: TickEnv, logger?: TickLogger): TickDeps {
     clock: systemClock,
     registry: new TaskTypeRegistry(store, systemClock),
     newRunId: () => ulid(),
+    ...(env.TICKWORK_EVENT_BUS
+      ? {
+          notifier: new EventBridgeRunNotifier(new EventBridgeClient({}), env.TICKWORK_EVENT_BUS, (error) =>
+            logger?.warn('run notices not delivered', { error: String(error) }),
+          ),
+        }
+      : {}),
     ...(logger ? { logger } : {}),
   };
 }
 
+/** Publishes a tick's report as CloudWatch metrics (embedded metric format). */
+export function publishTickMetrics(metrics: Metrics, report: TickReport): void {
+  metrics.addMetric('Due', MetricUnit.Count, report.due);
+  metrics.addMetric('Dispatched', MetricUnit.Count, report.started);
+  metrics.addMetric('Skipped', MetricUnit.Count, report.skipped);
+  metrics.addMetric('Missed', MetricUnit.Count, report.missed);
+  metrics.addMetric('TimedOut', MetricUnit.Count, report.timedOut);
+  metrics.addMetric('DispatchFailed', MetricUnit.Count, report.failed);
+  metrics.addMetric('Contended', MetricUnit.Count, report.contended);
+  metrics.addMetric('TickDuration', MetricUnit.Milliseconds, report.durationMs);
+  if (report.started > 0) metrics.addMetric('LatenessMax', MetricUnit.Milliseconds, report.latenessMs.max);
+  metrics.publishStoredMetrics();
+}
+
 /**
- * The tick Lambda's handler: runs one tick within the invocation's time, keeping
- * `reserveMs` for itself, and logs the report.
+ * The tick Lambda's handler: runs one tick within the invocation's time, keeping `reserveMs`
+ * for itself, logs the report when it did something and publishes its metrics.
  */
-export function makeTickHandler(deps: TickDeps, options: { reserveMs: number }) {
+export function makeTickHandler(deps: TickDeps, options: { reserveMs: number; metrics?: Metrics }) {
   return async (
     _event: unknown,
     context?: Pick<Context, 'getRemainingTimeInMillis'>,
@@ -40,6 +65,15 @@ export function makeTickHandler(deps: TickDeps, options: { reserveMs: number }) 
     const remaining = context?.getRemainingTimeInMillis() ?? 60_000;
     const report = await runTick(deps, { budgetMs: Math.max(1_000, remaining - options.reserveMs) });
     if (report.due > 0 || report.errors.length > 0) deps.logger?.info('tick', { ...report });
+    if (options.metrics) publishTickMetrics(options.metrics, report);
+    // A tick that could not read the due index at all failed: let Lambda count the error (alarm).
+    if (
+      report.errors.length > 0 &&
+      report.due === 0 &&
+      report.errors.some((e) => e.message.startsWith('due query'))
+    ) {
+      throw new Error(`tick failed: ${report.errors.map((e) => e.message).join('; ')}`);
+    }
     return report;
   };
 }

@@ -2,7 +2,15 @@ import pLimit from 'p-limit';
 import type { ActiveRun } from '../core/model.js';
 import { isTerminal, type RunRecord, RunStatus, type TaskState } from '../core/model.js';
 import { historyExpiry, type PlanSettings, planTask } from '../core/plan.js';
-import type { Clock, RunEvent, TaskInvoker, TaskStore } from '../core/ports.js';
+import type {
+  Clock,
+  RunEvent,
+  RunNotice,
+  RunNotifier,
+  RunWrite,
+  TaskInvoker,
+  TaskStore,
+} from '../core/ports.js';
 import { parseSchedule, type Schedule } from '../core/schedule.js';
 import type { TaskTypeRegistry } from './registry.js';
 
@@ -21,6 +29,8 @@ export interface TickDeps {
   registry: TaskTypeRegistry;
   newRunId: () => string;
   logger?: TickLogger;
+  /** Where notices of failed, timed-out, skipped and missed runs go (EventBridge on AWS). */
+  notifier?: RunNotifier;
   /** Called with each run the tick started, skipped, missed or timed out (metrics, events). */
   onRun?: (event: {
     kind: 'started' | 'failed-to-start';
@@ -60,6 +70,8 @@ export interface TickReport {
   itemsRead: number;
   writes: number;
   durationMs: number;
+  /** How late the runs it started were: invoke accepted minus their slot's instant, in ms. */
+  latenessMs: { max: number; mean: number };
   errors: { taskId?: string; message: string }[];
 }
 
@@ -76,6 +88,33 @@ export interface DispatchOutcome {
     writes: number;
   };
   error?: string;
+  /** For each started run: invoke accepted minus the slot's scheduled instant, in ms. */
+  latenessMs: number[];
+  notices: RunNotice[];
+}
+
+/** Notices for the records a plan wrote: every timed-out, skipped and missed run. */
+function noticesOf(task: TaskState, writes: RunWrite[]): RunNotice[] {
+  return writes.flatMap(({ record }) =>
+    record.status === RunStatus.TimedOut ||
+    record.status === RunStatus.Skipped ||
+    record.status === RunStatus.Missed
+      ? [
+          {
+            taskId: task.id,
+            taskName: task.name,
+            type: task.type,
+            runId: record.runId,
+            status: record.status,
+            scheduledFor: record.scheduledFor,
+            attempt: record.attempt,
+            ...(record.slotCount !== undefined ? { slotCount: record.slotCount } : {}),
+            ...(record.note !== undefined ? { note: record.note } : {}),
+            ...(record.error ? { error: { name: record.error.name, message: record.error.message } } : {}),
+          },
+        ]
+      : [],
+  );
 }
 
 const scheduleCache = new Map<string, Schedule>();
@@ -174,6 +213,8 @@ export async function dispatchTask(
     status: 'unchanged',
     startedRunIds: [],
     counts: { started: 0, skipped: 0, missed: 0, timedOut: 0, failed: 0, writes: 0 },
+    latenessMs: [],
+    notices: [],
   };
   const plan = planTask(task, {
     now,
@@ -196,6 +237,7 @@ export async function dispatchTask(
   outcome.counts.skipped += plan.counts.skipped;
   outcome.counts.missed += plan.counts.missed;
   outcome.counts.timedOut += plan.counts.timedOut;
+  outcome.notices.push(...noticesOf(task, plan.runWrites));
 
   let current = plan.task;
   for (const run of plan.starts) {
@@ -215,6 +257,7 @@ export async function dispatchTask(
     if (result.accepted) {
       outcome.counts.started++;
       outcome.startedRunIds.push(run.runId);
+      outcome.latenessMs.push(deps.clock.now().getTime() - run.scheduledFor.getTime());
       deps.onRun?.({ kind: 'started', taskId: task.id, runId: run.runId, type: task.type });
       continue;
     }
@@ -225,6 +268,17 @@ export async function dispatchTask(
       ...result.error,
     });
     deps.onRun?.({ kind: 'failed-to-start', taskId: task.id, runId: run.runId, type: task.type });
+    outcome.notices.push({
+      taskId: task.id,
+      taskName: task.name,
+      type: task.type,
+      runId: run.runId,
+      status: 'failed',
+      scheduledFor: run.scheduledFor,
+      attempt: run.attempt,
+      note: 'the handler could not be invoked',
+      error: result.error,
+    });
     const writes = await recordFailedStart(deps, current, run, now, result.error);
     outcome.counts.writes += writes;
     if (writes > 0) {
@@ -268,8 +322,11 @@ export async function runTick(deps: TickDeps, options: TickOptions = {}): Promis
     itemsRead: 0,
     writes: 0,
     durationMs: 0,
+    latenessMs: { max: 0, mean: 0 },
     errors: [],
   };
+  const lateness: number[] = [];
+  const notices: RunNotice[] = [];
 
   const shards = Array.from({ length: deps.store.shardCount }, (_, shard) => shard);
   const queried = await Promise.allSettled(shards.map((shard) => deps.store.queryDue(shard, now)));
@@ -314,6 +371,8 @@ export async function runTick(deps: TickDeps, options: TickOptions = {}): Promis
         report.timedOut += outcome.counts.timedOut;
         report.failed += outcome.counts.failed;
         report.writes += outcome.counts.writes;
+        lateness.push(...outcome.latenessMs);
+        notices.push(...outcome.notices);
       }),
     ),
   );
@@ -329,6 +388,19 @@ export async function runTick(deps: TickDeps, options: TickOptions = {}): Promis
     }
   });
 
+  if (lateness.length > 0) {
+    report.latenessMs = {
+      max: Math.max(...lateness),
+      mean: Math.round(lateness.reduce((a, b) => a + b, 0) / lateness.length),
+    };
+  }
+  if (notices.length > 0 && deps.notifier) {
+    try {
+      await deps.notifier.notify(notices);
+    } catch (error) {
+      report.errors.push({ message: `publishing run notices failed: ${(error as Error).message}` });
+    }
+  }
   report.durationMs = deps.clock.now().getTime() - startedAt.getTime();
   if (options.recordTick !== false) {
     try {
