@@ -216,6 +216,8 @@ function settleActive(task: TaskState, input: PlanInput, settings: PlanSettings,
       plan.counts.folded++;
       continue;
     }
+    // Settling after a completion knows only that run's record: leave the others to the tick.
+    if (!record && input.startRuns === false) continue;
     if (active.expiresAt.getTime() > nowMs) continue;
     const runLease = record?.leaseExpiresAt?.getTime();
     if (record?.status === RunStatus.Running && runLease !== undefined && runLease > nowMs) {

@@ -1,0 +1,28 @@
+import { TickworkError } from '../core/errors.js';
+import type { CancelReason } from '../core/model.js';
+
+/**
+ * The reason `ctx.signal` aborts with, and what `ctx.throwIfCancelled()` throws. `reason` says why:
+ * `cancelled` (asked through the API), `deadline` (the Lambda's remaining time fell below the
+ * deadline margin) or `lease-lost` (the tick reclaimed the run: another attempt may already run).
+ *
+ * Ending the task with this error (or any `AbortError`) after the signal fired records the run as
+ * `cancelled`, not `failed`.
+ */
+export class TaskCancelledError extends TickworkError {
+  override readonly name = 'TaskCancelledError';
+  override readonly code = 'task_cancelled';
+  constructor(
+    readonly reason: CancelReason,
+    readonly taskId: string,
+    readonly runId: string,
+  ) {
+    super(`run ${runId} of task ${taskId} was stopped: ${reason}`);
+  }
+}
+
+/** The handler was invoked with something that is not a Tickwork run event. */
+export class InvalidRunEventError extends TickworkError {
+  override readonly name = 'InvalidRunEventError';
+  override readonly code = 'invalid_run_event';
+}

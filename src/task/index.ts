@@ -1,0 +1,39 @@
+/**
+ * The task SDK: what runs inside a handler Lambda. See `docs/writing-tasks.md`.
+ *
+ * @example
+ * import { z } from 'zod';
+ * import { createTaskHandler, defineTask } from 'tickwork/task';
+ *
+ * const cleanupFiles = defineTask({
+ *   parameters: z.object({ bucket: z.string() }),
+ *   async run(ctx) {
+ *     ctx.setProgress(0, 1, `scanning ${ctx.parameters.bucket}`);
+ *     return { deleted: 0 };
+ *   },
+ * });
+ * export const handler = createTaskHandler({ 'Acme.CleanupFiles': cleanupFiles });
+ */
+export type { CancelReason, JsonValue, Parameters, Trigger } from '../core/model.js';
+export type { RunEvent } from '../core/ports.js';
+export {
+  defineTask,
+  type TaskBody,
+  type TaskContext,
+  type TaskDefinition,
+  type TaskImplementation,
+  type TaskTypes,
+} from './define-task.js';
+export { type TaskEnv, type TaskEnvInput, taskEnvSchema } from './env.js';
+export { InvalidRunEventError, TaskCancelledError } from './errors.js';
+export { idempotencyKeyOf, parseRunEvent } from './event.js';
+export {
+  createTaskHandler,
+  type TaskHandler,
+  type TaskHandlerOptions,
+  type TaskInvocationResult,
+  type TaskLambdaContext,
+} from './handler.js';
+export { isCancellation, maxErrorBytes, maxResultBytes } from './outcome.js';
+export { runLeaseMs } from './run-lease.js';
+export type { SettleResult } from './settle.js';
