@@ -1,0 +1,20 @@
+import { z } from 'zod';
+
+/** The API Lambda's environment. The CDK construct builds its `environment` from this type. */
+export const apiEnvSchema = z.object({
+  /** The Tickwork table. */
+  TICKWORK_TABLE: z.string().min(3),
+  /** Due-index shards; must match the tick's. */
+  TICKWORK_SHARDS: z.coerce.number().int().min(1).max(64).default(4),
+  /** Name of the EventBridge Scheduler schedule that fires the tick (pause/resume). */
+  TICKWORK_TICK_SCHEDULE_NAME: z.string().min(1),
+  /** Its schedule group. */
+  TICKWORK_TICK_SCHEDULE_GROUP: z.string().min(1).default('default'),
+  /** Shortest interval a task's schedule may have, in ms (the tick runs once a minute). */
+  TICKWORK_MIN_INTERVAL_MS: z.coerce.number().int().min(1000).default(60_000),
+  /** Origin allowed to call the API from a browser (the dashboard), if any. */
+  TICKWORK_CORS_ORIGIN: z.string().optional(),
+  POWERTOOLS_SERVICE_NAME: z.string().default('tickwork-api'),
+});
+export type ApiEnv = z.output<typeof apiEnvSchema>;
+export type ApiEnvInput = z.input<typeof apiEnvSchema>;

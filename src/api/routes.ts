@@ -1,0 +1,241 @@
+/**
+ * The admin API's routes as OpenAPI route configs: methods, paths, parameters, bodies and
+ * responses, all from the zod schemas. `app.ts` binds handlers to them; the docs generator reads
+ * the document they produce.
+ */
+import { createRoute, type z } from '@hono/zod-openapi';
+import { type ErrorCode, errorCodes } from './errors.js';
+import {
+  CancelInputSchema,
+  DeleteQuery,
+  ErrorSchema,
+  IfMatchHeaders,
+  ListRunsQuery,
+  ListTasksQuery,
+  LogsSchema,
+  PreviewQuery,
+  PreviewSchema,
+  RunAcceptedSchema,
+  RunIdParams,
+  RunNowInputSchema,
+  RunPageSchema,
+  RunViewSchema,
+  SchedulerViewSchema,
+  TaskIdParams,
+  TaskInputSchema,
+  TaskPageSchema,
+  TaskPatchSchema,
+  TaskTypeListSchema,
+  TaskViewSchema,
+} from './schemas.js';
+
+const json = <T extends z.ZodType>(schema: T, description: string) => ({
+  description,
+  content: { 'application/json': { schema } },
+});
+
+const statusText: Record<number, string> = {
+  400: 'Refused',
+  403: 'Read-only',
+  404: 'Not found',
+  405: 'Method not allowed',
+  409: 'Conflict',
+  413: 'Too large',
+  415: 'Not JSON',
+};
+
+/** Error responses of a route, grouped by status, each listing the codes that produce it. */
+function errors(...codes: ErrorCode[]) {
+  const byStatus = new Map<number, ErrorCode[]>();
+  for (const code of codes) {
+    const status = errorCodes[code].status;
+    byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
+  }
+  const out: Record<number, ReturnType<typeof json<typeof ErrorSchema>>> = {};
+  for (const [status, list] of [...byStatus].sort((a, b) => a[0] - b[0])) {
+    out[status] = json(ErrorSchema, `${statusText[status]}: ${list.map((c) => `\`${c}\``).join(', ')}`);
+  }
+  return out;
+}
+
+/** Codes every route with a JSON body can answer. */
+const bodyErrors: ErrorCode[] = [
+  'validation_failed',
+  'invalid_json',
+  'payload_too_large',
+  'unsupported_media_type',
+];
+
+const body = <T extends z.ZodType>(schema: T, required: boolean) => ({
+  required,
+  content: { 'application/json': { schema } },
+});
+
+export const routes = {
+  listTaskTypes: createRoute({
+    method: 'get',
+    path: '/task-types',
+    tags: ['task types'],
+    summary: 'Registered task types',
+    responses: { 200: json(TaskTypeListSchema, 'The registered types, by name') },
+  }),
+  listTasks: createRoute({
+    method: 'get',
+    path: '/tasks',
+    tags: ['tasks'],
+    summary: 'List tasks (paginated; hidden ones only with includeHidden=true)',
+    request: { query: ListTasksQuery },
+    responses: { 200: json(TaskPageSchema, 'One page of tasks'), ...errors('validation_failed') },
+  }),
+  createTask: createRoute({
+    method: 'post',
+    path: '/tasks',
+    tags: ['tasks'],
+    summary: 'Create a task',
+    request: { body: body(TaskInputSchema, true) },
+    responses: {
+      201: json(TaskViewSchema, 'The task as created'),
+      ...errors(...bodyErrors, 'invalid_schedule', 'unknown_task_type', 'conflict'),
+    },
+  }),
+  getTask: createRoute({
+    method: 'get',
+    path: '/tasks/{id}',
+    tags: ['tasks'],
+    summary: 'One task, with its current run, progress and next five slots',
+    request: { params: TaskIdParams },
+    responses: { 200: json(TaskViewSchema, 'The task'), ...errors('task_not_found') },
+  }),
+  updateTask: createRoute({
+    method: 'patch',
+    path: '/tasks/{id}',
+    tags: ['tasks'],
+    summary: 'Update a task (only the fields given; If-Match: version optional)',
+    request: { params: TaskIdParams, headers: IfMatchHeaders, body: body(TaskPatchSchema, true) },
+    responses: {
+      200: json(TaskViewSchema, 'The task as updated'),
+      ...errors(
+        ...bodyErrors,
+        'invalid_schedule',
+        'unknown_task_type',
+        'task_read_only',
+        'task_not_found',
+        'version_conflict',
+        'conflict',
+      ),
+    },
+  }),
+  deleteTask: createRoute({
+    method: 'delete',
+    path: '/tasks/{id}',
+    tags: ['tasks'],
+    summary: 'Delete a task and its history (409 while a run is active unless force=true)',
+    request: { params: TaskIdParams, query: DeleteQuery, headers: IfMatchHeaders },
+    responses: {
+      204: { description: 'Deleted' },
+      ...errors(
+        'validation_failed',
+        'task_read_only',
+        'task_not_found',
+        'run_active',
+        'version_conflict',
+        'conflict',
+      ),
+    },
+  }),
+  runNow: createRoute({
+    method: 'post',
+    path: '/tasks/{id}/run',
+    tags: ['runs'],
+    summary: 'Run now (also for disabled and system tasks)',
+    description:
+      "Records a manual run (parameters merged over the task's) and dispatches it at once through the tick's lease path. " +
+      'The overlap policy applies: under `skip` and `queue-one` a manual run waits for the running one to end. ' +
+      'If the dispatch fails the next tick starts it.',
+    request: { params: TaskIdParams, body: body(RunNowInputSchema, false) },
+    responses: {
+      202: json(RunAcceptedSchema, 'The run was recorded'),
+      ...errors(...bodyErrors, 'task_not_found', 'conflict'),
+    },
+  }),
+  cancelRun: createRoute({
+    method: 'post',
+    path: '/tasks/{id}/cancel',
+    tags: ['runs'],
+    summary: 'Cancel the active run (else the next queued one)',
+    request: { params: TaskIdParams, body: body(CancelInputSchema, false) },
+    responses: {
+      202: json(RunAcceptedSchema, 'Cancellation requested'),
+      ...errors(...bodyErrors, 'task_not_found', 'run_not_found', 'nothing_running'),
+    },
+  }),
+  listRuns: createRoute({
+    method: 'get',
+    path: '/tasks/{id}/runs',
+    tags: ['runs'],
+    summary: 'Run history, newest first (the first page also shows queued and unclaimed runs)',
+    request: { params: TaskIdParams, query: ListRunsQuery },
+    responses: {
+      200: json(RunPageSchema, 'One page of runs'),
+      ...errors('validation_failed', 'task_not_found'),
+    },
+  }),
+  getRun: createRoute({
+    method: 'get',
+    path: '/tasks/{id}/runs/{runId}',
+    tags: ['runs'],
+    summary: 'One run, with progress',
+    request: { params: RunIdParams },
+    responses: { 200: json(RunViewSchema, 'The run'), ...errors('task_not_found', 'run_not_found') },
+  }),
+  getRunLogs: createRoute({
+    method: 'get',
+    path: '/tasks/{id}/runs/{runId}/logs',
+    tags: ['runs'],
+    summary: "A run's log lines (local runtime) or a link to them (AWS)",
+    request: { params: RunIdParams },
+    responses: {
+      200: json(LogsSchema, 'Lines, or a url'),
+      ...errors('task_not_found', 'run_not_found', 'logs_not_found'),
+    },
+  }),
+  getScheduler: createRoute({
+    method: 'get',
+    path: '/scheduler',
+    tags: ['scheduler'],
+    summary: "The scheduler's state and its last tick",
+    responses: { 200: json(SchedulerViewSchema, 'State') },
+  }),
+  pauseScheduler: createRoute({
+    method: 'post',
+    path: '/scheduler/pause',
+    tags: ['scheduler'],
+    summary: 'Pause the whole scheduler (the tick stops; manual runs still work)',
+    responses: { 200: json(SchedulerViewSchema, 'State after pausing'), ...errors(...bodyErrors) },
+  }),
+  resumeScheduler: createRoute({
+    method: 'post',
+    path: '/scheduler/resume',
+    tags: ['scheduler'],
+    summary: 'Resume the scheduler (missed slots follow each task’s catch-up policy)',
+    responses: { 200: json(SchedulerViewSchema, 'State after resuming'), ...errors(...bodyErrors) },
+  }),
+  previewSchedule: createRoute({
+    method: 'get',
+    path: '/schedule-preview',
+    tags: ['schedules'],
+    summary: 'Next slots of a schedule and a plain-English description (validated as on create)',
+    request: { query: PreviewQuery },
+    responses: {
+      200: json(PreviewSchema, 'Slots and description'),
+      ...errors('validation_failed', 'invalid_schedule'),
+    },
+  }),
+};
+
+/** Every route's method and path template, for 405 answers and the docs. */
+export const routeTable: { method: string; path: string }[] = [
+  ...Object.values(routes).map((r) => ({ method: r.method.toUpperCase(), path: r.path })),
+  { method: 'GET', path: '/openapi.json' },
+  { method: 'GET', path: '/' },
+];

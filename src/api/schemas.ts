@@ -1,0 +1,484 @@
+/**
+ * Request and response shapes of the admin API: the one source of truth. Routes validate with
+ * them, views are typed by them, and `/openapi.json` (and so docs/api.md) is generated from them.
+ */
+import { z } from '@hono/zod-openapi';
+import { CatchUpPolicy, OverlapPolicy, RunStatus, Trigger } from '../core/model.js';
+import { errorCodes } from './errors.js';
+
+/** Task ids: letters, digits and `._:-`, 1-128 characters, starting with a letter or digit. */
+export const TASK_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+/** Run ids (ULIDs, or anything of the same alphabet). */
+export const RUN_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+/** Largest serialized `parameters` object, in bytes. */
+export const MAX_PARAMETERS_BYTES = 16 * 1024;
+/** Deepest nesting of `parameters`. */
+export const MAX_PARAMETERS_DEPTH = 16;
+/** Largest request body, in bytes. */
+export const MAX_BODY_BYTES = 256 * 1024;
+
+const overlapValues = Object.values(OverlapPolicy) as [OverlapPolicy, ...OverlapPolicy[]];
+const catchUpValues = Object.values(CatchUpPolicy) as [CatchUpPolicy, ...CatchUpPolicy[]];
+const triggerValues = Object.values(Trigger) as [Trigger, ...Trigger[]];
+
+/**
+ * Checks a JSON value fits what the table can store: depth, size, safe numbers (DynamoDB numbers
+ * and the SDK's marshalling refuse others), non-empty keys. Iterative, so no input can exhaust
+ * the stack.
+ */
+export function jsonValueIssue(value: unknown): string | undefined {
+  const stack: { v: unknown; depth: number }[] = [{ v: value, depth: 0 }];
+  while (stack.length > 0) {
+    const { v, depth } = stack.pop() as { v: unknown; depth: number };
+    if (depth > MAX_PARAMETERS_DEPTH) return `is nested more than ${MAX_PARAMETERS_DEPTH} levels deep`;
+    if (typeof v === 'number') {
+      if (!Number.isFinite(v) || Math.abs(v) > Number.MAX_SAFE_INTEGER) {
+        return `holds ${v}; numbers must be within ±${Number.MAX_SAFE_INTEGER}`;
+      }
+      if (v !== 0 && Math.abs(v) < 1e-100) return `holds ${v}; numbers this small cannot be stored`;
+    } else if (Array.isArray(v)) {
+      for (const item of v) stack.push({ v: item, depth: depth + 1 });
+    } else if (typeof v === 'object' && v !== null) {
+      for (const [key, item] of Object.entries(v)) {
+        if (key.length === 0 || key.length > 256)
+          return 'has a key that is empty or longer than 256 characters';
+        stack.push({ v: item, depth: depth + 1 });
+      }
+    } else if (typeof v !== 'string' && typeof v !== 'boolean' && v !== null) {
+      return 'holds a value that is not JSON';
+    }
+  }
+  const bytes = Buffer.byteLength(JSON.stringify(value), 'utf8');
+  if (bytes > MAX_PARAMETERS_BYTES) return `is ${bytes} bytes of JSON; the limit is ${MAX_PARAMETERS_BYTES}`;
+  return undefined;
+}
+
+/** Task parameters: a JSON object. */
+export const ParametersSchema = z
+  .record(z.string(), z.unknown())
+  .superRefine((value, ctx) => {
+    const issue = jsonValueIssue(value);
+    if (issue) ctx.addIssue({ code: 'custom', message: issue });
+  })
+  .openapi('Parameters', {
+    type: 'object',
+    description: `A JSON object (at most ${MAX_PARAMETERS_BYTES / 1024} KiB, ${MAX_PARAMETERS_DEPTH} levels deep, numbers within ±2^53).`,
+    additionalProperties: true,
+  });
+
+const isoInstant = z.iso.datetime({ offset: true }).openapi({ example: '2026-03-29T09:00:00Z' });
+const isoOut = z.string().openapi({ format: 'date-time', example: '2026-03-29T09:00:00.000Z' });
+
+export const RetryPolicySchema = z
+  .strictObject({
+    maxAttempts: z.int().min(1).max(20).openapi({ description: 'Attempts in all; 1 means no retry.' }),
+    backoffSeconds: z
+      .int()
+      .min(0)
+      .max(86_400)
+      .openapi({ description: 'Delay before the first retry; doubles each time.' }),
+    maxBackoffSeconds: z
+      .int()
+      .min(0)
+      .max(7 * 86_400)
+      .optional()
+      .openapi({ description: 'Cap on one delay (default 3600).' }),
+  })
+  .openapi('RetryPolicy');
+
+/** Fields every task input shares (create and update). */
+const taskFields = {
+  name: z.string().trim().min(1).max(200),
+  type: z
+    .string()
+    .min(1)
+    .max(256)
+    .openapi({ description: 'A registered task type (`GET /task-types`).', example: 'Acme.CleanupFiles' }),
+  schedule: z.string().min(1).max(256).openapi({
+    description:
+      '`cron` (5 fields, or 6 with leading seconds), `rate(N minutes|hours|days)` or `at(YYYY-MM-DDTHH:mm:ss)`.',
+    example: '0 9 * * 1-5',
+  }),
+  timezone: z.string().min(1).max(64).openapi({
+    description: 'IANA time zone the schedule is read in (default UTC).',
+    example: 'Europe/Berlin',
+  }),
+  enabled: z.boolean().openapi({
+    description: 'Scheduled runs happen only while enabled (default true); manual runs always can.',
+  }),
+  priority: z
+    .int()
+    .min(-1000)
+    .max(1000)
+    .openapi({ description: 'Higher runs first when a tick is busy (default 0).' }),
+  parameters: ParametersSchema,
+  overlap: z
+    .enum(overlapValues)
+    .openapi({ description: 'What to do when a slot comes while a run is going (default skip).' }),
+  catchUp: z.enum(catchUpValues).openapi({
+    description: 'What to do with slots missed while the scheduler was down or paused (default run-once).',
+  }),
+  catchUpMaxRuns: z
+    .int()
+    .min(1)
+    .max(100)
+    .openapi({ description: 'Most runs `run-all` starts for one outage (default 10).' }),
+  catchUpWindowSeconds: z
+    .int()
+    .min(0)
+    .max(30 * 86_400)
+    .openapi({ description: 'Slots older than this are recorded `missed` (default 86400).' }),
+  retry: RetryPolicySchema,
+  stopOnError: z
+    .boolean()
+    .openapi({ description: 'Disable the task after a failed final attempt (default false).' }),
+  timeoutSeconds: z.int().min(1).max(900).openapi({ description: 'Longest a run may take (default 300).' }),
+  hidden: z
+    .boolean()
+    .openapi({ description: 'Left out of lists unless `includeHidden=true` (default false).' }),
+  jitterSeconds: z.int().min(0).max(3600).openapi({
+    description: 'Delay every slot by a fixed amount below this, derived from the id (default 0).',
+  }),
+  historyRetentionDays: z
+    .int()
+    .min(1)
+    .max(3650)
+    .openapi({ description: 'How long run history is kept (default 30).' }),
+};
+
+export const TaskInputSchema = z
+  .strictObject({
+    id: z
+      .string()
+      .regex(TASK_ID_PATTERN)
+      .optional()
+      .openapi({ description: 'Generated (a ULID) when absent.', example: 'nightly-cleanup' }),
+    name: taskFields.name,
+    type: taskFields.type,
+    schedule: taskFields.schedule,
+    timezone: taskFields.timezone.optional(),
+    enabled: taskFields.enabled.optional(),
+    priority: taskFields.priority.optional(),
+    parameters: taskFields.parameters.optional(),
+    overlap: taskFields.overlap.optional(),
+    catchUp: taskFields.catchUp.optional(),
+    catchUpMaxRuns: taskFields.catchUpMaxRuns.optional(),
+    catchUpWindowSeconds: taskFields.catchUpWindowSeconds.optional(),
+    retry: taskFields.retry.optional(),
+    stopOnError: taskFields.stopOnError.optional(),
+    timeoutSeconds: taskFields.timeoutSeconds.optional(),
+    hidden: taskFields.hidden.optional(),
+    startAt: isoInstant.optional().openapi({ description: 'No slot before this instant.' }),
+    endAt: isoInstant.optional().openapi({ description: 'No slot after this instant.' }),
+    maxRuns: z
+      .int()
+      .min(1)
+      .max(1_000_000_000)
+      .optional()
+      .openapi({ description: 'Stop scheduling after this many scheduled starts.' }),
+    jitterSeconds: taskFields.jitterSeconds.optional(),
+    historyRetentionDays: taskFields.historyRetentionDays.optional(),
+    description: z.string().max(2000).optional(),
+  })
+  .openapi('TaskInput');
+export type TaskInput = z.infer<typeof TaskInputSchema>;
+
+export const TaskPatchSchema = z
+  .strictObject({
+    name: taskFields.name.optional(),
+    type: taskFields.type.optional(),
+    schedule: taskFields.schedule.optional(),
+    timezone: taskFields.timezone.optional(),
+    enabled: taskFields.enabled.optional(),
+    priority: taskFields.priority.optional(),
+    parameters: taskFields.parameters.optional(),
+    overlap: taskFields.overlap.optional(),
+    catchUp: taskFields.catchUp.optional(),
+    catchUpMaxRuns: taskFields.catchUpMaxRuns.optional(),
+    catchUpWindowSeconds: taskFields.catchUpWindowSeconds.optional(),
+    retry: taskFields.retry.optional(),
+    stopOnError: taskFields.stopOnError.optional(),
+    timeoutSeconds: taskFields.timeoutSeconds.optional(),
+    hidden: taskFields.hidden.optional(),
+    startAt: isoInstant.nullable().optional().openapi({ description: '`null` removes it.' }),
+    endAt: isoInstant.nullable().optional().openapi({ description: '`null` removes it.' }),
+    maxRuns: z
+      .int()
+      .min(1)
+      .max(1_000_000_000)
+      .nullable()
+      .optional()
+      .openapi({ description: '`null` removes it.' }),
+    jitterSeconds: taskFields.jitterSeconds.optional(),
+    historyRetentionDays: taskFields.historyRetentionDays.optional(),
+    description: z.string().max(2000).nullable().optional().openapi({ description: '`null` removes it.' }),
+  })
+  .openapi('TaskPatch');
+export type TaskPatch = z.infer<typeof TaskPatchSchema>;
+
+export const RunNowInputSchema = z
+  .strictObject({
+    parameters: ParametersSchema.optional().openapi({
+      description: "Merged over the task's default parameters (top-level keys).",
+    }),
+  })
+  .openapi('RunNowInput');
+
+export const CancelInputSchema = z
+  .strictObject({
+    runId: z
+      .string()
+      .regex(RUN_ID_PATTERN)
+      .optional()
+      .openapi({ description: 'Which run; default the active one (else the next queued one).' }),
+  })
+  .openapi('CancelInput');
+
+// --- views ------------------------------------------------------------------------------------
+
+export const ProgressSchema = z
+  .object({
+    value: z.number(),
+    max: z.number().nullable(),
+    percent: z.number().nullable().openapi({ description: '0-100, when `max` is known.' }),
+    message: z.string().nullable(),
+    updatedAt: isoOut.nullable(),
+  })
+  .openapi('Progress');
+
+/** Run states, plus `queued` for a run the task owes but has not started (run-now, retry, queued slot). */
+export const runViewStatuses = ['queued', ...Object.values(RunStatus)] as [
+  RunStatus | 'queued',
+  ...(RunStatus | 'queued')[],
+];
+
+export const RunViewSchema = z
+  .object({
+    runId: z.string(),
+    taskId: z.string(),
+    type: z.string(),
+    status: z.enum(runViewStatuses),
+    trigger: z.enum(triggerValues),
+    attempt: z.int(),
+    scheduledFor: isoOut,
+    dispatchedAt: isoOut.nullable(),
+    startedAt: isoOut.nullable(),
+    finishedAt: isoOut.nullable(),
+    durationMs: z.number().nullable(),
+    parameters: z.record(z.string(), z.unknown()),
+    result: z.string().nullable(),
+    error: z.object({ name: z.string(), message: z.string() }).nullable(),
+    progress: ProgressSchema.nullable(),
+    cancelRequested: z.boolean(),
+    note: z.string().nullable(),
+    slotCount: z
+      .int()
+      .nullable()
+      .openapi({ description: 'For skipped and missed records standing for several slots.' }),
+    logs: z.string().nullable().openapi({
+      description: 'Where to read the logs: this API’s log route locally, a CloudWatch link on AWS.',
+    }),
+  })
+  .openapi('Run');
+export type RunView = z.infer<typeof RunViewSchema>;
+
+export const TaskViewSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    type: z.string(),
+    schedule: z.string(),
+    scheduleDescription: z.string().nullable(),
+    timezone: z.string(),
+    enabled: z.boolean(),
+    priority: z.int(),
+    parameters: z.record(z.string(), z.unknown()),
+    overlap: z.enum(overlapValues),
+    catchUp: z.enum(catchUpValues),
+    catchUpMaxRuns: z.int(),
+    catchUpWindowSeconds: z.int(),
+    retry: z.object({ maxAttempts: z.int(), backoffSeconds: z.number(), maxBackoffSeconds: z.number() }),
+    stopOnError: z.boolean(),
+    timeoutSeconds: z.number(),
+    hidden: z.boolean(),
+    system: z.boolean(),
+    startAt: isoOut.nullable(),
+    endAt: isoOut.nullable(),
+    maxRuns: z.int().nullable(),
+    jitterSeconds: z.number(),
+    historyRetentionDays: z.number(),
+    description: z.string().nullable(),
+    version: z.int(),
+    createdAt: isoOut,
+    updatedAt: isoOut,
+    nextRunAt: isoOut.nullable().openapi({
+      description: 'Next scheduled start (jitter included), or an earlier queued run; null when none.',
+    }),
+    lastRunAt: isoOut.nullable(),
+    lastStatus: z.string().nullable(),
+    lastResult: z.string().nullable(),
+    lastError: z.object({ name: z.string(), message: z.string() }).nullable(),
+    lastDurationMs: z.number().nullable(),
+    runCount: z.int(),
+    disabledReason: z.string().nullable(),
+    currentRun: RunViewSchema.nullable(),
+    queuedRuns: z
+      .int()
+      .openapi({ description: 'Runs owed but not started (run-now, retries, queued slots).' }),
+    nextSlots: z
+      .array(isoOut)
+      .openapi({ description: 'The next five nominal slots after now (none while disabled).' }),
+  })
+  .openapi('Task');
+export type TaskView = z.infer<typeof TaskViewSchema>;
+
+export const TaskPageSchema = z
+  .object({ items: z.array(TaskViewSchema), nextToken: z.string().nullable() })
+  .openapi('TaskPage');
+export const RunPageSchema = z
+  .object({ items: z.array(RunViewSchema), nextToken: z.string().nullable() })
+  .openapi('RunPage');
+
+export const TaskTypeViewSchema = z
+  .object({
+    name: z.string(),
+    functionName: z.string(),
+    description: z.string().nullable(),
+    timeoutSeconds: z.number().nullable(),
+  })
+  .openapi('TaskType');
+export const TaskTypeListSchema = z.object({ items: z.array(TaskTypeViewSchema) }).openapi('TaskTypeList');
+
+export const RunAcceptedSchema = z
+  .object({
+    runId: z.string(),
+    status: z.enum(runViewStatuses).openapi({
+      description:
+        'Run-now: `dispatched` when started at once, `queued` when it waits (overlap policy, or dispatch failed: the next tick starts it). Cancel: `running` (flag set) or `cancelled` (never started).',
+    }),
+  })
+  .openapi('RunAccepted');
+
+export const SchedulerViewSchema = z
+  .object({
+    state: z.enum(['running', 'paused']),
+    lastTickAt: isoOut.nullable(),
+    lastTickDurationMs: z.number().nullable(),
+    lastTickStarted: z.number().nullable().openapi({ description: 'Runs the last tick started.' }),
+  })
+  .openapi('Scheduler');
+
+export const PreviewSchema = z
+  .object({ schedule: z.string(), timezone: z.string(), description: z.string(), next: z.array(isoOut) })
+  .openapi('SchedulePreview');
+
+export const LogsSchema = z
+  .object({
+    lines: z
+      .array(z.object({ at: z.string(), level: z.string().nullable(), message: z.string() }))
+      .nullable(),
+    url: z.string().nullable(),
+  })
+  .openapi('RunLogs');
+
+const errorCodeValues = Object.keys(errorCodes) as [keyof typeof errorCodes, ...(keyof typeof errorCodes)[]];
+export const ErrorSchema = z
+  .object({
+    error: z.object({
+      code: z.enum(errorCodeValues),
+      message: z.string(),
+      details: z.array(z.object({ field: z.string(), message: z.string() })),
+    }),
+  })
+  .openapi('Error');
+
+// --- parameters --------------------------------------------------------------------------------
+
+const limitParam = z.coerce
+  .number()
+  .int()
+  .min(1)
+  .max(100)
+  .optional()
+  .openapi({
+    param: { name: 'limit', in: 'query' },
+    description: 'Page size, 1-100 (default 25).',
+    type: 'integer',
+  });
+const nextTokenParam = z
+  .string()
+  .max(4096)
+  .optional()
+  .openapi({ param: { name: 'nextToken', in: 'query' }, description: 'From the previous page.' });
+const booleanParam = (name: string, description: string) =>
+  z
+    .enum(['true', 'false'])
+    .optional()
+    .openapi({ param: { name, in: 'query' }, description });
+
+export const TaskIdParams = z.object({
+  id: z
+    .string()
+    .max(1024)
+    .openapi({ param: { name: 'id', in: 'path' }, example: 'nightly-cleanup' }),
+});
+export const RunIdParams = z.object({
+  id: z
+    .string()
+    .max(1024)
+    .openapi({ param: { name: 'id', in: 'path' }, example: 'nightly-cleanup' }),
+  runId: z
+    .string()
+    .max(1024)
+    .openapi({ param: { name: 'runId', in: 'path' }, example: '01JQ0000000000000000000000' }),
+});
+export const ListTasksQuery = z.object({
+  limit: limitParam,
+  nextToken: nextTokenParam,
+  includeHidden: booleanParam('includeHidden', 'Include hidden tasks.'),
+});
+export const ListRunsQuery = z.object({ limit: limitParam, nextToken: nextTokenParam });
+export const DeleteQuery = z.object({
+  force: booleanParam('force', 'Cancel active runs, then delete.'),
+});
+export const IfMatchHeaders = z.object({
+  'if-match': z
+    .string()
+    .regex(/^(W\/)?"?\d{1,15}"?$/, 'must be the task version, e.g. "3"')
+    .optional()
+    .openapi({
+      param: { name: 'if-match', in: 'header' },
+      description: 'The version the change is based on; 409 `version_conflict` if the task moved on.',
+    }),
+});
+export const PreviewQuery = z.object({
+  schedule: z
+    .string()
+    .min(1)
+    .max(256)
+    .openapi({ param: { name: 'schedule', in: 'query' }, example: '0 9 * * 1-5' }),
+  timezone: z
+    .string()
+    .min(1)
+    .max(64)
+    .optional()
+    .openapi({ param: { name: 'timezone', in: 'query' }, example: 'Europe/Berlin' }),
+  count: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(50)
+    .optional()
+    .openapi({
+      param: { name: 'count', in: 'query' },
+      description: 'Slots to list, 1-50 (default 5).',
+      type: 'integer',
+    }),
+  from: z.iso
+    .datetime({ offset: true })
+    .optional()
+    .openapi({
+      param: { name: 'from', in: 'query' },
+      description: 'List slots after this instant (default now).',
+    }),
+});

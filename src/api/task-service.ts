@@ -1,0 +1,486 @@
+/**
+ * The admin API's use cases, free of HTTP: each takes the deps and validated input, reads and
+ * writes through the store's compare-and-set, and returns a view or throws a Tickwork error (the
+ * app maps errors to statuses in one place).
+ */
+import { ulid } from 'ulid';
+import {
+  ReadOnlyTaskError,
+  RunNotFoundError,
+  ScheduleValidationError,
+  TaskNotFoundError,
+  UnknownTaskTypeError,
+  ValidationError,
+  VersionConflictError,
+} from '../core/errors.js';
+import {
+  type Parameters,
+  type PendingRun,
+  type RunRecord,
+  RunStatus,
+  type TaskState,
+  Trigger,
+  taskDefaults,
+} from '../core/model.js';
+import { historyExpiry } from '../core/plan.js';
+import { describeSchedule, nextSlot, parseSchedule, previewSlots, type Schedule } from '../core/schedule.js';
+import { settleTask } from '../task/settle.js';
+import { dispatchNow } from '../tick/run-tick.js';
+import type { ApiDeps } from './deps.js';
+import { ApiError } from './errors.js';
+import {
+  jsonValueIssue,
+  RUN_ID_PATTERN,
+  TASK_ID_PATTERN,
+  type TaskInput,
+  type TaskPatch,
+  type TaskView,
+} from './schemas.js';
+import { dispatchedRecord, queuedView, runView, snapshotOf, taskTypeView, taskView } from './views.js';
+
+/** Attempts at a compare-and-set write before giving up with a 409 `conflict`. */
+const CAS_ATTEMPTS = 3;
+/** Most manual runs a task may have queued at once (keeps the task item well under 400 KB). */
+export const MAX_QUEUED_MANUAL_RUNS = 10;
+export const DEFAULT_PAGE_SIZE = 25;
+
+/** Reads a task; 404 for ids that cannot exist (never sent to the store) and for absent ones. */
+async function loadTask(deps: ApiDeps, taskId: string): Promise<TaskState> {
+  if (!TASK_ID_PATTERN.test(taskId)) throw new TaskNotFoundError(taskId.slice(0, 200));
+  const task = await deps.store.getTask(taskId);
+  if (!task) throw new TaskNotFoundError(taskId);
+  return task;
+}
+
+async function viewOf(deps: ApiDeps, task: TaskState): Promise<TaskView> {
+  const now = deps.clock.now();
+  return taskView(await snapshotOf(deps.store, task, now), now, deps.logs !== undefined);
+}
+
+function validSchedule(deps: ApiDeps, expression: string, timezone: string): Schedule {
+  return parseSchedule(expression, { timezone, minIntervalMs: deps.minIntervalMs });
+}
+
+async function checkType(deps: ApiDeps, type: string): Promise<void> {
+  if (await deps.registry.resolve(type)) return;
+  const registered = (await deps.registry.list()).map((t) => t.name);
+  throw new UnknownTaskTypeError(type, registered);
+}
+
+function checkWindow(startAt: Date | undefined, endAt: Date | undefined): void {
+  if (startAt && endAt && endAt.getTime() <= startAt.getTime()) {
+    throw new ScheduleValidationError([{ field: 'endAt', message: 'must be after startAt' }]);
+  }
+}
+
+const noFutureSlot = () =>
+  new ScheduleValidationError([
+    { field: 'schedule', message: 'has no slot after now within startAt/endAt: it would never run' },
+  ]);
+
+/** `If-Match` (`3`, `"3"` or `W/"3"`) as a version number. */
+export function parseIfMatch(header: string | undefined): number | undefined {
+  if (header === undefined) return undefined;
+  return Number(header.replace(/^W\//, '').replaceAll('"', ''));
+}
+
+// --- task types and tasks -------------------------------------------------------------------
+
+export async function listTaskTypes(deps: ApiDeps) {
+  return { items: (await deps.registry.list()).map(taskTypeView) };
+}
+
+export async function listTasks(
+  deps: ApiDeps,
+  query: { limit?: number; nextToken?: string; includeHidden?: boolean },
+): Promise<{ items: TaskView[]; nextToken: string | null }> {
+  const limit = query.limit ?? DEFAULT_PAGE_SIZE;
+  const items: TaskView[] = [];
+  let token = query.nextToken;
+  // Hidden tasks are filtered after the read; read on (a few pages at most) rather than answer empty.
+  for (let pages = 0; pages < 5; pages++) {
+    const page = await deps.store.listTasks({ limit, ...(token !== undefined ? { nextToken: token } : {}) });
+    const shown = query.includeHidden ? page.items : page.items.filter((t) => !t.hidden);
+    for (const task of shown) items.push(await viewOf(deps, task));
+    token = page.nextToken;
+    if (items.length > 0 || token === undefined) break;
+  }
+  return { items, nextToken: token ?? null };
+}
+
+export async function getTask(deps: ApiDeps, taskId: string): Promise<TaskView> {
+  return viewOf(deps, await loadTask(deps, taskId));
+}
+
+export async function createTask(deps: ApiDeps, input: TaskInput): Promise<TaskView> {
+  const timezone = input.timezone ?? taskDefaults.timezone;
+  const schedule = validSchedule(deps, input.schedule, timezone);
+  const startAt = input.startAt === undefined ? undefined : new Date(input.startAt);
+  const endAt = input.endAt === undefined ? undefined : new Date(input.endAt);
+  checkWindow(startAt, endAt);
+  await checkType(deps, input.type);
+  const now = deps.clock.now();
+  const nextSlotAt = nextSlot(schedule, now, { startAt, endAt });
+  if (nextSlotAt === undefined) throw noFutureSlot();
+  const task: TaskState = {
+    ...taskDefaults,
+    id: input.id ?? (deps.newTaskId ?? ulid)(),
+    name: input.name,
+    type: input.type,
+    schedule: input.schedule.trim(),
+    timezone: schedule.timezone,
+    enabled: input.enabled ?? taskDefaults.enabled,
+    priority: input.priority ?? taskDefaults.priority,
+    parameters: (input.parameters ?? {}) as Parameters,
+    overlap: input.overlap ?? taskDefaults.overlap,
+    catchUp: input.catchUp ?? taskDefaults.catchUp,
+    catchUpMaxRuns: input.catchUpMaxRuns ?? taskDefaults.catchUpMaxRuns,
+    catchUpWindowSeconds: input.catchUpWindowSeconds ?? taskDefaults.catchUpWindowSeconds,
+    retry: { ...taskDefaults.retry, ...input.retry },
+    stopOnError: input.stopOnError ?? taskDefaults.stopOnError,
+    timeoutSeconds: input.timeoutSeconds ?? taskDefaults.timeoutSeconds,
+    hidden: input.hidden ?? taskDefaults.hidden,
+    system: false,
+    ...(startAt ? { startAt } : {}),
+    ...(endAt ? { endAt } : {}),
+    ...(input.maxRuns !== undefined ? { maxRuns: input.maxRuns } : {}),
+    jitterSeconds: input.jitterSeconds ?? taskDefaults.jitterSeconds,
+    historyRetentionDays: input.historyRetentionDays ?? taskDefaults.historyRetentionDays,
+    ...(input.description !== undefined ? { description: input.description } : {}),
+    version: 1,
+    createdAt: now,
+    updatedAt: now,
+    nextSlotAt,
+    scheduledStarts: 0,
+    fence: 0,
+    active: [],
+    pending: [],
+    summary: { runCount: 0 },
+  };
+  const { created } = await deps.store.createTask(task);
+  if (!created) throw new ApiError('conflict', `a task with id ${task.id} exists`);
+  return viewOf(deps, task);
+}
+
+/** The task after a patch, or `undefined` when the patch changes nothing. */
+function applyPatch(deps: ApiDeps, current: TaskState, patch: TaskPatch, now: Date): TaskState | undefined {
+  const next: TaskState = { ...current, retry: { ...current.retry } };
+  const set = <K extends keyof TaskState>(key: K, value: TaskState[K] | undefined | null) => {
+    if (value === undefined) return;
+    if (value === null) delete next[key];
+    else next[key] = value;
+  };
+  set('name', patch.name);
+  set('type', patch.type);
+  set('schedule', patch.schedule?.trim());
+  set('timezone', patch.timezone);
+  set('enabled', patch.enabled);
+  set('priority', patch.priority);
+  set('parameters', patch.parameters as Parameters | undefined);
+  set('overlap', patch.overlap);
+  set('catchUp', patch.catchUp);
+  set('catchUpMaxRuns', patch.catchUpMaxRuns);
+  set('catchUpWindowSeconds', patch.catchUpWindowSeconds);
+  if (patch.retry) next.retry = { ...taskDefaults.retry, ...patch.retry };
+  set('stopOnError', patch.stopOnError);
+  set('timeoutSeconds', patch.timeoutSeconds);
+  set('hidden', patch.hidden);
+  set(
+    'startAt',
+    patch.startAt === undefined || patch.startAt === null ? patch.startAt : new Date(patch.startAt),
+  );
+  set('endAt', patch.endAt === undefined || patch.endAt === null ? patch.endAt : new Date(patch.endAt));
+  set('maxRuns', patch.maxRuns);
+  set('jitterSeconds', patch.jitterSeconds);
+  set('historyRetentionDays', patch.historyRetentionDays);
+  set('description', patch.description);
+
+  const scheduleChanged =
+    next.schedule !== current.schedule ||
+    next.timezone !== current.timezone ||
+    next.startAt?.getTime() !== current.startAt?.getTime() ||
+    next.endAt?.getTime() !== current.endAt?.getTime();
+  const enabling = next.enabled && !current.enabled;
+  if (scheduleChanged) {
+    const schedule = validSchedule(deps, next.schedule, next.timezone);
+    next.timezone = schedule.timezone;
+    checkWindow(next.startAt, next.endAt);
+  }
+  if (scheduleChanged || enabling || next.maxRuns !== current.maxRuns) {
+    const schedule = validSchedule(deps, next.schedule, next.timezone);
+    const exhausted = next.maxRuns !== undefined && next.scheduledStarts >= next.maxRuns;
+    const slot = exhausted
+      ? undefined
+      : nextSlot(schedule, now, { startAt: next.startAt, endAt: next.endAt });
+    if (scheduleChanged && slot === undefined && !exhausted) throw noFutureSlot();
+    // Re-aim the cursor from now: slots that passed while disabled (or under the old schedule) are not owed.
+    if (scheduleChanged || enabling || slot === undefined || next.nextSlotAt === undefined) {
+      if (slot === undefined) delete next.nextSlotAt;
+      else next.nextSlotAt = slot;
+    }
+  }
+  if (enabling) delete next.disabledReason;
+
+  const comparable = (t: TaskState) => JSON.stringify({ ...t, version: 0, updatedAt: 0 });
+  if (comparable(next) === comparable(current)) return undefined;
+  next.version = current.version + 1;
+  next.updatedAt = now;
+  return next;
+}
+
+export async function updateTask(
+  deps: ApiDeps,
+  taskId: string,
+  patch: TaskPatch,
+  ifMatch: number | undefined,
+): Promise<TaskView> {
+  if (patch.type !== undefined) await checkType(deps, patch.type);
+  for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
+    const current = await loadTask(deps, taskId);
+    if (current.system) throw new ReadOnlyTaskError(taskId);
+    if (ifMatch !== undefined && current.version !== ifMatch) {
+      throw new VersionConflictError(taskId, ifMatch, current.version);
+    }
+    const next = applyPatch(deps, current, patch, deps.clock.now());
+    if (!next) return viewOf(deps, current);
+    const result = await deps.store.saveTask(next, { expectedVersion: current.version });
+    if (result.saved) return viewOf(deps, result.task);
+    if (ifMatch !== undefined) {
+      const now = await deps.store.getTask(taskId);
+      throw new VersionConflictError(taskId, ifMatch, now?.version);
+    }
+  }
+  throw new ApiError('conflict', `task ${taskId} kept changing while updating it; try again`);
+}
+
+export async function deleteTask(
+  deps: ApiDeps,
+  taskId: string,
+  options: { force: boolean; ifMatch: number | undefined },
+): Promise<void> {
+  for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
+    const current = await loadTask(deps, taskId);
+    if (current.system) throw new ReadOnlyTaskError(taskId);
+    if (options.ifMatch !== undefined && current.version !== options.ifMatch) {
+      throw new VersionConflictError(taskId, options.ifMatch, current.version);
+    }
+    const now = deps.clock.now();
+    const { live } = await snapshotOf(deps.store, current, now);
+    if (live.length > 0 && !options.force) {
+      throw new ApiError(
+        'run_active',
+        `task ${taskId} has an active run (${live[0]?.runId}); cancel it first or delete with ?force=true`,
+      );
+    }
+    for (const record of live) await deps.store.requestCancel(record, now);
+    const { deleted } = await deps.store.deleteTask(taskId, { expectedVersion: current.version });
+    if (deleted) return;
+    if (options.ifMatch !== undefined) {
+      const moved = await deps.store.getTask(taskId);
+      if (!moved) throw new TaskNotFoundError(taskId);
+      throw new VersionConflictError(taskId, options.ifMatch, moved.version);
+    }
+  }
+  throw new ApiError('conflict', `task ${taskId} kept changing while deleting it; try again`);
+}
+
+// --- runs -----------------------------------------------------------------------------------
+
+/**
+ * Run now: records a manual pending run (parameters merged over the task's), then dispatches it
+ * through the tick's lease path at once. A failed dispatch is logged, not returned: the task is
+ * due now, so the next tick starts the run.
+ */
+export async function runNow(
+  deps: ApiDeps,
+  taskId: string,
+  parameters: Record<string, unknown> | undefined,
+): Promise<{ runId: string; status: RunRecord['status'] | 'queued' }> {
+  const runId = deps.newRunId();
+  let saved = false;
+  for (let attempt = 0; attempt < CAS_ATTEMPTS && !saved; attempt++) {
+    const current = await loadTask(deps, taskId);
+    const merged = { ...current.parameters, ...(parameters as Parameters | undefined) };
+    const issue = jsonValueIssue(merged);
+    if (issue)
+      throw new ValidationError([{ field: 'parameters', message: `merged with the task's: ${issue}` }]);
+    const queued = current.pending.filter((p) => p.trigger === Trigger.Manual).length;
+    if (queued >= MAX_QUEUED_MANUAL_RUNS) {
+      throw new ApiError('conflict', `task ${taskId} already has ${queued} manual runs queued`);
+    }
+    const now = deps.clock.now();
+    const pending: PendingRun = {
+      runId,
+      trigger: Trigger.Manual,
+      scheduledFor: now,
+      notBefore: now,
+      attempt: 1,
+      parameters: merged,
+    };
+    const next: TaskState = {
+      ...current,
+      pending: [...current.pending, pending],
+      version: current.version + 1,
+      updatedAt: now,
+    };
+    saved = (await deps.store.saveTask(next, { expectedVersion: current.version })).saved;
+  }
+  if (!saved)
+    throw new ApiError('conflict', `task ${taskId} kept changing while queueing the run; try again`);
+  try {
+    const outcome = await dispatchNow(deps.tick, taskId);
+    if (outcome?.startedRunIds.includes(runId)) return { runId, status: RunStatus.Dispatched };
+  } catch (error) {
+    deps.logger?.warn('run-now: dispatch failed; the next tick starts the run', {
+      taskId,
+      runId,
+      error: error instanceof Error ? error.message : String(error),
+    });
+    return { runId, status: 'queued' };
+  }
+  // Not started: blocked by the overlap policy, contended, or its invoke failed (then it is recorded).
+  const record = await deps.store.getRun(taskId, runId).catch(() => undefined);
+  return { runId, status: record?.status ?? 'queued' };
+}
+
+/**
+ * Cancel: the newest active run that has not finished gets its cancel flag (or, never claimed,
+ * is recorded `cancelled`); with none, the next queued run is taken out of the queue and recorded
+ * `cancelled`. 409 `nothing_running` when there is neither.
+ */
+export async function cancelRun(
+  deps: ApiDeps,
+  taskId: string,
+  runId: string | undefined,
+): Promise<{ runId: string; status: RunRecord['status'] }> {
+  for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
+    const current = await loadTask(deps, taskId);
+    const now = deps.clock.now();
+    const { live } = await snapshotOf(deps.store, current, now);
+    for (const record of live.filter((r) => runId === undefined || r.runId === runId)) {
+      const result = await deps.store.requestCancel(record, now);
+      if (result.requested && result.status === 'cancelled') {
+        // Never claimed, so no handler will complete it: fold it now, so that a run queued
+        // behind it starts without waiting for the lease to end.
+        await settleTask(deps.store, { ...record, status: RunStatus.Cancelled, finishedAt: now }, deps);
+      }
+      if (result.requested) return { runId: record.runId, status: result.status };
+    }
+    const queued = current.pending
+      .filter((p) => runId === undefined || p.runId === runId)
+      .sort((a, b) => a.notBefore.getTime() - b.notBefore.getTime())[0];
+    if (!queued) break;
+    const record: RunRecord = {
+      taskId,
+      runId: queued.runId,
+      type: current.type,
+      status: RunStatus.Cancelled,
+      trigger: queued.trigger,
+      attempt: queued.attempt,
+      scheduledFor: queued.scheduledFor,
+      finishedAt: now,
+      parameters: queued.parameters,
+      note: 'cancelled before it started',
+      expiresAt: historyExpiry(current, now),
+    };
+    const next: TaskState = {
+      ...current,
+      pending: current.pending.filter((p) => p.runId !== queued.runId),
+      version: current.version + 1,
+      updatedAt: now,
+    };
+    const result = await deps.store.saveTask(next, {
+      expectedVersion: current.version,
+      runWrites: [{ kind: 'record', record }],
+    });
+    if (result.saved) return { runId: queued.runId, status: RunStatus.Cancelled };
+  }
+  if (runId !== undefined) {
+    const record = RUN_ID_PATTERN.test(runId) ? await deps.store.getRun(taskId, runId) : undefined;
+    if (!record) throw new RunNotFoundError(taskId, runId.slice(0, 200));
+    throw new ApiError('nothing_running', `run ${runId} already ended (${record.status})`);
+  }
+  throw new ApiError('nothing_running', `task ${taskId} has no active or queued run to cancel`);
+}
+
+/** History, newest first; the first page also lists runs not yet claimed (dispatched, queued). */
+export async function listRuns(deps: ApiDeps, taskId: string, query: { limit?: number; nextToken?: string }) {
+  const task = await loadTask(deps, taskId);
+  const limit = query.limit ?? DEFAULT_PAGE_SIZE;
+  const page = await deps.store.listRuns(taskId, {
+    limit,
+    ...(query.nextToken !== undefined ? { nextToken: query.nextToken } : {}),
+  });
+  const hasLogs = deps.logs !== undefined;
+  const items = page.items.map((r) => runView(r, hasLogs));
+  if (query.nextToken === undefined) {
+    const recorded = new Set(page.items.map((r) => r.runId));
+    const unclaimed = task.active.filter((a) => !recorded.has(a.runId));
+    const { runs } = unclaimed.length
+      ? await deps.store.getRuns(unclaimed.map((a) => ({ taskId, runId: a.runId })))
+      : { runs: new Map<string, RunRecord>() };
+    const early = [
+      ...task.pending.map((p) => queuedView(task, p)),
+      ...unclaimed.filter((a) => !runs.has(a.runId)).map((a) => runView(dispatchedRecord(task, a), hasLogs)),
+    ];
+    items.unshift(...early);
+  }
+  return { items, nextToken: page.nextToken ?? null };
+}
+
+export async function getRun(deps: ApiDeps, taskId: string, runId: string) {
+  const task = await loadTask(deps, taskId);
+  if (!RUN_ID_PATTERN.test(runId)) throw new RunNotFoundError(taskId, runId.slice(0, 200));
+  const hasLogs = deps.logs !== undefined;
+  const record = await deps.store.getRun(taskId, runId);
+  if (record) return runView(record, hasLogs);
+  const active = task.active.find((a) => a.runId === runId);
+  if (active) return runView(dispatchedRecord(task, active), hasLogs);
+  const pending = task.pending.find((p) => p.runId === runId);
+  if (pending) return queuedView(task, pending);
+  throw new RunNotFoundError(taskId, runId);
+}
+
+export async function getRunLogs(deps: ApiDeps, taskId: string, runId: string) {
+  await getRun(deps, taskId, runId);
+  const logs = await deps.logs?.read(taskId, runId);
+  if (!logs) throw new ApiError('logs_not_found', `no logs are available for run ${runId}`);
+  if ('url' in logs) return { lines: null, url: logs.url };
+  return {
+    lines: logs.lines.map((l) => ({ at: l.at, level: l.level ?? null, message: l.message })),
+    url: null,
+  };
+}
+
+// --- scheduler and preview --------------------------------------------------------------------
+
+export async function schedulerView(deps: ApiDeps) {
+  const [state, stored] = await Promise.all([deps.scheduler.state(), deps.store.getSchedulerState()]);
+  return {
+    state,
+    lastTickAt: stored.lastTickAt?.toISOString() ?? null,
+    lastTickDurationMs: stored.lastTickDurationMs ?? null,
+    lastTickStarted: stored.lastTickStarted ?? null,
+  };
+}
+
+export async function setPaused(deps: ApiDeps, paused: boolean) {
+  if (paused) await deps.scheduler.pause();
+  else await deps.scheduler.resume();
+  await deps.store.updateSchedulerState({ paused });
+  return schedulerView(deps);
+}
+
+export function previewSchedule(
+  deps: ApiDeps,
+  query: { schedule: string; timezone?: string; count?: number; from?: string },
+) {
+  const schedule = validSchedule(deps, query.schedule, query.timezone ?? 'UTC');
+  const from = query.from === undefined ? deps.clock.now() : new Date(query.from);
+  return {
+    schedule: schedule.expression,
+    timezone: schedule.timezone,
+    description: describeSchedule(schedule),
+    next: previewSlots(schedule, from, query.count ?? 5).map((d) => d.toISOString()),
+  };
+}

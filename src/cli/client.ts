@@ -1,0 +1,226 @@
+/**
+ * A small HTTP client for the admin API, used by the `tickwork` CLI and by end-to-end tests.
+ * Against a non-loopback `https` endpoint (API Gateway with IAM auth) it signs every request
+ * with SigV4 (service `execute-api`) using the default credential chain.
+ */
+import { Sha256 } from '@aws-crypto/sha256-js';
+import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
+import { SignatureV4 } from '@smithy/signature-v4';
+import type { AwsCredentialIdentityProvider } from '@smithy/types';
+
+/** What the admin API answered with an error: status, `code`, message and details. */
+export class ApiClientError extends Error {
+  override readonly name = 'ApiClientError';
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details: { field: string; message: string }[] = [],
+  ) {
+    super(message);
+  }
+}
+
+export interface ApiClientOptions {
+  /** Base URL, e.g. `http://127.0.0.1:3000` or `https://abc123.execute-api.eu-west-1.amazonaws.com`. */
+  endpoint: string;
+  /** Region for SigV4; default: from the host name, else `AWS_REGION` / `AWS_DEFAULT_REGION`. */
+  region?: string;
+  /** Sign requests with SigV4: default for non-loopback https endpoints. */
+  sign?: boolean;
+  credentials?: AwsCredentialIdentityProvider;
+  fetch?: typeof fetch;
+}
+
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '::1', '[::1]']);
+
+/** The region of an `execute-api` host name, if it names one. */
+export function regionOfHost(hostname: string): string | undefined {
+  return /\.execute-api\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?$/i.exec(hostname)?.[1];
+}
+
+export type Query = Record<string, string | number | boolean | undefined>;
+
+/** Minimal typed views of what the API returns (the full shapes are in docs/api.md). */
+export interface RunInfo {
+  runId: string;
+  taskId: string;
+  status: string;
+  trigger: string;
+  attempt: number;
+  scheduledFor: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  durationMs: number | null;
+  result: string | null;
+  error: { name: string; message: string } | null;
+  progress: { value: number; max: number | null; percent: number | null; message: string | null } | null;
+  [key: string]: unknown;
+}
+export interface TaskInfo {
+  id: string;
+  name: string;
+  type: string;
+  schedule: string;
+  timezone: string;
+  enabled: boolean;
+  version: number;
+  nextRunAt: string | null;
+  lastRunAt: string | null;
+  lastStatus: string | null;
+  runCount: number;
+  currentRun: RunInfo | null;
+  [key: string]: unknown;
+}
+export interface PageOf<T> {
+  items: T[];
+  nextToken: string | null;
+}
+
+export class ApiClient {
+  private readonly base: URL;
+  private readonly signer: SignatureV4 | undefined;
+  private readonly fetchImpl: typeof fetch;
+
+  constructor(options: ApiClientOptions) {
+    this.base = new URL(options.endpoint);
+    this.fetchImpl = options.fetch ?? fetch;
+    const sign = options.sign ?? (this.base.protocol === 'https:' && !LOOPBACK.has(this.base.hostname));
+    if (sign) {
+      const region =
+        options.region ??
+        regionOfHost(this.base.hostname) ??
+        process.env.AWS_REGION ??
+        process.env.AWS_DEFAULT_REGION;
+      if (!region)
+        throw new Error(`cannot tell the AWS region of ${this.base.host}: pass --region or set AWS_REGION`);
+      this.signer = new SignatureV4({
+        service: 'execute-api',
+        region,
+        credentials: options.credentials ?? fromNodeProviderChain(),
+        sha256: Sha256,
+      });
+    }
+  }
+
+  /** Sends one request; resolves to the parsed JSON body (undefined for 204), throws {@link ApiClientError}. */
+  async request<T>(
+    method: string,
+    path: string,
+    options: { query?: Query; body?: unknown; headers?: Record<string, string> } = {},
+  ): Promise<T> {
+    const url = new URL(
+      path.replace(/^\//, ''),
+      this.base.href.endsWith('/') ? this.base : `${this.base.href}/`,
+    );
+    const query: Record<string, string> = {};
+    for (const [k, v] of Object.entries(options.query ?? {})) {
+      if (v === undefined) continue;
+      query[k] = String(v);
+      url.searchParams.set(k, String(v));
+    }
+    const body = options.body === undefined ? undefined : JSON.stringify(options.body);
+    let headers: Record<string, string> = { accept: 'application/json', ...options.headers };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    if (this.signer) {
+      const signed = await this.signer.sign({
+        method,
+        protocol: url.protocol,
+        hostname: url.hostname,
+        ...(url.port ? { port: Number(url.port) } : {}),
+        path: decodeURIComponent(url.pathname),
+        query,
+        headers: { ...headers, host: url.host },
+        ...(body !== undefined ? { body } : {}),
+      });
+      headers = Object.fromEntries(
+        Object.entries(signed.headers).filter(([k]) => k.toLowerCase() !== 'host'),
+      );
+    }
+    const response = await this.fetchImpl(url, { method, headers, ...(body !== undefined ? { body } : {}) });
+    const text = await response.text();
+    let parsed: unknown;
+    try {
+      parsed = text === '' ? undefined : JSON.parse(text);
+    } catch {
+      parsed = undefined;
+    }
+    if (!response.ok) {
+      const error = (
+        parsed as
+          | { error?: { code?: string; message?: string; details?: { field: string; message: string }[] } }
+          | undefined
+      )?.error;
+      throw new ApiClientError(
+        response.status,
+        error?.code ?? `http_${response.status}`,
+        error?.message ?? (text.slice(0, 200) || response.statusText),
+        error?.details ?? [],
+      );
+    }
+    return parsed as T;
+  }
+
+  private task(id: string, rest = ''): string {
+    return `/tasks/${encodeURIComponent(id)}${rest}`;
+  }
+
+  taskTypes() {
+    return this.request<{ items: { name: string; functionName: string; description: string | null }[] }>(
+      'GET',
+      '/task-types',
+    );
+  }
+  listTasks(query: { limit?: number; nextToken?: string; includeHidden?: boolean } = {}) {
+    return this.request<PageOf<TaskInfo>>('GET', '/tasks', { query });
+  }
+  getTask(id: string) {
+    return this.request<TaskInfo>('GET', this.task(id));
+  }
+  createTask(input: Record<string, unknown>) {
+    return this.request<TaskInfo>('POST', '/tasks', { body: input });
+  }
+  updateTask(id: string, patch: Record<string, unknown>, ifMatch?: number) {
+    return this.request<TaskInfo>('PATCH', this.task(id), {
+      body: patch,
+      ...(ifMatch !== undefined ? { headers: { 'if-match': `"${ifMatch}"` } } : {}),
+    });
+  }
+  deleteTask(id: string, options: { force?: boolean } = {}) {
+    return this.request<void>('DELETE', this.task(id), {
+      query: { force: options.force ? 'true' : undefined },
+    });
+  }
+  runNow(id: string, parameters?: Record<string, unknown>) {
+    return this.request<{ runId: string; status: string }>('POST', this.task(id, '/run'), {
+      body: parameters ? { parameters } : {},
+    });
+  }
+  cancel(id: string, runId?: string) {
+    return this.request<{ runId: string; status: string }>('POST', this.task(id, '/cancel'), {
+      body: runId ? { runId } : {},
+    });
+  }
+  listRuns(id: string, query: { limit?: number; nextToken?: string } = {}) {
+    return this.request<PageOf<RunInfo>>('GET', this.task(id, '/runs'), { query });
+  }
+  getRun(id: string, runId: string) {
+    return this.request<RunInfo>('GET', this.task(id, `/runs/${encodeURIComponent(runId)}`));
+  }
+  scheduler() {
+    return this.request<{ state: string; lastTickAt: string | null }>('GET', '/scheduler');
+  }
+  pause() {
+    return this.request<{ state: string; lastTickAt: string | null }>('POST', '/scheduler/pause');
+  }
+  resume() {
+    return this.request<{ state: string; lastTickAt: string | null }>('POST', '/scheduler/resume');
+  }
+  preview(query: { schedule: string; timezone?: string; count?: number; from?: string }) {
+    return this.request<{ description: string; next: string[]; timezone: string }>(
+      'GET',
+      '/schedule-preview',
+      { query },
+    );
+  }
+}
