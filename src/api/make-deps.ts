@@ -5,6 +5,7 @@ import { ulid } from 'ulid';
 import { LambdaTaskInvoker } from '../aws/lambda-invoker.js';
 import { EventBridgeSchedulerControl } from '../aws/scheduler-control.js';
 import type { Clock } from '../core/ports.js';
+import { dashboardHandler } from '../dashboard/serve.js';
 import { DynamoTaskStore } from '../store/dynamo-task-store.js';
 import { TaskTypeRegistry } from '../tick/registry.js';
 import type { ApiDeps, ApiLogger } from './deps.js';
@@ -42,6 +43,7 @@ export function makeApiDeps(
       groupName: env.TICKWORK_TICK_SCHEDULE_GROUP,
     }),
     minIntervalMs: env.TICKWORK_MIN_INTERVAL_MS,
+    dashboard: dashboardHandler,
     ...(env.TICKWORK_CORS_ORIGIN ? { corsOrigin: env.TICKWORK_CORS_ORIGIN } : {}),
     ...(logger ? { logger } : {}),
   };

@@ -1,0 +1,180 @@
+/**
+ * The dashboard's API client: same-origin relative URLs only, JSON in and out, the bearer token
+ * (JWT authorizer on AWS) from sessionStorage, and every refusal turned into an {@link ApiFailure}
+ * that carries the API's own `error.message`, so no action ever fails silently.
+ */
+import type { z } from '@hono/zod-openapi';
+import type {
+  LogsSchema,
+  PreviewSchema,
+  RunView,
+  SchedulerViewSchema,
+  TaskInput,
+  TaskPatch,
+  TaskTypeViewSchema,
+  TaskView,
+} from '../../api/schemas.js';
+
+export type { RunView, TaskInput, TaskPatch, TaskView };
+export type SchedulerView = z.infer<typeof SchedulerViewSchema>;
+export type SchedulePreview = z.infer<typeof PreviewSchema>;
+export type TaskTypeView = z.infer<typeof TaskTypeViewSchema>;
+export type RunLogs = z.infer<typeof LogsSchema>;
+export interface Page<T> {
+  items: T[];
+  nextToken: string | null;
+}
+
+/** A refused or failed request, with the message to show the user. */
+export class ApiFailure extends Error {
+  override readonly name = 'ApiFailure';
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly code: string,
+    readonly details: { field: string; message: string }[] = [],
+  ) {
+    super(message);
+  }
+}
+
+const TOKEN_KEY = 'tickwork.token';
+
+/** The bearer token kept for this browser tab (sessionStorage: gone when the tab closes). */
+export function getToken(): string {
+  try {
+    return sessionStorage.getItem(TOKEN_KEY) ?? '';
+  } catch {
+    return '';
+  }
+}
+
+/** Stores (or, when empty, removes) the bearer token for this tab. */
+export function setToken(token: string): void {
+  try {
+    if (token.trim() === '') sessionStorage.removeItem(TOKEN_KEY);
+    else sessionStorage.setItem(TOKEN_KEY, token.trim());
+  } catch {
+    // storage disabled: the token lives as long as nothing reads it back
+  }
+}
+
+const enc = encodeURIComponent;
+
+async function request<T>(
+  method: string,
+  path: string,
+  options: { body?: unknown; headers?: Record<string, string> } = {},
+): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
+  const token = getToken();
+  if (token) headers.authorization = `Bearer ${token}`;
+  let body: string | undefined;
+  if (options.body !== undefined) {
+    headers['content-type'] = 'application/json';
+    body = JSON.stringify(options.body);
+  }
+  let response: Response;
+  try {
+    response = await fetch(path, { method, headers, body, credentials: 'same-origin', cache: 'no-store' });
+  } catch (error) {
+    throw new ApiFailure(
+      `Cannot reach the API (${error instanceof Error ? error.message : String(error)})`,
+      0,
+      'network',
+    );
+  }
+  if (response.status === 204) return undefined as T;
+  const text = await response.text();
+  let parsed: unknown;
+  try {
+    parsed = text === '' ? undefined : JSON.parse(text);
+  } catch {
+    parsed = undefined;
+  }
+  if (!response.ok) throw failureOf(response, parsed, text);
+  return parsed as T;
+}
+
+/** The API's `{error: {code, message, details}}`, or API Gateway's `{message}`, or the status line. */
+function failureOf(response: Response, parsed: unknown, text: string): ApiFailure {
+  const body = (parsed ?? {}) as {
+    error?: { code?: string; message?: string; details?: { field: string; message: string }[] };
+    message?: string;
+  };
+  if (body.error?.message) {
+    return new ApiFailure(
+      body.error.message,
+      response.status,
+      body.error.code ?? 'error',
+      body.error.details ?? [],
+    );
+  }
+  let message = body.message ?? (text.trim().slice(0, 200) || `${response.status} ${response.statusText}`);
+  if (response.status === 401 || response.status === 403) {
+    message = `${message} (HTTP ${response.status}: set an API token with the "API token" button)`;
+  }
+  return new ApiFailure(message, response.status, 'http');
+}
+
+/** The admin API, as the dashboard uses it. */
+export const api = {
+  async listTasks(includeHidden: boolean): Promise<TaskView[]> {
+    const items: TaskView[] = [];
+    let nextToken: string | null = null;
+    // Up to 20 pages of 100: far beyond what one page of a dashboard can show usefully.
+    for (let page = 0; page < 20; page++) {
+      const query = new URLSearchParams({ limit: '100' });
+      if (includeHidden) query.set('includeHidden', 'true');
+      if (nextToken) query.set('nextToken', nextToken);
+      const result: Page<TaskView> = await request('GET', `tasks?${query}`);
+      items.push(...result.items);
+      nextToken = result.nextToken;
+      if (!nextToken) break;
+    }
+    return items;
+  },
+  getTask: (id: string) => request<TaskView>('GET', `tasks/${enc(id)}`),
+  createTask: (input: TaskInput) => request<TaskView>('POST', 'tasks', { body: input }),
+  updateTask: (id: string, patch: TaskPatch, version?: number) =>
+    request<TaskView>('PATCH', `tasks/${enc(id)}`, {
+      body: patch,
+      headers: version === undefined ? {} : { 'if-match': `"${version}"` },
+    }),
+  deleteTask: (id: string, force: boolean) =>
+    request<void>('DELETE', `tasks/${enc(id)}${force ? '?force=true' : ''}`),
+  runNow: (id: string, parameters?: Record<string, unknown>) =>
+    request<{ runId: string; status: string }>('POST', `tasks/${enc(id)}/run`, {
+      body: parameters === undefined ? {} : { parameters },
+    }),
+  cancel: (id: string, runId?: string) =>
+    request<{ runId: string; status: string }>('POST', `tasks/${enc(id)}/cancel`, {
+      body: runId === undefined ? {} : { runId },
+    }),
+  listRuns: (id: string, nextToken?: string | null) => {
+    const query = new URLSearchParams({ limit: '25' });
+    if (nextToken) query.set('nextToken', nextToken);
+    return request<Page<RunView>>('GET', `tasks/${enc(id)}/runs?${query}`);
+  },
+  runLogs: (id: string, runId: string) => request<RunLogs>('GET', `tasks/${enc(id)}/runs/${enc(runId)}/logs`),
+  taskTypes: () => request<{ items: TaskTypeView[] }>('GET', 'task-types'),
+  scheduler: () => request<SchedulerView>('GET', 'scheduler'),
+  pause: () => request<SchedulerView>('POST', 'scheduler/pause'),
+  resume: () => request<SchedulerView>('POST', 'scheduler/resume'),
+  preview: (schedule: string, timezone: string) => {
+    const query = new URLSearchParams({ schedule, timezone, count: '5' });
+    return request<SchedulePreview>('GET', `schedule-preview?${query}`);
+  },
+};
+
+/** The message to show for anything thrown by an action. */
+export function messageOf(error: unknown): string {
+  if (error instanceof ApiFailure) {
+    const details = error.details
+      .filter((d) => !error.message.includes(d.message))
+      .map((d) => `${d.field}: ${d.message}`)
+      .join('; ');
+    return details ? `${error.message} (${details})` : error.message;
+  }
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,6 @@
+/** The dashboard's browser entry point (bundled by `src/dashboard/build.ts`). */
+import { h, render } from 'preact';
+import { App } from './app.js';
+
+const root = document.getElementById('app');
+if (root) render(h(App, null), root);
