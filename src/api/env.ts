@@ -14,6 +14,7 @@ export const apiEnvSchema = z.object({
   TICKWORK_MIN_INTERVAL_MS: z.coerce.number().int().min(1000).default(60_000),
   /** Origin allowed to call the API from a browser (the dashboard), if any. */
   TICKWORK_CORS_ORIGIN: z.string().optional(),
+  POWERTOOLS_METRICS_NAMESPACE: z.string().default('Tickwork'),
   POWERTOOLS_SERVICE_NAME: z.string().default('tickwork-api'),
 });
 export type ApiEnv = z.output<typeof apiEnvSchema>;

@@ -215,7 +215,8 @@ export interface SchedulerControl {
 /** Something users may want to be alerted about: a run that failed, timed out, was skipped or missed. */
 export interface RunNotice {
   taskId: string;
-  taskName: string;
+  /** Known to the tick; the task SDK, which never reads the task before completing, leaves it out. */
+  taskName?: string;
   type: string;
   runId: string;
   status: 'failed' | 'timed-out' | 'skipped' | 'missed';

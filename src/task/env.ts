@@ -6,6 +6,9 @@ export const taskEnvSchema = z.object({
   TICKWORK_TABLE: z.string().min(3),
   /** Due-index shards; must match the tick's. */
   TICKWORK_SHARDS: z.coerce.number().int().min(1).max(64).default(4),
+  /** EventBridge bus that receives run notices (`source: tickwork`); none are sent when empty. */
+  TICKWORK_EVENT_BUS: z.string().default(''),
+  POWERTOOLS_METRICS_NAMESPACE: z.string().default('Tickwork'),
   POWERTOOLS_SERVICE_NAME: z.string().default('tickwork-task'),
 });
 export type TaskEnv = z.output<typeof taskEnvSchema>;

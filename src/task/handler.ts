@@ -7,15 +7,19 @@
  * complete the run (fenced by token and request id; refused if the lease was reclaimed) →
  * settle the task (fold retries, stopOnError, queued runs through the pure planner).
  */
+
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { Context } from 'aws-lambda';
 import { ulid } from 'ulid';
+import { EventBridgeRunNotifier } from '../aws/eventbridge-notifier.js';
 import { ValidationError } from '../core/errors.js';
 import type { Progress, RunStatus } from '../core/model.js';
 import { historyExpiry } from '../core/plan.js';
-import type { Clock, RunEvent, RunOutcome, TaskStore } from '../core/ports.js';
+import type { Clock, RunEvent, RunNotifier, RunOutcome, TaskStore } from '../core/ports.js';
 import { DynamoTaskStore } from '../store/dynamo-task-store.js';
 import type { TaskContext, TaskImplementation, TaskTypes } from './define-task.js';
 import { taskEnvSchema } from './env.js';
@@ -42,6 +46,23 @@ export interface TaskHandlerOptions {
   newRunId?: () => string;
   /** Where the table and the log stream are read from. Default: `process.env`. */
   env?: Record<string, string | undefined>;
+  /**
+   * Run metrics (`Succeeded`, `Failed`, `Cancelled`, `RunDuration`). Default: Powertools
+   * `Metrics` in the `POWERTOOLS_METRICS_NAMESPACE` namespace; `false` publishes none.
+   */
+  metrics?: Metrics | false;
+  /** Where failed runs are announced. Default: EventBridge when `TICKWORK_EVENT_BUS` is set. */
+  notifier?: RunNotifier;
+}
+
+const outcomeMetric = { succeeded: 'Succeeded', failed: 'Failed', cancelled: 'Cancelled' } as const;
+
+function notifierFromEnv(env: Record<string, string | undefined>, logger: Logger): RunNotifier | undefined {
+  const bus = taskEnvSchema.shape.TICKWORK_EVENT_BUS.parse(env.TICKWORK_EVENT_BUS);
+  if (!bus) return undefined;
+  return new EventBridgeRunNotifier(new EventBridgeClient({}), bus, (error) =>
+    logger.warn('run notice not delivered', { error: String(error) }),
+  );
 }
 
 /** The part of the Lambda context the handler uses. */
@@ -127,6 +148,14 @@ export function createTaskHandler(types: TaskTypes, options: TaskHandlerOptions 
   const newRunId = options.newRunId ?? (() => ulid());
   const baseLogger = options.logger ?? defaultLogger(env);
   let store = options.store;
+  const metrics =
+    options.metrics === false
+      ? undefined
+      : (options.metrics ??
+        new Metrics({
+          namespace: taskEnvSchema.shape.POWERTOOLS_METRICS_NAMESPACE.parse(env.POWERTOOLS_METRICS_NAMESPACE),
+        }));
+  const notifier = options.notifier ?? notifierFromEnv(env, baseLogger);
 
   return async (event, context) => {
     const run = parseRunEvent(event);
@@ -190,6 +219,23 @@ export function createTaskHandler(types: TaskTypes, options: TaskHandlerOptions 
         };
       }
       const summary = { status: outcome.status, durationMs: outcome.durationMs };
+      if (metrics) {
+        metrics.addMetric(outcomeMetric[outcome.status], MetricUnit.Count, 1);
+        metrics.addMetric('RunDuration', MetricUnit.Milliseconds, outcome.durationMs);
+        metrics.publishStoredMetrics();
+      }
+      if (outcome.status === 'failed' && notifier) {
+        await notifier.notify([
+          {
+            ...ids,
+            type: run.type,
+            status: 'failed',
+            scheduledFor: new Date(run.scheduledFor),
+            attempt: run.attempt,
+            ...(outcome.error ? { error: { name: outcome.error.name, message: outcome.error.message } } : {}),
+          },
+        ]);
+      }
       if (outcome.status === 'failed') logger.error('run failed', { ...summary, error: outcome.error });
       else
         logger.info(`run ${outcome.status}`, { ...summary, ...(outcome.note ? { note: outcome.note } : {}) });

@@ -1,7 +1,9 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { afterEach, describe, expect, expectTypeOf, it, vi } from 'vitest';
 import { z } from 'zod';
 import type { ActiveRun, Parameters, TaskState } from '../../src/core/model.js';
+import type { RunNotice } from '../../src/core/ports.js';
 import { MemoryTaskStore } from '../../src/store/memory-task-store.js';
 import {
   createTaskHandler,
@@ -44,6 +46,7 @@ function handlerOf(types: TaskTypes, store: MemoryTaskStore, options: TaskHandle
     clock: { now: () => at(200) },
     logger: silent,
     env: {},
+    metrics: false,
     newRunId: () => '01JQ0000000000000000000099',
     ...options,
   });
@@ -223,5 +226,44 @@ describe('createTaskHandler', () => {
 
     expect(lines.map((l) => l.message)).toEqual(['run claimed', 'from the task', 'run succeeded']);
     for (const line of lines) expect(line).toMatchObject({ taskId: event.taskId, runId: event.runId });
+  });
+});
+
+describe('createTaskHandler: metrics and notices', () => {
+  it('announces a failed run and counts it', async () => {
+    const store = new MemoryTaskStore();
+    const { event } = await dispatched(store, { type: 'Acme.Boom' });
+    const notices: RunNotice[] = [];
+    const metrics = { addMetric: vi.fn(), publishStoredMetrics: vi.fn() };
+    const handler = handlerOf(
+      {
+        'Acme.Boom': async () => {
+          throw new Error('disk full');
+        },
+      },
+      store,
+      { notifier: { notify: async (n) => void notices.push(...n) }, metrics: metrics as unknown as Metrics },
+    );
+
+    await handler(event, context);
+
+    expect(notices).toMatchObject([
+      { taskId: event.taskId, runId: event.runId, status: 'failed', error: { message: 'disk full' } },
+    ]);
+    expect(metrics.addMetric).toHaveBeenCalledWith('Failed', 'Count', 1);
+    expect(metrics.publishStoredMetrics).toHaveBeenCalled();
+  });
+
+  it('announces nothing for a success', async () => {
+    const store = new MemoryTaskStore();
+    const { event } = await dispatched(store, { type: 'Acme.Ok' });
+    const notices: RunNotice[] = [];
+    const handler = handlerOf({ 'Acme.Ok': async () => 'ok' }, store, {
+      notifier: { notify: async (n) => void notices.push(...n) },
+    });
+
+    await handler(event, context);
+
+    expect(notices).toEqual([]);
   });
 });

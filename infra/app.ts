@@ -1,0 +1,68 @@
+/**
+ * A ready Tickwork stack with the demo task types: `npx cdk deploy` (see docs/deploying.md).
+ *
+ * Context (`-c key=value`): `dashboardOrigin` (CORS), `alarmEmail` (subscribes to the alarms'
+ * topic), `jwtIssuer` + `jwtAudience` (JWT instead of IAM on the API), `stackName`.
+ */
+import { App, CfnOutput, Duration, Stack } from 'aws-cdk-lib';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import { repoPath, tickworkFunctionDefaults } from './function-defaults.js';
+import { type ApiAuth, Tickwork } from './tickwork.js';
+
+export const app = new App();
+const context = (key: string): string | undefined => {
+  const value: unknown = app.node.tryGetContext(key);
+  return typeof value === 'string' && value !== '' ? value : undefined;
+};
+
+export const stack = new Stack(app, context('stackName') ?? 'Tickwork', {
+  description: 'Tickwork: a serverless scheduler for AWS Lambda (with the demo task types)',
+  env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
+});
+
+const alarmTopic = new Topic(stack, 'AlarmTopic', { displayName: 'Tickwork alarms' });
+const alarmEmail = context('alarmEmail');
+if (alarmEmail) alarmTopic.addSubscription(new EmailSubscription(alarmEmail));
+
+const jwtIssuer = context('jwtIssuer');
+const jwtAudience = context('jwtAudience');
+const apiAuth: ApiAuth =
+  jwtIssuer && jwtAudience
+    ? { type: 'jwt', issuer: jwtIssuer, audience: jwtAudience.split(',') }
+    : { type: 'iam' };
+
+const dashboardOrigin = context('dashboardOrigin');
+export const tickwork = new Tickwork(stack, 'Tickwork', {
+  apiAuth,
+  alarmTopic,
+  ...(dashboardOrigin ? { dashboardOrigin } : {}),
+});
+
+// One function serves the three demo types (functions/examples/demo.ts).
+const demo = new NodejsFunction(stack, 'DemoTasks', {
+  ...tickworkFunctionDefaults,
+  entry: repoPath('functions/examples/demo.ts'),
+  description: 'Tickwork demo task types: demo.echo, demo.work, demo.fail',
+  timeout: Duration.minutes(5),
+  logGroup: new LogGroup(stack, 'DemoLogs', { retention: RetentionDays.ONE_MONTH }),
+});
+tickwork.addTaskType('demo.echo', demo, { description: 'Succeeds at once; returns its parameters' });
+tickwork.addTaskType('demo.work', demo, {
+  description: 'Works in steps with progress; stops when cancelled',
+});
+tickwork.addTaskType('demo.fail', demo, {
+  timeout: Duration.minutes(1),
+  description: 'Always fails',
+});
+
+new CfnOutput(stack, 'ApiUrl', { value: tickwork.apiUrl });
+new CfnOutput(stack, 'TableName', { value: tickwork.table.tableName });
+new CfnOutput(stack, 'TickScheduleName', { value: tickwork.tickSchedule.scheduleName });
+new CfnOutput(stack, 'TickDeadLetterQueueUrl', { value: tickwork.tickDeadLetterQueue.queueUrl });
+new CfnOutput(stack, 'TickLogGroup', { value: tickwork.tickLogGroup.logGroupName });
+new CfnOutput(stack, 'ApiLogGroup', { value: tickwork.apiLogGroup.logGroupName });
+new CfnOutput(stack, 'DemoLogGroup', { value: demo.logGroup.logGroupName });
+new CfnOutput(stack, 'AlarmTopicArn', { value: alarmTopic.topicArn });

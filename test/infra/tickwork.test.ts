@@ -1,0 +1,476 @@
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Rule } from 'aws-cdk-lib/aws-events';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { describe, expect, it } from 'vitest';
+import {
+  METRICS_NAMESPACE,
+  metricNames,
+  serviceNames,
+  type TickFunctionEnv,
+  Tickwork,
+  tickReserveMs,
+} from '../../infra/tickwork.js';
+import { globalIndexes, tableDefinition } from '../../src/store/table-definition.js';
+import {
+  actionsOf,
+  aNonBundlingApp,
+  aTickworkStack,
+  literalParts,
+  logicalId,
+  referencedIds,
+  resourcesOf,
+  roleOfFunction,
+  type Statement,
+  statementsOfRole,
+  theDefaultStack,
+} from './support.js';
+
+describe('the tick schedule', () => {
+  it('fires the tick every minute with a retry policy and a dead-letter queue', () => {
+    // Arrange
+    const { stack, tickwork, template } = theDefaultStack();
+    const tickId = logicalId(stack, tickwork.tickFunction);
+    const dlqId = logicalId(stack, tickwork.tickDeadLetterQueue);
+    const roleId = logicalId(stack, tickwork.tickScheduleRole);
+
+    // Assert
+    template.resourceCountIs('AWS::Scheduler::Schedule', 1);
+    template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'rate(1 minute)',
+      State: 'ENABLED',
+      FlexibleTimeWindow: { Mode: 'OFF' },
+      Target: {
+        Arn: { 'Fn::GetAtt': [tickId, 'Arn'] },
+        RoleArn: { 'Fn::GetAtt': [roleId, 'Arn'] },
+        DeadLetterConfig: { Arn: { 'Fn::GetAtt': [dlqId, 'Arn'] } },
+        RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 60 },
+      },
+    });
+    template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true });
+  });
+
+  it('lets the schedule role invoke the tick and dead-letter, nothing else', () => {
+    const { stack, tickwork, template } = theDefaultStack();
+    const roleId = logicalId(stack, tickwork.tickScheduleRole);
+
+    template.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: {
+        Statement: [
+          Match.objectLike({
+            Principal: { Service: 'scheduler.amazonaws.com' },
+            Condition: { StringEquals: { 'aws:SourceAccount': '123456789012' } },
+          }),
+        ],
+      },
+    });
+    const statements = statementsOfRole(template, roleId);
+    const actions = statements.flatMap(actionsOf).sort();
+    expect(actions).toEqual(['lambda:InvokeFunction', 'sqs:SendMessage']);
+    const invoke = statements.filter((s) => actionsOf(s).includes('lambda:InvokeFunction'));
+    expect(new Set(invoke.flatMap((s) => referencedIds(s.Resource)))).toEqual(
+      new Set([logicalId(stack, tickwork.tickFunction)]),
+    );
+  });
+
+  it('turns off Lambda retries of a failed tick: the next minute supersedes it', () => {
+    const { stack, tickwork, template } = theDefaultStack();
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: logicalId(stack, tickwork.tickFunction) },
+      MaximumRetryAttempts: 0,
+      MaximumEventAgeInSeconds: 60,
+    });
+  });
+});
+
+describe('the table', () => {
+  it('is built from the one table definition: keys, every index, TTL', () => {
+    const { template } = theDefaultStack();
+    const indexes = globalIndexes();
+
+    template.resourceCountIs('AWS::DynamoDB::Table', 1);
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [
+        { AttributeName: tableDefinition.partitionKey.name, KeyType: 'HASH' },
+        { AttributeName: tableDefinition.sortKey.name, KeyType: 'RANGE' },
+      ],
+      TimeToLiveSpecification: { AttributeName: tableDefinition.ttlAttribute, Enabled: true },
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      GlobalSecondaryIndexes: indexes.map((index) => ({
+        IndexName: index.indexName,
+        KeySchema: [
+          { AttributeName: index.partitionKey.name, KeyType: 'HASH' },
+          { AttributeName: index.sortKey.name, KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: index.projection },
+      })),
+    });
+    const table = Object.values(template.findResources('AWS::DynamoDB::Table'))[0] as {
+      Properties: { AttributeDefinitions: { AttributeName: string; AttributeType: string }[] };
+    };
+    const expected = [
+      tableDefinition.partitionKey,
+      tableDefinition.sortKey,
+      ...indexes.flatMap((i) => [i.partitionKey, i.sortKey]),
+    ].map((a) => ({ AttributeName: a.name, AttributeType: a.type }));
+    expect(table.Properties.AttributeDefinitions).toEqual(expect.arrayContaining(expected));
+    expect(table.Properties.AttributeDefinitions).toHaveLength(expected.length);
+  });
+
+  it('is retained when it leaves the stack, unless told otherwise', () => {
+    theDefaultStack().template.hasResource('AWS::DynamoDB::Table', {
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+    });
+    aTickworkStack({ removalPolicy: RemovalPolicy.DESTROY }).template.hasResource('AWS::DynamoDB::Table', {
+      DeletionPolicy: 'Delete',
+    });
+  });
+});
+
+describe('least privilege', () => {
+  function rolesOf(fixture: ReturnType<typeof aTickworkStack>) {
+    const { stack, tickwork, template } = fixture;
+    return {
+      tick: statementsOfRole(template, roleOfFunction(template, logicalId(stack, tickwork.tickFunction))),
+      api: statementsOfRole(template, roleOfFunction(template, logicalId(stack, tickwork.apiFunction))),
+    };
+  }
+
+  it('gives the tick and the API no wildcard action', () => {
+    const { tick, api } = rolesOf(theDefaultStack());
+    for (const statement of [...tick, ...api]) {
+      for (const action of actionsOf(statement)) expect(action).not.toMatch(/\*/);
+    }
+  });
+
+  it('lets the tick and the API invoke the registered task functions only', () => {
+    const fixture = theDefaultStack();
+    const { stack, tasks } = fixture;
+    const registered = new Set(Object.values(tasks).map((fn) => logicalId(stack, fn)));
+    for (const statements of Object.values(rolesOf(fixture))) {
+      const invoke = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('lambda:')));
+      for (const s of invoke) expect(actionsOf(s)).toEqual(['lambda:InvokeFunction']);
+      expect(new Set(invoke.flatMap((s) => referencedIds(s.Resource)))).toEqual(registered);
+      // The function's ARN, and its versions and aliases (`:*`): nothing wider.
+      for (const part of invoke.flatMap((s) => literalParts(s.Resource)).filter((p) => p !== '')) {
+        expect(part).toBe(':*');
+      }
+    }
+  });
+
+  it('limits DynamoDB actions to the table and its indexes, by name', () => {
+    const fixture = theDefaultStack();
+    const tableId = logicalId(fixture.stack, fixture.tickwork.table);
+    const indexSuffixes = new Set(globalIndexes().map((i) => `/index/${i.indexName}`));
+    for (const statements of Object.values(rolesOf(fixture))) {
+      const dynamo = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')));
+      expect(dynamo.length).toBeGreaterThan(0);
+      for (const s of dynamo) {
+        expect(actionsOf(s)).not.toContain('dynamodb:Scan');
+        expect(new Set(referencedIds(s.Resource))).toEqual(new Set([tableId]));
+        for (const part of literalParts(s.Resource).filter((p) => p !== '')) {
+          expect(indexSuffixes.has(part)).toBe(true);
+        }
+      }
+      // Every index of the definition is reachable (the tick queries `due`, the API lists `tasks`).
+      const parts = new Set(dynamo.flatMap((s) => literalParts(s.Resource)));
+      for (const suffix of indexSuffixes) expect(parts.has(suffix)).toBe(true);
+    }
+  });
+
+  it('lets the API read and update exactly the tick schedule, passing only its role', () => {
+    const fixture = theDefaultStack();
+    const { stack, tickwork } = fixture;
+    const { api } = rolesOf(fixture);
+    const scheduler = api.filter((s) => actionsOf(s).some((a) => a.startsWith('scheduler:')));
+    expect(scheduler.flatMap(actionsOf).sort()).toEqual([
+      'scheduler:GetSchedule',
+      'scheduler:UpdateSchedule',
+    ]);
+    expect(scheduler.flatMap((s) => resourcesOf(s))).toEqual([
+      { 'Fn::GetAtt': [logicalId(stack, tickwork.tickSchedule), 'Arn'] },
+    ]);
+    const passRole = api.filter((s) => actionsOf(s).includes('iam:PassRole'));
+    expect(passRole).toHaveLength(1);
+    expect(passRole[0]?.Resource).toEqual({
+      'Fn::GetAtt': [logicalId(stack, tickwork.tickScheduleRole), 'Arn'],
+    });
+    expect(passRole[0]?.Condition).toEqual({
+      StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' },
+    });
+  });
+
+  it('gives a task function the table (no index) and run events, nothing of the scheduler', () => {
+    const { stack, tickwork, template, tasks } = theDefaultStack();
+    const reportFn = tasks.ReportFn;
+    if (!reportFn) throw new Error('fixture without ReportFn');
+    const statements = statementsOfRole(template, roleOfFunction(template, logicalId(stack, reportFn)));
+    const dynamo = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')));
+    expect(dynamo.flatMap((s) => resourcesOf(s))).toEqual([
+      { 'Fn::GetAtt': [logicalId(stack, tickwork.table), 'Arn'] },
+    ]);
+    expect(statements.flatMap(actionsOf)).toContain('events:PutEvents');
+    expect(statements.flatMap(actionsOf).filter((a) => /^(scheduler|lambda|iam):/.test(a))).toEqual([]);
+  });
+
+  it('emits run events to the default bus only', () => {
+    const fixture = theDefaultStack();
+    const { tick } = rolesOf(fixture);
+    const put = tick.filter((s: Statement) => actionsOf(s).includes('events:PutEvents'));
+    expect(put).toHaveLength(1);
+    expect(literalParts(put[0]?.Resource).join('')).toMatch(/:event-bus\/default$/);
+  });
+});
+
+describe('the HTTP API', () => {
+  it('puts IAM authorization on every route by default', () => {
+    const { template } = theDefaultStack();
+    const routes = template.findResources('AWS::ApiGatewayV2::Route');
+    expect(Object.keys(routes).length).toBeGreaterThanOrEqual(1);
+    template.allResourcesProperties('AWS::ApiGatewayV2::Route', { AuthorizationType: 'AWS_IAM' });
+    template.resourceCountIs('AWS::ApiGatewayV2::Authorizer', 0);
+  });
+
+  it('puts a JWT authorizer on every route but the dashboard page when configured', () => {
+    const { template } = aTickworkStack({
+      apiAuth: { type: 'jwt', issuer: 'https://issuer.example.com', audience: ['tickwork'] },
+    });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      AuthorizerType: 'JWT',
+      JwtConfiguration: { Issuer: 'https://issuer.example.com', Audience: ['tickwork'] },
+    });
+    const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route')).map(
+      (r) => r.Properties as { RouteKey: string; AuthorizationType: string },
+    );
+    expect(routes.map((r) => [r.RouteKey, r.AuthorizationType]).sort()).toEqual([
+      ['ANY /', 'JWT'],
+      ['ANY /{proxy+}', 'JWT'],
+      ['GET /', 'NONE'],
+    ]);
+  });
+
+  it("allows the dashboard's origin by CORS, and none without one", () => {
+    aTickworkStack({ dashboardOrigin: 'https://ops.example.com' }).template.hasResourceProperties(
+      'AWS::ApiGatewayV2::Api',
+      { CorsConfiguration: Match.objectLike({ AllowOrigins: ['https://ops.example.com'] }) },
+    );
+    theDefaultStack().template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
+      CorsConfiguration: Match.absent(),
+    });
+  });
+});
+
+describe('task types', () => {
+  it('turns off Lambda async retries on every task function, once per function', () => {
+    const { stack, template, tasks } = theDefaultStack();
+    for (const fn of Object.values(tasks)) {
+      template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+        FunctionName: { Ref: logicalId(stack, fn) },
+        Qualifier: '$LATEST',
+        MaximumRetryAttempts: 0,
+      });
+    }
+    // Two task functions and the tick.
+    template.resourceCountIs('AWS::Lambda::EventInvokeConfig', 3);
+  });
+
+  it('registers each type in the table at deploy time, in the item shape the store reads', () => {
+    const { stack, template, tasks } = aTickworkStack(
+      {},
+      {
+        types: [
+          {
+            name: 'reports.daily',
+            fn: 'ReportFn',
+            options: { timeout: Duration.minutes(5), description: 'Daily' },
+          },
+        ],
+      },
+    );
+    const registrations = Object.values(template.findResources('Custom::TickworkTaskType'));
+    expect(registrations).toHaveLength(1);
+    const create = JSON.stringify(
+      (registrations[0] as { Properties: { Create: unknown } }).Properties.Create,
+    );
+    expect(create).toContain('\\"action\\":\\"putItem\\"');
+    expect(create).toContain('\\"pk\\":{\\"S\\":\\"TYPES\\"}');
+    expect(create).toContain('\\"sk\\":{\\"S\\":\\"TYPE#reports.daily\\"}');
+    expect(create).toContain('\\"name\\":{\\"S\\":\\"reports.daily\\"}');
+    expect(create).toContain('\\"timeoutSeconds\\":{\\"N\\":\\"300\\"}');
+    expect(create).toContain('\\"description\\":{\\"S\\":\\"Daily\\"}');
+    const reportFn = tasks.ReportFn;
+    if (!reportFn) throw new Error('fixture without ReportFn');
+    expect(referencedIds(registrations[0])).toContain(logicalId(stack, reportFn));
+    const del = JSON.stringify((registrations[0] as { Properties: { Delete: unknown } }).Properties.Delete);
+    expect(del).toContain('\\"action\\":\\"deleteItem\\"');
+  });
+
+  it('refuses a type registered twice and a malformed name', () => {
+    const { tickwork, tasks } = aTickworkStack();
+    const fn = tasks.ReportFn;
+    if (!fn) throw new Error('fixture without ReportFn');
+    expect(() => tickwork.addTaskType('reports.daily', fn)).toThrow(/already registered/);
+    expect(() => tickwork.addTaskType('has/slash', fn)).toThrow(/task type name/);
+  });
+});
+
+describe('alarms', () => {
+  it('watches tick errors, dead letters and failed runs, without actions when no topic is given', () => {
+    const { template } = theDefaultStack();
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 3);
+    template.allResourcesProperties('AWS::CloudWatch::Alarm', { AlarmActions: Match.absent() });
+  });
+
+  it('notifies the alarm topic on alarm and back to OK', () => {
+    let topicId = '';
+    const { template } = aTickworkStack(
+      {},
+      {
+        withStack: (stack) => {
+          const alarmTopic = new Topic(stack, 'Alarms');
+          topicId = logicalId(stack, alarmTopic);
+          return { alarmTopic };
+        },
+      },
+    );
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')) as {
+      Properties: { AlarmActions: unknown; OKActions: unknown };
+    }[];
+    expect(alarms).toHaveLength(3);
+    for (const alarm of alarms) {
+      expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topicId }]);
+      expect(alarm.Properties.OKActions).toEqual([{ Ref: topicId }]);
+    }
+  });
+
+  it('counts failed runs from the Tickwork namespace: tick time-outs and dispatch failures, task failures', () => {
+    const { template } = theDefaultStack();
+    const metric = (service: string, name: string) =>
+      Match.objectLike({
+        MetricStat: Match.objectLike({
+          Metric: {
+            Namespace: METRICS_NAMESPACE,
+            MetricName: name,
+            Dimensions: [{ Name: 'service', Value: service }],
+          },
+        }),
+      });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Metrics: Match.arrayWith([
+        metric(serviceNames.tick, metricNames.tick.timedOut),
+        metric(serviceNames.tick, metricNames.tick.dispatchFailed),
+        metric(serviceNames.task, metricNames.task.failed),
+      ]),
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Namespace: 'AWS/SQS',
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'Errors',
+      Namespace: 'AWS/Lambda',
+    });
+  });
+});
+
+describe('run events', () => {
+  it('offers a pattern matching every run event, for rules that route alerts', () => {
+    const stack = new Stack(aNonBundlingApp(), 'Events');
+    const tickwork = new Tickwork(stack, 'Tickwork');
+    new Rule(stack, 'RunAlerts', { eventPattern: tickwork.runEventPattern });
+    Template.fromStack(stack).hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['tickwork'],
+        'detail-type': Match.arrayWith([
+          'Tickwork Run Failed',
+          'Tickwork Run Timed Out',
+          'Tickwork Run Missed',
+        ]),
+      },
+    });
+  });
+});
+
+describe('functions', () => {
+  it('run Node.js 22 on arm64', () => {
+    const { stack, tickwork, template } = theDefaultStack();
+    for (const fn of [tickwork.tickFunction, tickwork.apiFunction]) {
+      expect(template.toJSON().Resources[logicalId(stack, fn)].Properties).toMatchObject({
+        Runtime: 'nodejs22.x',
+        Architectures: ['arm64'],
+        Handler: 'index.handler',
+      });
+    }
+  });
+
+  it('run Node.js 22 everywhere, the custom-resource provider included', () => {
+    const { template } = theDefaultStack();
+    const functions = Object.values(template.findResources('AWS::Lambda::Function')) as {
+      Properties: { Runtime: string };
+    }[];
+    // tick, API, two task functions, an unrelated one, the type-registration provider
+    expect(functions).toHaveLength(6);
+    for (const fn of functions) expect(fn.Properties.Runtime).toBe('nodejs22.x');
+  });
+
+  it('give the tick its variables, its time budget following its timeout', () => {
+    const { stack, tickwork, template } = aTickworkStack({ tickTimeout: Duration.seconds(30) });
+    expect(template.toJSON().Resources[logicalId(stack, tickwork.tickFunction)].Properties).toMatchObject({
+      Timeout: 30,
+      Environment: {
+        Variables: {
+          TICKWORK_TABLE: { Ref: logicalId(stack, tickwork.table) },
+          TICKWORK_SHARDS: '4',
+          TICKWORK_TICK_RESERVE_MS: '5000',
+          TICKWORK_EVENT_BUS: 'default',
+          POWERTOOLS_SERVICE_NAME: 'tickwork-tick',
+          POWERTOOLS_METRICS_NAMESPACE: 'Tickwork',
+        },
+      },
+    });
+    expect(tickReserveMs(Duration.seconds(60))).toBe(10_000);
+    expect(tickReserveMs(Duration.seconds(30))).toBe(5_000);
+    expect(tickReserveMs(Duration.minutes(5))).toBe(10_000);
+  });
+
+  it('give the API the tick schedule to pause, and the CORS origin', () => {
+    const { stack, tickwork, template } = aTickworkStack({ dashboardOrigin: 'https://ops.example.com' });
+    expect(template.toJSON().Resources[logicalId(stack, tickwork.apiFunction)].Properties).toMatchObject({
+      Environment: {
+        Variables: {
+          TICKWORK_TABLE: { Ref: logicalId(stack, tickwork.table) },
+          TICKWORK_SHARDS: '4',
+          TICKWORK_TICK_SCHEDULE_NAME: { Ref: logicalId(stack, tickwork.tickSchedule) },
+          TICKWORK_TICK_SCHEDULE_GROUP: 'default',
+          TICKWORK_MIN_INTERVAL_MS: '60000',
+          TICKWORK_CORS_ORIGIN: 'https://ops.example.com',
+          POWERTOOLS_SERVICE_NAME: 'tickwork-api',
+          POWERTOOLS_METRICS_NAMESPACE: 'Tickwork',
+        },
+      },
+    });
+  });
+
+  it('give task functions the table, the shard count and the event bus', () => {
+    const { stack, tickwork, template, tasks } = aTickworkStack({ shardCount: 8 });
+    for (const fn of Object.values(tasks)) {
+      expect(
+        template.toJSON().Resources[logicalId(stack, fn)].Properties.Environment.Variables,
+      ).toMatchObject({
+        TICKWORK_TABLE: { Ref: logicalId(stack, tickwork.table) },
+        TICKWORK_SHARDS: '8',
+        TICKWORK_EVENT_BUS: 'default',
+        POWERTOOLS_SERVICE_NAME: 'tickwork-task',
+        POWERTOOLS_METRICS_NAMESPACE: 'Tickwork',
+      });
+    }
+  });
+
+  it('type their environment from the schemas: a missing variable fails tsc', () => {
+    // @ts-expect-error TICKWORK_TABLE is required by the tick's schema.
+    const env: TickFunctionEnv = { TICKWORK_EVENT_BUS: 'default', POWERTOOLS_METRICS_NAMESPACE: 'Tickwork' };
+    expect(env.TICKWORK_EVENT_BUS).toBe('default');
+  });
+});
