@@ -1,0 +1,205 @@
+/** The local runtime's pure parts: flags, durations, config, log lines, tick boundaries. */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseDevArgs, UsageError } from '../../src/local/args.js';
+import { ConfigError, demoSetup, loadLocalSetup, resolveSetup } from '../../src/local/config.js';
+import { demoTasks, newTaskState } from '../../src/local/demo-tasks.js';
+import { formatDurationMs, parseDuration } from '../../src/local/duration.js';
+import { parseLogLine, RunLogBook } from '../../src/local/run-logs.js';
+import { tickSummary } from '../../src/local/runtime.js';
+import { nextBoundary } from '../../src/local/tick-timer.js';
+
+const T0 = new Date('2026-03-29T00:59:00Z');
+
+describe('durations', () => {
+  it('reads ms, s, m, h and bare seconds', () => {
+    expect(parseDuration('500ms')).toBe(500);
+    expect(parseDuration('1s')).toBe(1000);
+    expect(parseDuration('2m')).toBe(120_000);
+    expect(parseDuration('1.5s')).toBe(1500);
+    expect(parseDuration('3')).toBe(3000);
+    expect(() => parseDuration('soon')).toThrow(RangeError);
+    expect(formatDurationMs(60_000)).toBe('1m');
+    expect(formatDurationMs(1500)).toBe('1.5s');
+  });
+});
+
+describe('tick boundaries', () => {
+  it('aligns to the wall clock', () => {
+    expect(new Date(nextBoundary(T0.getTime() + 1, 60_000)).toISOString()).toBe('2026-03-29T01:00:00.000Z');
+    expect(nextBoundary(T0.getTime(), 60_000)).toBe(T0.getTime() + 60_000);
+    expect(nextBoundary(1_234, 1000)).toBe(2000);
+    expect(nextBoundary(1_234, 500)).toBe(1500);
+  });
+});
+
+describe('tickwork dev flags', () => {
+  it('defaults to persistent storage under .tickwork, port 3000 on loopback, minutely ticks', () => {
+    const command = parseDevArgs([], '/repo');
+    expect(command).toMatchObject({
+      help: false,
+      storage: { kind: 'persistent', dataDir: '/repo/.tickwork' },
+      table: 'tickwork',
+      port: 3000,
+      host: '127.0.0.1',
+      tickEveryMs: 60_000,
+      demo: true,
+      graceMs: 5000,
+    });
+  });
+
+  it('reads every flag', () => {
+    expect(
+      parseDevArgs(
+        [
+          '--dynamodb-endpoint',
+          'http://127.0.0.1:8000',
+          '--table',
+          'shared',
+          '--tick-every',
+          '1s',
+          '--no-demo',
+          '--port',
+          '0',
+        ],
+        '/repo',
+      ),
+    ).toMatchObject({
+      storage: { kind: 'endpoint', endpoint: 'http://127.0.0.1:8000' },
+      table: 'shared',
+      tickEveryMs: 1000,
+      demo: false,
+      port: 0,
+    });
+    expect(parseDevArgs(['--in-memory'])).toMatchObject({ storage: { kind: 'in-memory' } });
+    expect(parseDevArgs(['--help'])).toEqual({ help: true });
+  });
+
+  it('refuses contradictions and nonsense with a usage error', () => {
+    expect(() => parseDevArgs(['--in-memory', '--data-dir', 'x'])).toThrow(UsageError);
+    expect(() => parseDevArgs(['--dynamodb-endpoint', 'http://x', '--in-memory'])).toThrow(UsageError);
+    expect(() => parseDevArgs(['--tick-every', 'often'])).toThrow(/tick-every/);
+    expect(() => parseDevArgs(['--port', '70000'])).toThrow(/port/);
+    expect(() => parseDevArgs(['--frobnicate'])).toThrow(UsageError);
+  });
+});
+
+describe('tickwork.config.ts', () => {
+  it('groups types by handler module and export into functions', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tickwork-config-'));
+    writeFileSync(join(dir, 'jobs.ts'), 'export const handler = async () => 1;\n');
+    const setup = resolveSetup(
+      {
+        types: {
+          'Acme.A': { handler: './jobs.ts', timeoutSeconds: 30 },
+          'Acme.B': { handler: './jobs.ts', timeoutSeconds: 120, description: 'b' },
+          'Acme.C': { handler: './jobs.ts', export: 'other' },
+        },
+      },
+      dir,
+      'test config',
+    );
+    expect(setup.functions.map((f) => [f.name, f.exportName, f.timeoutSeconds])).toEqual([
+      ['jobs', 'handler', 120],
+      ['jobs-other', 'other', 300],
+    ]);
+    expect(setup.types.find((t) => t.name === 'Acme.B')).toEqual({
+      name: 'Acme.B',
+      functionName: 'jobs',
+      timeoutSeconds: 120,
+      description: 'b',
+    });
+  });
+
+  it('says what is wrong with a bad config', () => {
+    expect(() => resolveSetup({ types: { X: { handler: './missing.ts' } } }, tmpdir(), 'cfg')).toThrow(
+      /does not exist/,
+    );
+    expect(() => resolveSetup({ types: { X: { handler: 1 } } }, tmpdir(), 'cfg')).toThrow(ConfigError);
+    expect(() => resolveSetup({ types: {} }, tmpdir(), 'cfg')).toThrow(/no task types/);
+  });
+
+  it('loads a TypeScript config file from the working directory, else the demo types', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tickwork-config-'));
+    expect((await loadLocalSetup({ cwd: dir })).demo).toBe(true);
+    writeFileSync(join(dir, 'jobs.ts'), 'export const handler = async () => 1;\n');
+    writeFileSync(
+      join(dir, 'tickwork.config.ts'),
+      "const timeoutSeconds: number = 45;\nexport default { types: { 'Acme.Ts': { handler: './jobs.ts', timeoutSeconds } } };\n",
+    );
+    const setup = await loadLocalSetup({ cwd: dir });
+    expect(setup.demo).toBe(false);
+    expect(setup.types).toEqual([{ name: 'Acme.Ts', functionName: 'jobs', timeoutSeconds: 45 }]);
+  });
+
+  it('bundles the demo types in one function', () => {
+    const setup = demoSetup();
+    expect(setup.functions.map((f) => f.name)).toEqual(['tickwork-demo']);
+    expect(setup.types.map((t) => t.name)).toEqual(['demo.echo', 'demo.work', 'demo.fail']);
+  });
+});
+
+describe('run logs', () => {
+  it('parses Powertools lines and keeps plain ones', () => {
+    expect(
+      parseLogLine(
+        '{"level":"INFO","message":"run claimed","timestamp":"2026-03-29T00:59:01.000Z","service":"s","taskId":"t","runId":"r"}',
+        'stdout',
+        T0,
+      ),
+    ).toEqual({ at: '2026-03-29T00:59:01.000Z', level: 'info', message: 'run claimed' });
+    expect(parseLogLine('hello', 'stdout', T0)).toEqual({ at: T0.toISOString(), message: 'hello' });
+    expect(parseLogLine('{oops', 'stderr', T0)).toEqual({
+      at: T0.toISOString(),
+      level: 'error',
+      message: '{oops',
+    });
+  });
+
+  it('bounds what it keeps: runs, lines per run, characters per line', () => {
+    const book = new RunLogBook({ maxRuns: 2, maxLinesPerRun: 3, maxLineChars: 10 });
+    for (let i = 0; i < 5; i++) book.append('t', 'r1', { at: T0.toISOString(), message: `line ${i}` });
+    expect(book.read('t', 'r1')?.lines.map((l) => l.message)).toEqual([
+      '(2 earlier lines were dropped)',
+      'line 2',
+      'line 3',
+      'line 4',
+    ]);
+    book.append('t', 'r2', { at: T0.toISOString(), message: 'x'.repeat(25) });
+    expect(book.read('t', 'r2')?.lines[0]?.message).toBe(`${'x'.repeat(10)}… (15 more characters)`);
+    book.append('t', 'r3', { at: T0.toISOString(), message: 'new' });
+    expect(book.read('t', 'r1')).toBeUndefined();
+    expect(book.size).toBe(2);
+  });
+});
+
+describe('demo tasks and tick lines', () => {
+  it('seeds valid tasks due at their next slot', () => {
+    const heartbeat = newTaskState(demoTasks[0] as (typeof demoTasks)[number], T0);
+    expect(heartbeat.nextSlotAt?.toISOString()).toBe('2026-03-29T01:00:00.000Z');
+    expect(heartbeat.enabled).toBe(true);
+  });
+
+  it('prints one line for a tick that did something, nothing otherwise', () => {
+    const report = {
+      startedAt: T0,
+      due: 3,
+      started: 2,
+      skipped: 1,
+      missed: 0,
+      timedOut: 0,
+      failed: 0,
+      contended: 0,
+      deferred: 0,
+      itemsRead: 3,
+      writes: 4,
+      durationMs: 12,
+      latenessMs: { max: 0, mean: 0 },
+      errors: [],
+    };
+    expect(tickSummary(report)).toBe('00:59:00 tick: 2 started, 1 skipped · 3 due · 12 ms');
+    expect(tickSummary({ ...report, due: 0, started: 0, skipped: 0 })).toBeUndefined();
+  });
+});
