@@ -18,7 +18,7 @@ const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
 export const testTypes = {
   /** Succeeds at once with result `ok`. */
   ok: 'test.ok',
-  /** Reports progress 1/3..3/3 over ~150 ms, then succeeds. */
+  /** Reports progress 1/3..3/3 over ~1.8 s, then succeeds. */
   progress: 'test.progress',
   /** Fails with `Error: boom`. */
   fail: 'test.fail',
@@ -90,8 +90,9 @@ export class FakeHandlers implements TaskInvoker {
       });
     switch (event.type) {
       case testTypes.progress:
+        // Slow enough for a client polling every 200 ms to see it running, even on a loaded machine.
         for (let step = 1; step <= 3; step++) {
-          await sleep(50);
+          await sleep(600);
           await beat(step);
         }
         await finish('succeeded', { result: `done ${JSON.stringify(event.parameters)}` });

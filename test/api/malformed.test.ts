@@ -417,7 +417,9 @@ describe('malformed requests', () => {
         });
         expect(text).not.toMatch(/\bat .*\.(ts|js):\d+/); // no stack
       }),
-      { numRuns: 1100, seed: Number(process.env.FC_SEED ?? Date.now() % 2 ** 31) },
+      // A fixed seed keeps CI deterministic (the family check below depends on what is drawn);
+      // FC_SEED=<n> explores other draws.
+      { numRuns: 1100, seed: Number(process.env.FC_SEED ?? 20261122) },
     );
     expect(await snapshot()).toBe(before);
     // Every family of refusal was exercised.
