@@ -520,7 +520,28 @@ function help(): string {
 }
 
 /** Runs the CLI with `argv` (without `node` and the script); resolves to the exit code. */
-export async function main(argv: string[], io: CliIo = defaultIo): Promise<number> {
+/** Moves global options given before the command (`tickwork --endpoint URL tasks list`) after it. */
+function globalsLast(argv: string[]): string[] {
+  const leading: string[] = [];
+  let i = 0;
+  while (i < argv.length) {
+    const arg = argv[i] as string;
+    if (arg === '--json') {
+      leading.push(arg);
+      i += 1;
+    } else if ((arg === '--endpoint' || arg === '--region') && i + 1 < argv.length) {
+      leading.push(arg, argv[i + 1] as string);
+      i += 2;
+    } else if (arg.startsWith('--endpoint=') || arg.startsWith('--region=')) {
+      leading.push(arg);
+      i += 1;
+    } else break;
+  }
+  return [...argv.slice(i), ...leading];
+}
+
+export async function main(rawArgv: string[], io: CliIo = defaultIo): Promise<number> {
+  const argv = globalsLast(rawArgv);
   if (argv[0] === 'dev') {
     const { runDev } = await import('./dev.js');
     return runDev(argv.slice(1));

@@ -31,6 +31,17 @@ afterAll(async () => {
 });
 
 describe('tickwork CLI', () => {
+  it('accepts global options before the command too', async () => {
+    const out: string[] = [];
+    const code = await main(['--endpoint', api.baseUrl, '--json', 'types'], {
+      out: (t) => out.push(t),
+      err: () => {},
+      env: {},
+    });
+    expect(code).toBe(0);
+    expect(Array.isArray(JSON.parse(out.join('\n')))).toBe(true);
+  });
+
   it('round-trips create, run --wait (with a progress bar), runs and cancel', async () => {
     const created = await cli(
       'tasks',
