@@ -1,0 +1,392 @@
+/**
+ * Section 4, cost per run: the DynamoDB requests and units of one whole run, step by step, from
+ * the store's `ReturnConsumedCapacity: 'INDEXES'` tally, everything done one call at a time so
+ * each call's units land in its own step. Cross-checked against the formula of
+ * docs/architecture.md computed from the real items' sizes. Also: what a losing attempt wastes.
+ */
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { ulid } from 'ulid';
+import { planTask } from '../../src/core/plan.js';
+import type { RunEvent } from '../../src/core/ports.js';
+import { keys } from '../../src/store/dynamo-items.js';
+import { DynamoTaskStore } from '../../src/store/dynamo-task-store.js';
+import { runTick, scheduleFor } from '../../src/tick/run-tick.js';
+import type { SectionContext } from './context.js';
+import {
+  benchTask,
+  CapacityMeter,
+  clockMs,
+  diff,
+  FUNCTION_NAME,
+  freshTable,
+  makeInvoker,
+  round,
+  snapshot,
+  taskId,
+  tickDeps,
+} from './harness.js';
+import type { SectionResult } from './report.js';
+import { sdkHandler } from './sdk.js';
+
+/** DynamoDB's item size rules (names + values; numbers ~1 byte per 2 digits + 1). */
+export function itemSize(item: Record<string, unknown>): number {
+  let size = 0;
+  for (const [name, value] of Object.entries(item)) size += Buffer.byteLength(name) + valueSize(value);
+  return size;
+}
+
+function valueSize(value: unknown): number {
+  if (value === null || typeof value === 'boolean') return 1;
+  if (typeof value === 'string') return Buffer.byteLength(value);
+  if (typeof value === 'number') {
+    const digits = String(Math.abs(value)).replace(/[.-]/g, '').replace(/^0+/, '').replace(/e.*$/, '');
+    return Math.ceil(Math.max(1, digits.length) / 2) + 1;
+  }
+  if (value instanceof Uint8Array) return value.byteLength;
+  if (Array.isArray(value)) return 3 + value.reduce((s: number, v) => s + 1 + valueSize(v), 0);
+  if (value instanceof Set) return [...value].reduce((s: number, v) => s + valueSize(v), 0);
+  if (typeof value === 'object')
+    return (
+      3 +
+      Object.entries(value as Record<string, unknown>).reduce(
+        (s, [k, v]) => s + 1 + Buffer.byteLength(k) + valueSize(v),
+        0,
+      )
+    );
+  return 0;
+}
+
+const wru = (bytes: number) => Math.max(1, Math.ceil(bytes / 1024));
+const rruStrong = (bytes: number) => Math.max(1, Math.ceil(bytes / 4096));
+
+interface Step {
+  step: string;
+  requests: number;
+  writeUnits: number;
+  readUnits: number;
+  /** What the formula says, per run. */
+  formulaWrite: number;
+  formulaRead: number;
+  what: string;
+}
+
+export async function runCost(ctx: SectionContext): Promise<SectionResult> {
+  const begun = clockMs();
+  const n = ctx.env.quick ? 20 : 100;
+  const { tableName, store } = await freshTable(ctx.env, 'cost');
+  const meter = new CapacityMeter(store);
+  const metered = meter.wrap();
+  // Virtual time: every minute a slot; tick 1 at t0 + 1 s, tick 2 one minute later.
+  const t0 = Math.floor(Date.now() / 60_000) * 60_000;
+  let nowMs = t0 + 1000;
+  const clock = { now: () => new Date(nowMs) };
+  for (let i = 0; i < n; i++) {
+    await store.createTask(
+      benchTask({ id: taskId('cost', i), schedule: '* * * * *', nextSlotAt: new Date(t0) }),
+    );
+  }
+  const events: RunEvent[] = [];
+  ctx.stub.reset();
+  ctx.stub.latencyMs = 0;
+  ctx.stub.handler = async (event) => {
+    events.push(event);
+  };
+  const deps = await tickDeps(metered, makeInvoker(ctx.env.lambdaEndpoint), clock);
+  const tick = () => runTick(deps, { concurrency: 1, recordTick: false, now: clock.now() });
+
+  // First dispatch (nothing to fold yet).
+  meter.reset();
+  const first = await tick();
+  const firstDispatch = meter.get('saveTask');
+  const firstQuery = meter.get('queryDue');
+  await waitFor(() => events.length >= n);
+
+  // Handlers (the task SDK, body returns at once), one at a time: claim, complete, settle.
+  const handled = [...events];
+  events.length = 0;
+  let last: unknown;
+  const handler = sdkHandler(metered, () => 'done', {
+    clock,
+    onResult: (result) => {
+      last = result;
+    },
+  });
+  const heartbeats = { readUnits: 0, writeUnits: 0, requests: 0 };
+  const claim = { readUnits: 0, writeUnits: 0, requests: 0 };
+  const complete = { ...claim };
+  const settleRead = { ...claim };
+  const settleWrite = { ...claim };
+  let settleWrites = 0;
+  for (const event of handled) {
+    meter.reset();
+    last = undefined;
+    await handler(event, FUNCTION_NAME);
+    const result = last as { recorded?: boolean; settled?: string } | undefined;
+    if (!result?.recorded)
+      throw new Error(`cost: run ${event.runId} did not complete: ${JSON.stringify(result)}`);
+    if (result.settled === 'saved') settleWrites++;
+    add(heartbeats, meter.get('heartbeat'));
+    add(claim, meter.get('claimRun'));
+    add(complete, meter.get('completeRun'));
+    add(settleRead, meter.get('getTask'));
+    add(settleWrite, meter.get('saveTask'));
+  }
+
+  // The next slot: the dispatch that folds the finished run and starts the next one.
+  nowMs = t0 + 61_000;
+  meter.reset();
+  const second = await tick();
+  const foldRead = meter.get('getRuns');
+  const dispatch = meter.get('saveTask');
+  const query = meter.get('queryDue');
+  if (second.started !== n) throw new Error(`cost: the second tick started ${second.started} of ${n}`);
+
+  // Item sizes for the formula: the task item as the second dispatch left it, a finished run.
+  const sample = handled[0] as RunEvent;
+  const taskItem = (
+    await ctx.env.doc.send(
+      new GetCommand({ TableName: tableName, Key: keys.task(sample.taskId), ConsistentRead: true }),
+    )
+  ).Item as Record<string, unknown>;
+  const runItem = (
+    await ctx.env.doc.send(
+      new GetCommand({
+        TableName: tableName,
+        Key: keys.run(sample.taskId, sample.runId),
+        ConsistentRead: true,
+      }),
+    )
+  ).Item as Record<string, unknown>;
+  const taskBytes = itemSize(taskItem);
+  const runBytes = itemSize(runItem);
+  // Eventually consistent reads of the index: a Query rounds the sum of what it read up to 4 KB.
+  const queryFormula = (0.5 * Math.ceil((taskBytes * n) / 4096)) / n;
+
+  const per = (c: { readUnits: number; writeUnits: number; requests: number }) => ({
+    requests: c.requests / n,
+    writeUnits: c.writeUnits / n,
+    readUnits: c.readUnits / n,
+  });
+  const steps: Step[] = [
+    {
+      step: 'dispatch (task compare-and-set)',
+      ...per(dispatch),
+      formulaWrite: wru(taskBytes) + 2 * wru(taskBytes),
+      formulaRead: 0,
+      what: 'PutItem of the task item; dueAt moves, so the due index deletes and puts its entry (projection ALL)',
+    },
+    {
+      step: 'due-index query (share per due task)',
+      ...per(query),
+      formulaWrite: 0,
+      formulaRead: queryFormula,
+      what: 'Query of each shard, eventually consistent, 4 KB granules of the summed item sizes',
+    },
+    {
+      step: 'claim',
+      ...per(claim),
+      formulaWrite: wru(runBytes),
+      formulaRead: 0,
+      what: 'PutItem of the run item, condition: absent',
+    },
+    {
+      step: 'completion',
+      ...per(complete),
+      formulaWrite: wru(runBytes),
+      formulaRead: 0,
+      what: 'UpdateItem of the run item, fenced by token + request id',
+    },
+    {
+      step: 'completion settle read',
+      ...per(settleRead),
+      formulaWrite: 0,
+      formulaRead: rruStrong(taskBytes),
+      what: 'GetItem of the task item, strongly consistent',
+    },
+    {
+      step: 'completion settle write',
+      ...per(settleWrite),
+      formulaWrite: 0,
+      formulaRead: 0,
+      what: 'none in the common case: the fold waits for the next dispatch',
+    },
+    {
+      step: 'fold read (next tick)',
+      ...per(foldRead),
+      formulaWrite: 0,
+      formulaRead: 0.5 * Math.ceil(runBytes / 4096),
+      what: 'BatchGetItem of the run item, eventually consistent',
+    },
+    {
+      step: 'fold write',
+      requests: 0,
+      writeUnits: 0,
+      readUnits: 0,
+      formulaWrite: 0,
+      formulaRead: 0,
+      what: "folded into the next dispatch's write (counted under dispatch)",
+    },
+  ];
+  const total = steps.reduce(
+    (s, x) => ({
+      requests: s.requests + x.requests,
+      writeUnits: s.writeUnits + x.writeUnits,
+      readUnits: s.readUnits + x.readUnits,
+      formulaWrite: s.formulaWrite + x.formulaWrite,
+      formulaRead: s.formulaRead + x.formulaRead,
+    }),
+    { requests: 0, writeUnits: 0, readUnits: 0, formulaWrite: 0, formulaRead: 0 },
+  );
+
+  const contended = await losingAttempt(ctx, taskBytes);
+
+  const notes = [
+    `items: task ${taskBytes} B, finished run ${runBytes} B (DynamoDB size rules); write units round up per 1 KB, reads per 4 KB`,
+    'handlers: the task SDK (createTaskHandler) with a body that returns at once, one run at a time',
+    'a failed conditional write is reported as 0 units by DynamoDB Local; DynamoDB bills it (at least 1 WRU, the existing item size rounded up per 1 KB): counted by formula',
+  ];
+  if (heartbeats.requests > 0)
+    notes.push(`${heartbeats.requests} heartbeats were sent by ${n} immediate runs (expected 0)`);
+  if (settleWrites > 0) notes.push(`${settleWrites} of ${n} completions wrote the task item (expected 0)`);
+  return {
+    durationMs: clockMs() - begun,
+    figures: [
+      ...steps
+        .filter((s) => s.writeUnits > 0 || s.readUnits > 0)
+        .map((s) => ({
+          section: 'cost' as const,
+          name: `${s.step}: ${s.writeUnits > 0 ? 'WRU' : 'RRU'} (formula ${round(s.writeUnits > 0 ? s.formulaWrite : s.formulaRead)})`,
+          value: round(s.writeUnits > 0 ? s.writeUnits : s.readUnits),
+          unit: '',
+        })),
+      { section: 'cost', name: 'requests per run', value: round(total.requests, 2), unit: '' },
+      {
+        section: 'cost',
+        name: 'dispatch WRU with a 1,024-char lastResult on the task (formula)',
+        value: 3 * wru(taskBytes + 1024),
+        unit: '',
+      },
+      {
+        section: 'cost',
+        name: 'losing attempt: WRU (formula; Local reports 0)',
+        value: contended.formulaWrite,
+        unit: '',
+      },
+      { section: 'cost', name: 'losing attempt: reported WRU', value: contended.reportedWrite, unit: '' },
+      {
+        section: 'cost',
+        name: 'losing attempt: RRU (its due-index read)',
+        value: round(contended.formulaRead),
+        unit: '',
+      },
+    ],
+    goals: [
+      {
+        section: 'cost',
+        name: 'WRU per run (no progress writes)',
+        target: '<= 4',
+        value: round(total.writeUnits),
+        unit: '',
+        met: total.writeUnits <= 4,
+      },
+      {
+        section: 'cost',
+        name: 'RRU per run',
+        target: '<= 1',
+        value: round(total.readUnits),
+        unit: '',
+        met: total.readUnits <= 1,
+      },
+    ],
+    details: {
+      runs: n,
+      steps,
+      total,
+      formulaMatches: Math.abs(total.writeUnits - total.formulaWrite) < 0.01,
+      firstDispatch: per(firstDispatch),
+      firstQuery: per(firstQuery),
+      firstTick: { due: first.due, started: first.started, itemsRead: first.itemsRead },
+      secondTick: { due: second.due, started: second.started, itemsRead: second.itemsRead },
+      taskItemBytes: taskBytes,
+      runItemBytes: runBytes,
+      contended,
+    },
+    notes,
+  };
+}
+
+function add(
+  into: { readUnits: number; writeUnits: number; requests: number },
+  c: { readUnits: number; writeUnits: number; requests: number },
+) {
+  into.readUnits += c.readUnits;
+  into.writeUnits += c.writeUnits;
+  into.requests += c.requests;
+}
+
+async function waitFor(done: () => boolean, timeoutMs = 10_000) {
+  const until = clockMs() + timeoutMs;
+  while (!done()) {
+    if (clockMs() > until) throw new Error('cost: timed out waiting for invokes');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/**
+ * A losing attempt, one at a time: two ticks read the same due task; the first saves; the
+ * second's compare-and-set fails. Measured from the tally, plus the formula DynamoDB bills.
+ * Then a real race: two ticks at once over the same due tasks.
+ */
+async function losingAttempt(ctx: SectionContext, taskBytes: number) {
+  const { tableName, store } = await freshTable(ctx.env, 'contend');
+  const now = new Date();
+  const id = taskId('contend', 0);
+  await store.createTask(
+    benchTask({ id, schedule: '* * * * *', nextSlotAt: new Date(now.getTime() - 1000) }),
+  );
+  const shards = Array.from({ length: store.shardCount }, (_, s) => s);
+  const [a] = (await Promise.all(shards.map((s) => store.queryDue(s, now)))).flatMap((q) => q.tasks);
+  if (!a) throw new Error('contend: the task is not due');
+  const plan = () => planTask(a, { now, schedule: scheduleFor(a), runs: new Map(), newRunId: () => ulid() });
+  const winner = await store.saveTask(plan().task, { expectedVersion: a.version });
+  const before = snapshot(store);
+  const loser = await store.saveTask(plan().task, { expectedVersion: a.version });
+  const lost = diff(snapshot(store), before);
+  if (!winner.saved || loser.saved) throw new Error('contend: expected one winner and one loser');
+
+  // The race: two ticks at once over the same due tasks.
+  const m = ctx.env.quick ? 50 : 200;
+  for (let i = 1; i <= m; i++) {
+    await store.createTask(
+      benchTask({ id: taskId('race', i), schedule: '* * * * *', nextSlotAt: new Date(now.getTime() - 1000) }),
+    );
+  }
+  ctx.stub.reset();
+  ctx.stub.latencyMs = 20;
+  const invoker = makeInvoker(ctx.env.lambdaEndpoint);
+  const storeB = new DynamoTaskStore({ client: ctx.env.doc, tableName });
+  store.resetCapacity();
+  const [ra, rb] = await Promise.all([
+    runTick(await tickDeps(store, invoker), { concurrency: ctx.concurrency, recordTick: false }),
+    runTick(await tickDeps(storeB, invoker), { concurrency: ctx.concurrency, recordTick: false }),
+  ]);
+  const started = ra.started + rb.started;
+  const contended = ra.contended + rb.contended;
+  const reportedWrite = store.capacity.writeUnits + storeB.capacity.writeUnits;
+  return {
+    reportedWrite: lost.writeUnits,
+    reportedRead: lost.readUnits,
+    requests: lost.requests,
+    formulaWrite: wru(taskBytes),
+    // The loser also read the task from the due index to plan it: its share of a Query.
+    formulaRead: 0.5 * (taskBytes / 4096),
+    race: {
+      due: m,
+      started,
+      contended,
+      reportedWriteUnits: reportedWrite,
+      reportedWriteUnitsPerStart: reportedWrite / Math.max(1, started),
+      billedWriteUnitsForLosers: contended * wru(taskBytes),
+    },
+  };
+}

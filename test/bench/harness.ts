@@ -1,0 +1,232 @@
+/**
+ * Benchmark plumbing: DynamoDB clients and tables, fast seeding, tick dependencies, a capacity
+ * meter per store method, and small statistics helpers. No measurement lives here.
+ */
+import { performance } from 'node:perf_hooks';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import pLimit from 'p-limit';
+import { ulid } from 'ulid';
+import { LambdaTaskInvoker } from '../../src/aws/lambda-invoker.js';
+import { type TaskState, taskDefaults } from '../../src/core/model.js';
+import type { Clock, TaskInvoker } from '../../src/core/ports.js';
+import { taskToItem } from '../../src/store/dynamo-items.js';
+import { type CapacityTally, DynamoTaskStore } from '../../src/store/dynamo-task-store.js';
+import { ensureTable } from '../../src/store/table-definition.js';
+import { TaskTypeRegistry } from '../../src/tick/registry.js';
+import type { TickDeps } from '../../src/tick/run-tick.js';
+
+export const TASK_TYPE = 'bench.noop';
+export const FUNCTION_NAME = 'bench-noop';
+const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+const region = 'us-east-1';
+
+/** Everything a section needs to reach the engine and the stub Lambda endpoint. */
+export interface BenchEnv {
+  dynamoEndpoint: string;
+  lambdaEndpoint: string;
+  /** One DynamoDB client per benchmark, default HTTP settings (as `functions/tick.ts` builds it). */
+  client: DynamoDBClient;
+  doc: DynamoDBDocumentClient;
+  quick: boolean;
+  log: (line: string) => void;
+}
+
+/** A DynamoDB client for the local engine with the SDK's default HTTP handler (50 sockets). */
+export function makeDynamoClient(endpoint: string): DynamoDBClient {
+  return new DynamoDBClient({ endpoint, region, credentials, maxAttempts: 3 });
+}
+
+/** The real Lambda adapter, pointed at the stub endpoint. */
+export function makeInvoker(lambdaEndpoint: string): LambdaTaskInvoker {
+  return new LambdaTaskInvoker(new LambdaClient({ endpoint: lambdaEndpoint, region, credentials }));
+}
+
+/** A fresh table `bench-<name>-<ulid>` with the task type registered, and a store on it. */
+export async function freshTable(
+  env: BenchEnv,
+  name: string,
+): Promise<{ tableName: string; store: DynamoTaskStore }> {
+  const tableName = `bench-${name}-${ulid().toLowerCase()}`;
+  await ensureTable(env.client, tableName);
+  const store = new DynamoTaskStore({ client: env.doc, tableName });
+  await store.putTaskType({ name: TASK_TYPE, functionName: FUNCTION_NAME });
+  store.resetCapacity();
+  return { tableName, store };
+}
+
+export const systemClock: Clock = { now: () => new Date() };
+
+/** The tick's dependencies, with the registry loaded as at a cold start. */
+export async function tickDeps(
+  store: DynamoTaskStore,
+  invoker: TaskInvoker,
+  clock: Clock = systemClock,
+): Promise<TickDeps> {
+  const registry = new TaskTypeRegistry(store, clock);
+  await registry.refresh();
+  return { store, invoker, clock, registry, newRunId: () => ulid() };
+}
+
+/** A task like one an administrator creates with the defaults (bench-local builder). */
+export function benchTask(overrides: Partial<TaskState> & { id: string }): TaskState {
+  const now = new Date();
+  return {
+    ...taskDefaults,
+    retry: { ...taskDefaults.retry },
+    name: 'Benchmark task',
+    type: TASK_TYPE,
+    schedule: '* * * * *',
+    parameters: { bucket: 'acme-reports', prefix: 'daily/' },
+    description: 'A task of realistic size for the benchmark',
+    version: 1,
+    createdAt: now,
+    updatedAt: now,
+    scheduledStarts: 0,
+    fence: 0,
+    active: [],
+    pending: [],
+    summary: { runCount: 0 },
+    ...overrides,
+  };
+}
+
+/** A schedule whose next slot after any instant is months away: a due task is due exactly once. */
+export const ONCE_A_YEAR = '0 0 1 1 *';
+
+/** Task ids `<prefix>-000000`... */
+export function taskId(prefix: string, i: number): string {
+  return `${prefix}-${String(i).padStart(6, '0')}`;
+}
+
+/**
+ * Writes tasks straight into the table with BatchWriteItem (25 a request, `concurrency` at once),
+ * bypassing `createTask`: seeding is not measured, only made fast.
+ */
+export async function seedTasks(
+  env: BenchEnv,
+  tableName: string,
+  tasks: Iterable<TaskState>,
+  options: { shardCount?: number; concurrency?: number } = {},
+): Promise<number> {
+  const limit = pLimit(options.concurrency ?? 8);
+  const pending: Promise<void>[] = [];
+  let batch: Record<string, unknown>[] = [];
+  let count = 0;
+  const flush = (items: Record<string, unknown>[]) =>
+    limit(async () => {
+      let requests = { [tableName]: items.map((Item) => ({ PutRequest: { Item } })) };
+      for (let attempt = 0; attempt < 20; attempt++) {
+        const out = await env.doc.send(new BatchWriteCommand({ RequestItems: requests }));
+        const left = out.UnprocessedItems?.[tableName];
+        if (!left || left.length === 0) return;
+        requests = { [tableName]: left as (typeof requests)[string] };
+        await sleep(20 * (attempt + 1));
+      }
+      throw new Error('seeding: DynamoDB Local kept items unprocessed');
+    });
+  for (const task of tasks) {
+    batch.push(taskToItem(task, options.shardCount ?? 4));
+    count++;
+    if (batch.length === 25) {
+      pending.push(flush(batch));
+      batch = [];
+    }
+    // Keep memory flat for 100,000 tasks: wait when many batches are queued.
+    if (pending.length >= 400) {
+      await Promise.all(pending);
+      pending.length = 0;
+    }
+  }
+  if (batch.length > 0) pending.push(flush(batch));
+  await Promise.all(pending);
+  return count;
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((done) => setTimeout(done, ms));
+}
+
+/** Milliseconds since an arbitrary origin, monotonic. */
+export const clockMs = (): number => performance.now();
+
+/** Nearest-rank percentile of a sample (0 < p <= 100); NaN for an empty one. */
+export function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
+  return sorted[Math.min(sorted.length, rank) - 1] as number;
+}
+
+export function median(values: readonly number[]): number {
+  return percentile(values, 50);
+}
+
+/** Rounds for display and JSON: 3 significant decimals at most. */
+export function round(value: number, digits = 3): number {
+  const f = 10 ** digits;
+  return Math.round(value * f) / f;
+}
+
+/** A copy of the store's capacity tally. */
+export function snapshot(store: DynamoTaskStore): CapacityTally {
+  return { ...store.capacity };
+}
+
+export function diff(after: CapacityTally, before: CapacityTally): CapacityTally {
+  return {
+    readUnits: after.readUnits - before.readUnits,
+    writeUnits: after.writeUnits - before.writeUnits,
+    requests: after.requests - before.requests,
+  };
+}
+
+/**
+ * Capacity per store method: wraps a store so that every call adds the tally's change during
+ * the call to its method's bucket. Exact when calls of different methods do not overlap in
+ * time (the cost section runs everything one at a time).
+ */
+export class CapacityMeter {
+  readonly byMethod = new Map<string, CapacityTally>();
+
+  constructor(private readonly store: DynamoTaskStore) {}
+
+  reset(): void {
+    this.byMethod.clear();
+  }
+
+  get(method: string): CapacityTally {
+    return this.byMethod.get(method) ?? { readUnits: 0, writeUnits: 0, requests: 0 };
+  }
+
+  /** The same store, metered. */
+  wrap(): DynamoTaskStore {
+    const meter = this;
+    return new Proxy(this.store, {
+      get(target, property, receiver) {
+        const value = Reflect.get(target, property, receiver);
+        if (typeof value !== 'function' || typeof property !== 'string') return value;
+        return async (...args: unknown[]) => {
+          const before = snapshot(target);
+          try {
+            return await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+          } finally {
+            const delta = diff(snapshot(target), before);
+            const bucket = meter.get(property);
+            meter.byMethod.set(property, {
+              readUnits: bucket.readUnits + delta.readUnits,
+              writeUnits: bucket.writeUnits + delta.writeUnits,
+              requests: bucket.requests + delta.requests,
+            });
+          }
+        };
+      },
+    });
+  }
+}
+
+/** The document client the store would build, shared by sections that talk to the table directly. */
+export function makeDoc(client: DynamoDBClient): DynamoDBDocumentClient {
+  return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+}

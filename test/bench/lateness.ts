@@ -1,0 +1,270 @@
+/**
+ * Section 5, lateness:
+ * - tick start -> Invoke accepted (the 202), over every run of a tick with N due;
+ * - run-now call -> handler start (after its claim);
+ * - cancel call -> the task's cancellation signal firing (its next heartbeat sees the flag).
+ *
+ * Run-now and cancel are HTTP calls to the real admin API (`src/api/app.ts`, served on 127.0.0.1),
+ * and the handlers are run by the real task SDK (`createTaskHandler`) behind the stub Lambda.
+ */
+import pLimit from 'p-limit';
+import type { InvokeResult, RunEvent, TaskInvoker } from '../../src/core/ports.js';
+import type { DynamoTaskStore } from '../../src/store/dynamo-task-store.js';
+import { runTick } from '../../src/tick/run-tick.js';
+import type { SectionContext } from './context.js';
+import {
+  benchTask,
+  clockMs,
+  freshTable,
+  makeInvoker,
+  ONCE_A_YEAR,
+  percentile,
+  round,
+  seedTasks,
+  sleep,
+  taskId,
+  tickDeps,
+} from './harness.js';
+import type { SectionResult } from './report.js';
+import { post, sdkHandler, startApi } from './sdk.js';
+
+/** Notes when each invoke was accepted. */
+class TimedInvoker implements TaskInvoker {
+  readonly acceptedAt: number[] = [];
+  constructor(private readonly inner: TaskInvoker) {}
+  async invoke(functionName: string, event: RunEvent): Promise<InvokeResult> {
+    const result = await this.inner.invoke(functionName, event);
+    if (result.accepted) this.acceptedAt.push(clockMs());
+    return result;
+  }
+}
+
+const stats = (values: number[]) => ({
+  samples: values.length,
+  p50: round(percentile(values, 50), 1),
+  p99: round(percentile(values, 99), 1),
+  max: round(Math.max(...values), 1),
+});
+
+async function tickToAccepted(ctx: SectionContext, due: number) {
+  const { tableName, store } = await freshTable(ctx.env, 'late-tick');
+  const dueAt = new Date(Date.now() - 1000);
+  await seedTasks(
+    ctx.env,
+    tableName,
+    Array.from({ length: due }, (_, i) =>
+      benchTask({ id: taskId('due', i), schedule: ONCE_A_YEAR, nextSlotAt: dueAt }),
+    ),
+  );
+  ctx.stub.reset();
+  ctx.stub.latencyMs = 20;
+  const invoker = new TimedInvoker(makeInvoker(ctx.env.lambdaEndpoint));
+  const deps = await tickDeps(store, invoker);
+  const t0 = clockMs();
+  let started = 0;
+  let ticks = 0;
+  while (started < due && ticks < 10) {
+    const report = await runTick(deps, { concurrency: ctx.concurrency });
+    ticks++;
+    started += report.started;
+    if (report.started === 0) break;
+  }
+  return { due, ticks, ...stats(invoker.acceptedAt.map((t) => t - t0)) };
+}
+
+/** Wraps a store to time one method's calls. */
+function timing(store: DynamoTaskStore, method: 'heartbeat'): { store: DynamoTaskStore; samples: number[] } {
+  const samples: number[] = [];
+  const timed = new Proxy(store, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver);
+      if (typeof value !== 'function') return value;
+      if (property !== method) return value.bind(target);
+      return async (...args: unknown[]) => {
+        const t = clockMs();
+        try {
+          return await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+        } finally {
+          samples.push(clockMs() - t);
+        }
+      };
+    },
+  });
+  return { store: timed, samples };
+}
+
+async function runNowToStart(ctx: SectionContext, samples: number) {
+  const { tableName, store } = await freshTable(ctx.env, 'late-runnow');
+  const later = new Date(Date.now() + 86_400_000);
+  await seedTasks(
+    ctx.env,
+    tableName,
+    Array.from({ length: samples }, (_, i) =>
+      benchTask({ id: taskId('now', i), schedule: ONCE_A_YEAR, nextSlotAt: later }),
+    ),
+  );
+  const startedAt = new Map<string, number>();
+  ctx.stub.reset();
+  ctx.stub.latencyMs = 20;
+  ctx.stub.handler = sdkHandler(store, (task) => {
+    startedAt.set(task.taskId, clockMs());
+    return 'ok';
+  });
+  const api = await startApi(store, await tickDeps(store, makeInvoker(ctx.env.lambdaEndpoint)));
+  const latencies: number[] = [];
+  try {
+    const limit = pLimit(4);
+    await Promise.all(
+      Array.from({ length: samples }, (_, i) =>
+        limit(async () => {
+          const id = taskId('now', i);
+          const t = clockMs();
+          const accepted = await post(api, `/tasks/${id}/run`);
+          const until = clockMs() + 10_000;
+          while (!startedAt.has(id) && clockMs() < until) await sleep(2);
+          const at = startedAt.get(id);
+          if (at === undefined) throw new Error(`run-now: ${id} never started (${JSON.stringify(accepted)})`);
+          latencies.push(at - t);
+        }),
+      ),
+    );
+  } finally {
+    await api.close();
+  }
+  return { ...stats(latencies), handlerErrors: ctx.stub.handlerErrors.slice(0, 5) };
+}
+
+async function cancelToSignal(ctx: SectionContext, samples: number, batch: number, heartbeatMs: number) {
+  const { tableName, store } = await freshTable(ctx.env, 'late-cancel');
+  const later = new Date(Date.now() + 86_400_000);
+  await seedTasks(
+    ctx.env,
+    tableName,
+    Array.from({ length: samples }, (_, i) =>
+      benchTask({ id: taskId('cancel', i), schedule: ONCE_A_YEAR, nextSlotAt: later }),
+    ),
+  );
+  const started = new Set<string>();
+  const signalled = new Map<string, number>();
+  const timed = timing(store, 'heartbeat');
+  ctx.stub.reset();
+  ctx.stub.latencyMs = 20;
+  ctx.stub.handler = sdkHandler(
+    timed.store,
+    async (task) => {
+      started.add(task.taskId);
+      await new Promise<void>((done) => {
+        const timer = setTimeout(done, 120_000);
+        task.signal.addEventListener('abort', () => {
+          signalled.set(task.taskId, clockMs());
+          clearTimeout(timer);
+          done();
+        });
+      });
+      task.throwIfCancelled();
+      return 'not cancelled';
+    },
+    { heartbeatIntervalMs: heartbeatMs },
+  );
+  const api = await startApi(store, await tickDeps(store, makeInvoker(ctx.env.lambdaEndpoint)));
+  const latencies: number[] = [];
+  try {
+    // In batches: every running handler heartbeats, and on this engine that load is not free.
+    for (let first = 0; first < samples; first += batch) {
+      const ids = Array.from({ length: Math.min(batch, samples - first) }, (_, k) =>
+        taskId('cancel', first + k),
+      );
+      const limit = pLimit(8);
+      await Promise.all(ids.map((id) => limit(() => post(api, `/tasks/${id}/run`))));
+      const until = clockMs() + 20_000;
+      while (ids.some((id) => !started.has(id)) && clockMs() < until) await sleep(10);
+      if (ids.some((id) => !started.has(id))) throw new Error('cancel: runs did not start');
+      // Cancels spread over one heartbeat interval, so they land at every phase of the heartbeat.
+      await Promise.all(
+        ids.map(async (id, k) => {
+          await sleep((k / ids.length) * heartbeatMs);
+          const t = clockMs();
+          await post(api, `/tasks/${id}/cancel`);
+          const stop = clockMs() + heartbeatMs + 15_000;
+          while (!signalled.has(id) && clockMs() < stop) await sleep(5);
+          const at = signalled.get(id);
+          if (at === undefined) throw new Error(`cancel: ${id} never saw its cancel`);
+          latencies.push(at - t);
+        }),
+      );
+    }
+  } finally {
+    await api.close();
+  }
+  return {
+    heartbeatMs,
+    concurrentRuns: batch,
+    ...stats(latencies),
+    heartbeatCall: stats(timed.samples),
+    handlerErrors: ctx.stub.handlerErrors.slice(0, 5),
+  };
+}
+
+export async function runLateness(ctx: SectionContext): Promise<SectionResult> {
+  const begun = clockMs();
+  const quick = ctx.env.quick;
+  const due = quick ? 200 : 1000;
+  const samples = quick ? 50 : 200;
+  const heartbeatMs = quick ? 500 : 2000;
+  ctx.env.log(`  lateness: tick with ${due} due`);
+  const tick = await tickToAccepted(ctx, due);
+  ctx.env.log(`  lateness: ${samples} run-now calls`);
+  const now = await runNowToStart(ctx, samples);
+  ctx.env.log(`  lateness: ${samples} cancels, heartbeat every ${heartbeatMs} ms`);
+  const cancel = await cancelToSignal(ctx, samples, quick ? 25 : 50, heartbeatMs);
+  ctx.stub.reset();
+  return {
+    durationMs: clockMs() - begun,
+    figures: [
+      {
+        section: 'lateness',
+        name: `tick start -> Invoke accepted p50 (${due} due)`,
+        value: tick.p50,
+        unit: 'ms',
+      },
+      { section: 'lateness', name: 'run-now -> handler start p50', value: now.p50, unit: 'ms' },
+      { section: 'lateness', name: 'cancel -> signal p50', value: cancel.p50, unit: 'ms' },
+      {
+        section: 'lateness',
+        name: 'heartbeat call p99 (during cancels)',
+        value: cancel.heartbeatCall.p99,
+        unit: 'ms',
+      },
+    ],
+    goals: [
+      {
+        section: 'lateness',
+        name: `tick start -> Invoke accepted p99 (${due} due)`,
+        target: '< 1000 ms',
+        value: tick.p99,
+        unit: 'ms',
+        met: tick.p99 < 1000,
+      },
+      {
+        section: 'lateness',
+        name: 'run-now -> handler start p99',
+        target: '< 1000 ms',
+        value: now.p99,
+        unit: 'ms',
+        met: now.p99 < 1000,
+      },
+      {
+        section: 'lateness',
+        name: `cancel -> signal p99 (heartbeat ${heartbeatMs} ms)`,
+        target: `<= ${heartbeatMs + 1000} ms`,
+        value: cancel.p99,
+        unit: 'ms',
+        met: cancel.p99 <= heartbeatMs + 1000,
+      },
+    ],
+    details: { tick, runNow: now, cancel },
+    notes: [
+      `run-now and cancel: HTTP calls to the admin API (src/api/app.ts) on 127.0.0.1; handlers run by the task SDK (createTaskHandler), heartbeat every ${heartbeatMs} ms; ${samples} samples each`,
+    ],
+  };
+}
