@@ -43,7 +43,7 @@ export interface PlanSettings {
   lateToleranceMs: number;
   /** Most slots one plan enumerates for one task; beyond that the count is a lower bound. */
   maxSlotsPerPlan: number;
-  /** Longest result message kept on the task item's summary. */
+  /** Longest result or error message kept on the task item's summary: the item stays under 1 KB, one write unit (the run record keeps the whole text). */
   maxSummaryResultChars: number;
 }
 
@@ -51,7 +51,7 @@ export const defaultPlanSettings: PlanSettings = {
   claimSlackMs: 60_000,
   lateToleranceMs: 90_000,
   maxSlotsPerPlan: 10_000,
-  maxSummaryResultChars: 1024,
+  maxSummaryResultChars: 256,
 };
 
 /** What planning needs besides the task. */
