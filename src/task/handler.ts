@@ -154,6 +154,7 @@ export function createTaskHandler(types: TaskTypes, options: TaskHandlerOptions 
       : (options.metrics ??
         new Metrics({
           namespace: taskEnvSchema.shape.POWERTOOLS_METRICS_NAMESPACE.parse(env.POWERTOOLS_METRICS_NAMESPACE),
+          serviceName: taskEnvSchema.shape.POWERTOOLS_SERVICE_NAME.parse(env.POWERTOOLS_SERVICE_NAME),
         }));
   const notifier = options.notifier ?? notifierFromEnv(env, baseLogger);
 
