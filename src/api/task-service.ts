@@ -22,7 +22,7 @@ import {
   Trigger,
   taskDefaults,
 } from '../core/model.js';
-import { historyExpiry } from '../core/plan.js';
+import { dispatchedRecord, historyExpiry } from '../core/plan.js';
 import { describeSchedule, nextSlot, parseSchedule, previewSlots, type Schedule } from '../core/schedule.js';
 import { settleTask } from '../task/settle.js';
 import { dispatchNow } from '../tick/run-tick.js';
@@ -36,7 +36,7 @@ import {
   type TaskPatch,
   type TaskView,
 } from './schemas.js';
-import { dispatchedRecord, queuedView, runView, snapshotOf, taskTypeView, taskView } from './views.js';
+import { queuedView, runView, snapshotOf, taskTypeView, taskView } from './views.js';
 
 /** Attempts at a compare-and-set write before giving up with a 409 `conflict`. */
 const CAS_ATTEMPTS = 3;

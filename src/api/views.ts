@@ -5,16 +5,14 @@
  */
 import { pendingIsBlocked, slotDueAt } from '../core/due.js';
 import {
-  type ActiveRun,
   isTerminal,
   type PendingRun,
   type Progress,
   type RunRecord,
-  RunStatus,
   type TaskState,
   type TaskType,
 } from '../core/model.js';
-import { planTask } from '../core/plan.js';
+import { dispatchedRecord, planTask } from '../core/plan.js';
 import type { TaskStore } from '../core/ports.js';
 import { describeSchedule, previewSlots, type Schedule } from '../core/schedule.js';
 import { scheduleFor } from '../tick/run-tick.js';
@@ -71,23 +69,6 @@ export function runView(record: RunRecord, hasLogReader: boolean): RunView {
     note: record.note ?? null,
     slotCount: record.slotCount ?? null,
     logs: logsLink(record, hasLogReader),
-  };
-}
-
-/** The record a dispatched run has before its handler claims it (none is stored yet). */
-export function dispatchedRecord(task: TaskState, run: ActiveRun): RunRecord {
-  return {
-    taskId: task.id,
-    runId: run.runId,
-    type: task.type,
-    status: RunStatus.Dispatched,
-    trigger: run.trigger,
-    attempt: run.attempt,
-    scheduledFor: run.scheduledFor,
-    dispatchedAt: run.dispatchedAt,
-    parameters: run.parameters,
-    token: run.token,
-    expiresAt: new Date(run.dispatchedAt.getTime() + task.historyRetentionDays * 86_400_000),
   };
 }
 

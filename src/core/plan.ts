@@ -129,6 +129,23 @@ function cloneTask(task: TaskState): TaskState {
   };
 }
 
+/** The record of a run that was dispatched but has no stored record yet (never claimed). */
+export function dispatchedRecord(task: TaskState, run: ActiveRun, now: Date = run.dispatchedAt): RunRecord {
+  return {
+    taskId: task.id,
+    runId: run.runId,
+    type: task.type,
+    status: RunStatus.Dispatched,
+    trigger: run.trigger,
+    attempt: run.attempt,
+    scheduledFor: run.scheduledFor,
+    dispatchedAt: run.dispatchedAt,
+    parameters: run.parameters,
+    token: run.token,
+    expiresAt: historyExpiry(task, now),
+  };
+}
+
 /** A record for a slot that did not run (skipped or missed). */
 function gapRecord(
   task: TaskState,
@@ -227,17 +244,7 @@ function settleActive(task: TaskState, input: PlanInput, settings: PlanSettings,
       continue;
     }
     const timedOut: RunRecord = {
-      ...(record ?? {
-        taskId: task.id,
-        runId: active.runId,
-        type: task.type,
-        trigger: active.trigger,
-        attempt: active.attempt,
-        scheduledFor: active.scheduledFor,
-        parameters: active.parameters,
-        token: active.token,
-        expiresAt: historyExpiry(task, input.now),
-      }),
+      ...(record ?? dispatchedRecord(task, active, input.now)),
       dispatchedAt: active.dispatchedAt,
       status: RunStatus.TimedOut,
       finishedAt: input.now,

@@ -1,7 +1,7 @@
 import pLimit from 'p-limit';
 import type { ActiveRun } from '../core/model.js';
 import { isTerminal, type RunRecord, RunStatus, type TaskState } from '../core/model.js';
-import { historyExpiry, type PlanSettings, planTask } from '../core/plan.js';
+import { dispatchedRecord, type PlanSettings, planTask } from '../core/plan.js';
 import type {
   Clock,
   RunEvent,
@@ -149,22 +149,6 @@ export function runEventOf(task: TaskState, run: ActiveRun): RunEvent {
   };
 }
 
-function baseRecord(task: TaskState, run: ActiveRun, now: Date): RunRecord {
-  return {
-    taskId: task.id,
-    runId: run.runId,
-    type: task.type,
-    status: RunStatus.Dispatched,
-    trigger: run.trigger,
-    attempt: run.attempt,
-    scheduledFor: run.scheduledFor,
-    dispatchedAt: run.dispatchedAt,
-    parameters: run.parameters,
-    token: run.token,
-    expiresAt: historyExpiry(task, now),
-  };
-}
-
 /**
  * Records that a started run never reached its handler, and folds it back into the task so the
  * lease is released (and a retry planned per policy) at once rather than at lease expiry.
@@ -178,7 +162,7 @@ async function recordFailedStart(
   error: { name: string; message: string },
 ): Promise<number> {
   const failed: RunRecord = {
-    ...baseRecord(saved, run, now),
+    ...dispatchedRecord(saved, run, now),
     status: RunStatus.Failed,
     finishedAt: now,
     error,
@@ -288,7 +272,11 @@ export async function dispatchTask(
   }
   for (const run of plan.cancels) {
     const cancel = await deps.store.requestCancel(
-      { ...baseRecord(current, run, now), status: RunStatus.Cancelled, note: 'replaced by a newer run' },
+      {
+        ...dispatchedRecord(current, run, now),
+        status: RunStatus.Cancelled,
+        note: 'replaced by a newer run',
+      },
       now,
     );
     if (cancel.requested) outcome.counts.writes++;
