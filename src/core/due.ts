@@ -38,15 +38,20 @@ export function pendingIsBlocked(task: TaskState): boolean {
 
 /**
  * The next instant the tick must look at a task: the earliest of its next slot (when enabled),
- * a pending run it may start, and the end of an active run's lease. Absent when there is nothing
- * to do, which takes the task out of the sparse due index.
+ * a pending run's earliest start, and the end of an active run's lease. Absent when there is
+ * nothing to do, which takes the task out of the sparse due index.
+ *
+ * A pending run that the overlap policy blocks keeps the task due: each tick looks again (a read,
+ * no write) and starts it once the running one has finished. That is what lets a successful
+ * completion skip reading its task when nothing was pending at dispatch (`RunEvent.settle`): a
+ * run-now queued behind it later starts at the next tick instead.
  */
 export function dueAtOf(task: TaskState): Date | undefined {
   let due = slotDueAt(task)?.getTime();
   const consider = (ms: number) => {
     if (due === undefined || ms < due) due = ms;
   };
-  if (!pendingIsBlocked(task)) for (const p of task.pending) consider(p.notBefore.getTime());
+  for (const p of task.pending) consider(p.notBefore.getTime());
   for (const a of task.active) consider(a.expiresAt.getTime());
   return due === undefined ? undefined : new Date(due);
 }

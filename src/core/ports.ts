@@ -195,6 +195,12 @@ export interface RunEvent {
   /** When the lease given at dispatch ends. */
   leaseExpiresAt: string;
   historyRetentionDays: number;
+  /**
+   * Whether the handler must read its task after a success or a cancel: something may be waiting
+   * behind this run (a pending run, or a queue-one task). Absent means yes. After a failure the
+   * handler always settles (retries, stopOnError).
+   */
+  settle?: boolean;
 }
 
 /** The outcome of an asynchronous invoke. */

@@ -30,6 +30,7 @@ export const runEventSchema = z.object({
   token: z.number().int().min(0),
   leaseExpiresAt: isoInstant,
   historyRetentionDays: z.number().positive(),
+  settle: z.boolean().optional(),
 });
 
 /**

@@ -242,7 +242,12 @@ export function createTaskHandler(types: TaskTypes, options: TaskHandlerOptions 
         logger.info(`run ${outcome.status}`, { ...summary, ...(outcome.note ? { note: outcome.note } : {}) });
       let settled: SettleResult | 'error';
       try {
-        settled = await settleTask(activeStore, completed.run, { clock, newRunId });
+        // Nothing waited behind this run at dispatch, and only a failure plans anything: the
+        // fold waits for the task's next due instant, and this run saves a read.
+        settled =
+          outcome.status !== 'failed' && run.settle === false
+            ? 'skipped'
+            : await settleTask(activeStore, completed.run, { clock, newRunId });
       } catch (error) {
         // The record is terminal; the tick folds it at the task's next due instant.
         logger.warn('settling the task failed; the tick will fold the run', {

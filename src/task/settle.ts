@@ -10,9 +10,11 @@ import { scheduleFor } from '../tick/run-tick.js';
  *   in the write it makes anyway (no write now: see `docs/architecture.md`);
  * - `folded`: the run is no longer active on the task (the tick folded it first);
  * - `gone`: the task was deleted;
- * - `contended`: every compare-and-set lost; the tick folds the run at the task's next due instant.
+ * - `contended`: every compare-and-set lost; the tick folds the run at the task's next due instant;
+ * - `skipped`: not attempted: the run succeeded (or was cancelled) and nothing waited behind it
+ *   at dispatch (`RunEvent.settle` false), so no read is spent; the tick folds it.
  */
-export type SettleResult = 'saved' | 'deferred' | 'folded' | 'gone' | 'contended';
+export type SettleResult = 'saved' | 'deferred' | 'folded' | 'gone' | 'contended' | 'skipped';
 
 /** Compare-and-set attempts before leaving the fold to the tick. */
 export const settleAttempts = 5;

@@ -146,6 +146,8 @@ export function runEventOf(task: TaskState, run: ActiveRun): RunEvent {
     token: run.token,
     leaseExpiresAt: run.expiresAt.toISOString(),
     historyRetentionDays: task.historyRetentionDays,
+    // A run-now queued behind this run later is found by the tick (see `dueAtOf`), not here.
+    settle: task.pending.length > 0 || task.overlap === 'queue-one',
   };
 }
 

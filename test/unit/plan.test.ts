@@ -384,13 +384,13 @@ describe('due index math', () => {
       parameters: {},
     };
     expect(dueAtOf(aTask({ nextSlotAt: now, pending: [pending] }))).toEqual(at('2026-03-29T00:30:00Z'));
-    // A pending run blocked by a running one waits for that run's lease (or its completion).
+    // A pending run blocked by a running one keeps the task due: each tick looks again.
     const blocked = aTask({
       nextSlotAt: at('2026-03-29T02:00:00Z'),
       pending: [pending],
       active: [anActive()],
     });
-    expect(dueAtOf(blocked)).toEqual(anActive().expiresAt);
+    expect(dueAtOf(blocked)).toEqual(at('2026-03-29T00:30:00Z'));
   });
 
   it('spreads shards and keeps them stable', () => {

@@ -162,10 +162,42 @@ describe('createTaskHandler', () => {
     const store = new MemoryTaskStore();
     const { task, event } = await dispatched(store, { type: 'Acme.Ok', nextSlotAt: at(60_000) });
 
-    const result = await handlerOf({ 'Acme.Ok': async () => undefined }, store)(event, context);
+    const result = await handlerOf({ 'Acme.Ok': async () => undefined }, store)(
+      { ...event, settle: true },
+      context,
+    );
 
     expect(result).toMatchObject({ status: 'succeeded', settled: 'deferred' });
     expect((await store.getTask(task.id))?.version).toBe(task.version);
+  });
+
+  it('does not even read the task after a success when nothing waited behind the run at dispatch', async () => {
+    const store = new MemoryTaskStore();
+    const { task, event } = await dispatched(store, { type: 'Acme.Ok', nextSlotAt: at(60_000) });
+    expect(event.settle).toBe(false);
+    let reads = 0;
+    const getTask = store.getTask.bind(store);
+    store.getTask = async (id) => {
+      reads++;
+      return getTask(id);
+    };
+
+    const result = await handlerOf({ 'Acme.Ok': async () => undefined }, store)(event, context);
+
+    expect(result).toMatchObject({ status: 'succeeded', settled: 'skipped' });
+    expect(reads).toBe(0);
+    expect((await getTask(task.id))?.version).toBe(task.version);
+  });
+
+  it('settles after a success when a run was pending at dispatch, or the task queues one', async () => {
+    const store = new MemoryTaskStore();
+    const { event } = await dispatched(store, { type: 'Acme.Ok', overlap: 'queue-one' });
+    expect(event.settle).toBe(true);
+
+    const result = await handlerOf({ 'Acme.Ok': async () => undefined }, store)(event, context);
+
+    expect(result).toMatchObject({ status: 'succeeded' });
+    expect(result).not.toMatchObject({ settled: 'skipped' });
   });
 
   it('drops a second delivery of the same run', async () => {
