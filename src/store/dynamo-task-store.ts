@@ -658,12 +658,41 @@ export class DynamoTaskStore implements TaskStore {
     }
   }
 
-  /** The condition of every write by the run's holder: still running, with this lease. */
-  private fence(update: UpdateBuilder, fence: { token: number; requestId: string }): string {
-    const status = update.name(attr.status);
-    const token = update.name(attr.token);
-    const requestId = update.name(attr.requestId);
-    return `${status} = ${update.value('running')} AND ${token} = ${update.value(fence.token)} AND ${requestId} = ${update.value(fence.requestId)}`;
+  /**
+   * An update by the run's holder, on condition it is still running with this lease: the new
+   * item when it held, the item as it was (if any) when it did not.
+   */
+  private async fencedUpdate(
+    taskId: string,
+    runId: string,
+    fence: { token: number; requestId: string },
+    attributes: Item,
+  ): Promise<{ held: true; item: Item } | { held: false; old?: Item }> {
+    const builder = new UpdateBuilder().set(attributes);
+    const condition = `${builder.name(attr.status)} = ${builder.value('running')} AND ${builder.name(attr.token)} = ${builder.value(fence.token)} AND ${builder.name(attr.requestId)} = ${builder.value(fence.requestId)}`;
+    try {
+      const out = await this.call('write', () =>
+        this.doc.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: keys.run(taskId, runId),
+            UpdateExpression: builder.expression,
+            ConditionExpression: condition,
+            ExpressionAttributeNames: builder.names,
+            ExpressionAttributeValues: builder.values,
+            ReturnValues: 'ALL_NEW',
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+            ...CAPACITY,
+          }),
+        ),
+      );
+      if (!out.Attributes) throw new Error(`updating run ${runId} returned no attributes`);
+      return { held: true, item: out.Attributes };
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      const old = oldItemOf(error);
+      return old ? { held: false, old } : { held: false };
+    }
   }
 
   async heartbeat(
@@ -672,32 +701,12 @@ export class DynamoTaskStore implements TaskStore {
     fence: { token: number; requestId: string },
     update: { now: Date; leaseExpiresAt: Date; progress?: Progress },
   ): Promise<HeartbeatResult> {
-    const builder = new UpdateBuilder().set(heartbeatAttributes(update));
-    const condition = this.fence(builder, fence);
-    try {
-      const out = await this.call('write', () =>
-        this.doc.send(
-          new UpdateCommand({
-            TableName: this.tableName,
-            Key: keys.run(taskId, runId),
-            UpdateExpression: builder.expression,
-            ConditionExpression: condition,
-            ExpressionAttributeNames: builder.names,
-            ExpressionAttributeValues: builder.values,
-            ReturnValues: 'ALL_NEW',
-            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-            ...CAPACITY,
-          }),
-        ),
-      );
-      return { held: true, cancelRequested: out.Attributes?.[attr.cancelRequested] === true };
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-      const status = oldItemOf(error)?.[attr.status];
-      return typeof status === 'string'
-        ? { held: false, status: status as RunRecord['status'] }
-        : { held: false };
-    }
+    const result = await this.fencedUpdate(taskId, runId, fence, heartbeatAttributes(update));
+    if (result.held) return { held: true, cancelRequested: result.item[attr.cancelRequested] === true };
+    const status = result.old?.[attr.status];
+    return typeof status === 'string'
+      ? { held: false, status: status as RunRecord['status'] }
+      : { held: false };
   }
 
   async completeRun(
@@ -706,35 +715,14 @@ export class DynamoTaskStore implements TaskStore {
     fence: { token: number; requestId: string },
     outcome: RunOutcome,
   ): Promise<CompleteResult> {
-    const builder = new UpdateBuilder().set(outcomeAttributes(outcome));
-    const condition = this.fence(builder, fence);
-    try {
-      const out = await this.call('write', () =>
-        this.doc.send(
-          new UpdateCommand({
-            TableName: this.tableName,
-            Key: keys.run(taskId, runId),
-            UpdateExpression: builder.expression,
-            ConditionExpression: condition,
-            ExpressionAttributeNames: builder.names,
-            ExpressionAttributeValues: builder.values,
-            ReturnValues: 'ALL_NEW',
-            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-            ...CAPACITY,
-          }),
-        ),
-      );
-      if (!out.Attributes) throw new Error(`completing run ${runId} returned no attributes`);
-      return { completed: true, run: runFromItem(out.Attributes) };
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-      const old = oldItemOf(error);
-      if (!old) return { completed: false };
-      const current = runFromItem(old);
-      return isSameCompletion(current, fence, outcome)
-        ? { completed: true, run: current }
-        : { completed: false, current };
-    }
+    const result = await this.fencedUpdate(taskId, runId, fence, outcomeAttributes(outcome));
+    if (result.held) return { completed: true, run: runFromItem(result.item) };
+    if (!result.old) return { completed: false };
+    const current = runFromItem(result.old);
+    // The SDK's retry of a completion that did land finds its own outcome: that is a success.
+    return isSameCompletion(current, fence, outcome)
+      ? { completed: true, run: current }
+      : { completed: false, current };
   }
 
   async requestCancel(record: RunRecord, now: Date): Promise<CancelRequestResult> {
