@@ -224,6 +224,7 @@ export class Tickwork extends Construct {
     const tickEnv: TickFunctionEnv = {
       TICKWORK_TABLE: this.table.tableName,
       TICKWORK_SHARDS: this.shardCount,
+      TICKWORK_DUE_KEY_HOLD_MS: TICK_INTERVAL.toMilliseconds(),
       TICKWORK_TICK_RESERVE_MS: tickReserveMs(tickTimeout),
       TICKWORK_EVENT_BUS: this.eventBus.eventBusName,
       POWERTOOLS_SERVICE_NAME: serviceNames.tick,
@@ -271,6 +272,7 @@ export class Tickwork extends Construct {
     const apiEnv: ApiFunctionEnv = {
       TICKWORK_TABLE: this.table.tableName,
       TICKWORK_SHARDS: this.shardCount,
+      TICKWORK_DUE_KEY_HOLD_MS: TICK_INTERVAL.toMilliseconds(),
       TICKWORK_TICK_SCHEDULE_NAME: this.tickSchedule.scheduleName,
       TICKWORK_TICK_SCHEDULE_GROUP: 'default',
       TICKWORK_MIN_INTERVAL_MS: TICK_INTERVAL.toMilliseconds(),
@@ -447,6 +449,7 @@ export class Tickwork extends Construct {
       const taskEnv: TaskFunctionEnv = {
         TICKWORK_TABLE: this.table.tableName,
         TICKWORK_SHARDS: this.shardCount,
+        TICKWORK_DUE_KEY_HOLD_MS: TICK_INTERVAL.toMilliseconds(),
         TICKWORK_EVENT_BUS: this.eventBus.eventBusName,
         POWERTOOLS_SERVICE_NAME: serviceNames.task,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,

@@ -22,6 +22,7 @@ export function makeApiDeps(
     client: new DynamoDBClient({}),
     tableName: env.TICKWORK_TABLE,
     shardCount: env.TICKWORK_SHARDS,
+    dueKeyHoldMs: env.TICKWORK_DUE_KEY_HOLD_MS,
   });
   const registry = new TaskTypeRegistry(store, systemClock);
   const newRunId = () => ulid();

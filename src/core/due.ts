@@ -55,3 +55,25 @@ export function dueAtOf(task: TaskState): Date | undefined {
   for (const a of task.active) consider(a.expiresAt.getTime());
   return due === undefined ? undefined : new Date(due);
 }
+
+/** How far ahead a task due soon keeps its index key: one tick (EventBridge fires every minute). */
+export const DEFAULT_DUE_KEY_HOLD_MS = 60_000;
+
+/**
+ * The key a task is written under in the due index. Normally `dueAtOf(task)`; but a task that
+ * was already in view (its old key at or before this write) and is due again within `holdMs`
+ * (one tick) keeps its old key. The next tick reads it either way, and an index key that
+ * stays put costs DynamoDB one index write (the projected item is rewritten) instead of two
+ * (delete and put): a dispatch of an every-minute task costs 2 write units, not 3.
+ *
+ * The invariant the tick relies on holds either way: the key is never later than the instant
+ * the task must be looked at. The price is a task read, not a write, when a tick comes early.
+ */
+export function dueIndexKey(task: TaskState, holdMs = DEFAULT_DUE_KEY_HOLD_MS): Date | undefined {
+  const due = dueAtOf(task);
+  if (due === undefined) return undefined;
+  const held = task.dueKey;
+  const at = task.updatedAt.getTime();
+  if (held !== undefined && held.getTime() <= at && due.getTime() <= at + holdMs) return held;
+  return due;
+}

@@ -185,6 +185,11 @@ export interface TaskState extends TaskConfig {
   fence: number;
   active: ActiveRun[];
   pending: PendingRun[];
+  /**
+   * The due index's key as the store last wrote it (`dueAt`); absent when out of the index.
+   * Stores set it when reading; `dueIndexKey` decides the next one.
+   */
+  dueKey?: Date;
   summary: TaskSummary;
   /** Why the task was disabled by the scheduler (stopOnError), shown to the administrator. */
   disabledReason?: string;

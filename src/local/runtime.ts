@@ -272,7 +272,12 @@ async function start(
   delete process.env.AWS_SESSION_TOKEN;
   delete process.env.AWS_PROFILE;
   Object.assign(process.env, sdkEnv);
-  const tableEnv = { TICKWORK_TABLE: options.table, TICKWORK_SHARDS: String(m.DEFAULT_SHARD_COUNT) };
+  // A task due again within one tick keeps its due-index key; locally the tick may run faster.
+  const tableEnv = {
+    TICKWORK_TABLE: options.table,
+    TICKWORK_SHARDS: String(m.DEFAULT_SHARD_COUNT),
+    TICKWORK_DUE_KEY_HOLD_MS: String(Math.min(60_000, options.tickEveryMs)),
+  };
 
   // 4. The store and the tick's deps, built as on AWS.
   const tickLogger: TickLogger = {
@@ -288,7 +293,7 @@ async function start(
     // No event bus locally: run notices (failed, skipped, ...) are in the history and the API.
     tick = m.makeTickDeps(m.tickEnvSchema.parse({ ...tableEnv, TICKWORK_EVENT_BUS: '' }), tickLogger);
   } else {
-    const store = new m.MemoryTaskStore();
+    const store = new m.MemoryTaskStore({ dueKeyHoldMs: Number(tableEnv.TICKWORK_DUE_KEY_HOLD_MS) });
     tick = {
       store,
       invoker: new m.LambdaTaskInvoker(new m.LambdaClient({})),

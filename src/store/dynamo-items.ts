@@ -13,7 +13,7 @@
  * ```
  * Dates are epoch milliseconds, except `expiresAt` on run items: epoch seconds, for TTL.
  */
-import { dueAtOf, shardOf } from '../core/due.js';
+import { DEFAULT_DUE_KEY_HOLD_MS, dueIndexKey, shardOf } from '../core/due.js';
 import { ValidationError } from '../core/errors.js';
 import type {
   ActiveRun,
@@ -256,10 +256,11 @@ function assignDefined<T extends object>(target: T, source: Partial<T>): T {
 
 /**
  * The item of a task. It carries the due index's keys (`dueShard`, `dueAt`) only when
- * `dueAtOf(task)` is defined, which keeps idle tasks out of the sparse index.
+ * `dueAtOf(task)` is defined, which keeps idle tasks out of the sparse index; the key itself is
+ * `dueIndexKey` (held for a task due again within `holdMs`).
  */
-export function taskToItem(task: TaskState, shardCount: number): Item {
-  const due = dueAtOf(task);
+export function taskToItem(task: TaskState, shardCount: number, holdMs = DEFAULT_DUE_KEY_HOLD_MS): Item {
+  const due = dueIndexKey(task, holdMs);
   return compact({
     ...keys.task(task.id),
     [attr.kind]: TASK_KIND,
@@ -404,7 +405,17 @@ export function taskFromItem(item: Item): TaskState {
     description: r.optStr('description'),
     nextSlotAt: r.optDate('nextSlotAt'),
     disabledReason: r.optStr('disabledReason'),
+    dueKey: r.optDate(attr.dueAt),
   });
+}
+
+/** Validates a store's `dueKeyHoldMs` option (0 turns holding off). */
+export function checkHold(holdMs: number | undefined): number {
+  if (holdMs === undefined) return DEFAULT_DUE_KEY_HOLD_MS;
+  if (!Number.isInteger(holdMs) || holdMs < 0) {
+    throw new RangeError(`dueKeyHoldMs must be a whole number of milliseconds, at least 0, not ${holdMs}`);
+  }
+  return holdMs;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -54,6 +54,7 @@ import type {
 } from '../core/ports.js';
 import {
   attr,
+  checkHold,
   checkLimit,
   decodePageToken,
   encodePageToken,
@@ -96,6 +97,11 @@ export interface DynamoTaskStoreOptions {
   tableName: string;
   /** Due-index shards; every store and tick sharing a table must agree. */
   shardCount?: number;
+  /**
+   * How long ahead a task due again soon keeps its due-index key (`dueIndexKey`): the tick's
+   * interval. Default one minute.
+   */
+  dueKeyHoldMs?: number;
 }
 
 /** Internal attribute: a nonce per conditional create, to recognise our own write when the SDK retried it. */
@@ -179,6 +185,7 @@ const backoffMs = (attempt: number) => Math.min(1000, 25 * 2 ** attempt) * (0.5 
  */
 export class DynamoTaskStore implements TaskStore {
   readonly shardCount: number;
+  private readonly dueKeyHoldMs: number;
   /** Running tally of consumed capacity; the benchmark reads it. */
   readonly capacity: CapacityTally = { readUnits: 0, writeUnits: 0, requests: 0 };
   private readonly doc: DynamoDBDocumentClient;
@@ -190,6 +197,7 @@ export class DynamoTaskStore implements TaskStore {
     if (!Number.isInteger(this.shardCount) || this.shardCount < 1) {
       throw new RangeError(`shardCount must be a whole number of at least 1, not ${this.shardCount}`);
     }
+    this.dueKeyHoldMs = checkHold(options.dueKeyHoldMs);
     this.doc =
       options.client instanceof DynamoDBDocumentClient
         ? options.client
@@ -269,7 +277,7 @@ export class DynamoTaskStore implements TaskStore {
         this.doc.send(
           new PutCommand({
             TableName: this.tableName,
-            Item: { ...taskToItem(task, this.shardCount), [WRITE_ID]: writeId },
+            Item: { ...taskToItem(task, this.shardCount, this.dueKeyHoldMs), [WRITE_ID]: writeId },
             ConditionExpression: 'attribute_not_exists(#pk)',
             ExpressionAttributeNames: { '#pk': attr.pk },
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
@@ -365,7 +373,7 @@ export class DynamoTaskStore implements TaskStore {
       );
     }
     const writeId = randomUUID();
-    const item = { ...taskToItem(task, this.shardCount), [WRITE_ID]: writeId };
+    const item = { ...taskToItem(task, this.shardCount, this.dueKeyHoldMs), [WRITE_ID]: writeId };
     const put = {
       TableName: this.tableName,
       Item: item,

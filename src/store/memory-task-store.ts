@@ -28,6 +28,7 @@ import type {
 } from '../core/ports.js';
 import {
   attr,
+  checkHold,
   checkLimit,
   decodePageToken,
   encodePageToken,
@@ -66,15 +67,17 @@ const mapKey = (key: ItemKey) => `${key.pk}\u0000${key.sk}`;
  */
 export class MemoryTaskStore implements TaskStore {
   readonly shardCount: number;
+  private readonly dueKeyHoldMs: number;
   /** Calls made; no capacity is consumed in memory, so the units stay zero. */
   readonly capacity: CapacityTally = { readUnits: 0, writeUnits: 0, requests: 0 };
   private readonly items = new Map<string, Item>();
 
-  constructor(options: { shardCount?: number } = {}) {
+  constructor(options: { shardCount?: number; dueKeyHoldMs?: number } = {}) {
     this.shardCount = options.shardCount ?? DEFAULT_SHARD_COUNT;
     if (!Number.isInteger(this.shardCount) || this.shardCount < 1) {
       throw new RangeError(`shardCount must be a whole number of at least 1, not ${this.shardCount}`);
     }
+    this.dueKeyHoldMs = checkHold(options.dueKeyHoldMs);
   }
 
   resetCapacity(): void {
@@ -115,7 +118,7 @@ export class MemoryTaskStore implements TaskStore {
   // ------------------------------------------------------------------------------ tasks
 
   async createTask(task: TaskState): Promise<{ created: boolean }> {
-    const item = taskToItem(task, this.shardCount);
+    const item = taskToItem(task, this.shardCount, this.dueKeyHoldMs);
     if (this.get(keyOf(item))) return { created: false };
     this.put(item);
     return { created: true };
@@ -149,7 +152,7 @@ export class MemoryTaskStore implements TaskStore {
         `task ${task.id}: saving version ${task.version} over ${expectedVersion}; expected ${expectedVersion + 1}`,
       );
     }
-    const item = taskToItem(task, this.shardCount);
+    const item = taskToItem(task, this.shardCount, this.dueKeyHoldMs);
     this.capacity.requests++;
     const stored = this.items.get(mapKey(keyOf(item)));
     if (stored?.[attr.version] !== expectedVersion) return { saved: false, reason: 'version' };

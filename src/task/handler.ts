@@ -115,6 +115,7 @@ function storeFromEnv(env: Record<string, string | undefined>): TaskStore {
     client: new DynamoDBClient({}),
     tableName: parsed.TICKWORK_TABLE,
     shardCount: parsed.TICKWORK_SHARDS,
+    dueKeyHoldMs: parsed.TICKWORK_DUE_KEY_HOLD_MS,
   });
 }
 

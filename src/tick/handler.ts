@@ -21,6 +21,7 @@ export function makeTickDeps(env: TickEnv, logger?: TickLogger): TickDeps {
     client: new DynamoDBClient({}),
     tableName: env.TICKWORK_TABLE,
     shardCount: env.TICKWORK_SHARDS,
+    dueKeyHoldMs: env.TICKWORK_DUE_KEY_HOLD_MS,
   });
   return {
     store,

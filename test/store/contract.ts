@@ -4,7 +4,7 @@
  */
 import { monotonicFactory } from 'ulid';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { shardOf } from '../../src/core/due.js';
+import { dueIndexKey, shardOf } from '../../src/core/due.js';
 import { ValidationError } from '../../src/core/errors.js';
 import type { RunRecord, TaskState } from '../../src/core/model.js';
 import type { RunOutcome, RunWrite, TaskStore } from '../../src/core/ports.js';
@@ -21,6 +21,13 @@ function saveNext(
     { ...task, ...changes, version: task.version + 1 },
     { expectedVersion: task.version, runWrites },
   );
+}
+
+/** A task as a store reads it back: with the due-index key it was written under. */
+function asStored(task: TaskState): TaskState {
+  const dueKey = dueIndexKey(task);
+  const { dueKey: _, ...rest } = task;
+  return dueKey ? { ...rest, dueKey } : rest;
 }
 
 /** A task whose id falls into `shard`. */
@@ -118,7 +125,7 @@ export function describeTaskStoreContract(name: string, makeStore: () => Promise
         expect(await store.createTask(task)).toEqual({ created: true });
         expect(await store.createTask({ ...task, name: 'other' })).toEqual({ created: false });
 
-        expect(await store.getTask(task.id)).toEqual(task);
+        expect(await store.getTask(task.id)).toEqual(asStored(task));
         expect(await store.getTask('no-such-task')).toBeUndefined();
       });
 
@@ -154,9 +161,10 @@ export function describeTaskStoreContract(name: string, makeStore: () => Promise
         const won = await saveNext(store, task, { name: 'renamed' });
         const lost = await saveNext(store, task, { name: 'stale' });
 
-        expect(won).toEqual({ saved: true, task: { ...task, name: 'renamed', version: 2 } });
+        const renamed = asStored({ ...task, name: 'renamed', version: 2 });
+        expect(won).toEqual({ saved: true, task: renamed });
         expect(lost).toEqual({ saved: false, reason: 'version' });
-        expect(await store.getTask(task.id)).toEqual({ ...task, name: 'renamed', version: 2 });
+        expect(await store.getTask(task.id)).toEqual(renamed);
       });
 
       it('refuses to save a task that does not exist', async () => {
@@ -250,8 +258,30 @@ export function describeTaskStoreContract(name: string, makeStore: () => Promise
         const onTime = await store.queryDue(0, at(60_000));
 
         expect(before.tasks).toEqual([]);
-        expect(onTime.tasks).toEqual([task]);
+        expect(onTime.tasks).toEqual([asStored(task)]);
         expect(onTime.usage).toEqual({ itemsRead: 1, writes: 0 });
+      });
+
+      it('holds the index key of a task due again within one tick, and moves it otherwise', async () => {
+        // Written at 60 s, indexed at 60 s (its slot); the next slot is at 120 s.
+        const task = aTaskInShard(0, store.shardCount, { nextSlotAt: at(60_000), updatedAt: at(0) });
+        await store.createTask(task);
+        const inView = (await store.queryDue(0, at(60_000))).tasks[0];
+        if (!inView) throw new Error('task not due');
+        expect(inView.dueKey).toEqual(at(60_000));
+
+        // Dispatched at 60.5 s: due again at 120 s, within one minute, so the key stays at 60 s.
+        const soon = await saveNext(store, inView, { nextSlotAt: at(120_000), updatedAt: at(60_500) });
+        if (!soon.saved) throw new Error('lost the save');
+        expect(soon.task.dueKey).toEqual(at(60_000));
+        expect((await store.queryDue(0, at(60_000))).tasks.map((t) => t.id)).toEqual([task.id]);
+
+        // Dispatched at 120.5 s: next due at 600 s, beyond one tick, so the key moves there.
+        const later = await saveNext(store, soon.task, { nextSlotAt: at(600_000), updatedAt: at(120_500) });
+        if (!later.saved) throw new Error('lost the save');
+        expect(later.task.dueKey).toEqual(at(600_000));
+        expect((await store.queryDue(0, at(599_999))).tasks).toEqual([]);
+        expect((await store.queryDue(0, at(600_000))).tasks.map((t) => t.id)).toEqual([task.id]);
       });
 
       it('keeps tasks with nothing to do out of the index (sparse)', async () => {
