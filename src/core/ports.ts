@@ -128,6 +128,12 @@ export interface TaskStore {
     task: TaskState,
     options: { expectedVersion: number; runWrites?: RunWrite[] },
   ): Promise<SaveTaskResult>;
+  /**
+   * Many {@link saveTask}s without run writes, each its own compare-and-set (never atomic
+   * together): what the tick does with most of a tick's dispatches. Results in input order;
+   * no two saves may be of the same task. DynamoDB sends up to 25 per request.
+   */
+  saveTasks(saves: { task: TaskState; expectedVersion: number }[]): Promise<SaveTaskResult[]>;
   /** Deletes a task and its history if the stored version is `expectedVersion`. */
   deleteTask(taskId: string, options: { expectedVersion: number }): Promise<{ deleted: boolean }>;
 

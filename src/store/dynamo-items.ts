@@ -409,6 +409,30 @@ export function taskFromItem(item: Item): TaskState {
   });
 }
 
+/** Refuses a batch of task saves that names one task twice (DynamoDB refuses such a batch too). */
+export function checkDistinct(saves: { task: { id: string } }[]): void {
+  const ids = new Set<string>();
+  for (const { task } of saves) {
+    if (ids.has(task.id)) throw new RangeError(`task ${task.id} appears twice in one batch of saves`);
+    ids.add(task.id);
+  }
+}
+
+/**
+ * Top-level attributes a task item may go without (`taskToItem` leaves out what is undefined):
+ * a batched save, an update rather than a put, removes those its new item lacks.
+ */
+export const optionalTaskAttributes: readonly string[] = [
+  'startAt',
+  'endAt',
+  'maxRuns',
+  'description',
+  'nextSlotAt',
+  'disabledReason',
+  attr.dueShard,
+  attr.dueAt,
+];
+
 /** Validates a store's `dueKeyHoldMs` option (0 turns holding off). */
 export function checkHold(holdMs: number | undefined): number {
   if (holdMs === undefined) return DEFAULT_DUE_KEY_HOLD_MS;

@@ -28,6 +28,7 @@ import type {
 } from '../core/ports.js';
 import {
   attr,
+  checkDistinct,
   checkHold,
   checkLimit,
   decodePageToken,
@@ -166,6 +167,21 @@ export class MemoryTaskStore implements TaskStore {
     this.items.set(mapKey(keyOf(item)), structuredClone(item));
     for (const next of applied) this.items.set(mapKey(keyOf(next)), next);
     return { saved: true, task: taskFromItem(structuredClone(item)) };
+  }
+
+  async saveTasks(saves: { task: TaskState; expectedVersion: number }[]): Promise<SaveTaskResult[]> {
+    checkDistinct(saves);
+    for (const { task, expectedVersion } of saves) {
+      if (task.version !== expectedVersion + 1) {
+        throw new RangeError(
+          `task ${task.id}: saving version ${task.version} over ${expectedVersion}; expected ${expectedVersion + 1}`,
+        );
+      }
+    }
+    const results: SaveTaskResult[] = [];
+    for (const { task, expectedVersion } of saves)
+      results.push(await this.saveTask(task, { expectedVersion }));
+    return results;
   }
 
   /** The run item a write would leave, or `undefined` when its condition fails. Changes nothing. */

@@ -47,10 +47,11 @@ export function makeInvoker(lambdaEndpoint: string): LambdaTaskInvoker {
 export async function freshTable(
   env: BenchEnv,
   name: string,
+  options: { batchStatements?: boolean } = {},
 ): Promise<{ tableName: string; store: DynamoTaskStore }> {
   const tableName = `bench-${name}-${ulid().toLowerCase()}`;
   await ensureTable(env.client, tableName);
-  const store = new DynamoTaskStore({ client: env.doc, tableName });
+  const store = new DynamoTaskStore({ client: env.doc, tableName, ...options });
   await store.putTaskType({ name: TASK_TYPE, functionName: FUNCTION_NAME });
   store.resetCapacity();
   return { tableName, store };

@@ -167,6 +167,81 @@ export function describeTaskStoreContract(name: string, makeStore: () => Promise
         expect(await store.getTask(task.id)).toEqual(renamed);
       });
 
+      it('saves a batch of tasks, each by its own compare-and-set, results in order', async () => {
+        const tasks = Array.from({ length: 30 }, (_, i) =>
+          aTask({ name: `task ${i}`, nextSlotAt: at(60_000) }),
+        );
+        for (const task of tasks) await store.createTask(task);
+        // Every third task changed since it was read: its save must lose, and only its save.
+        for (const [i, task] of tasks.entries())
+          if (i % 3 === 0) await saveNext(store, task, { name: 'moved on' });
+
+        const results = await store.saveTasks(
+          tasks.map((task) => ({
+            task: { ...task, name: `${task.name}, saved`, version: task.version + 1 },
+            expectedVersion: task.version,
+          })),
+        );
+
+        expect(results).toHaveLength(30);
+        for (const [i, task] of tasks.entries()) {
+          const stored = await store.getTask(task.id);
+          if (i % 3 === 0) {
+            expect(results[i]).toEqual({ saved: false, reason: 'version' });
+            expect(stored?.name).toBe('moved on');
+          } else {
+            const saved = asStored({ ...task, name: `${task.name}, saved`, version: task.version + 1 });
+            expect(results[i]).toEqual({ saved: true, task: saved });
+            expect(stored).toEqual(saved);
+          }
+        }
+      });
+
+      it('removes in a batched save what the new task no longer has', async () => {
+        const full = aTask({
+          description: 'nightly',
+          startAt: at(-3_600_000),
+          endAt: at(86_400_000),
+          maxRuns: 10,
+          disabledReason: 'paused by an admin',
+          nextSlotAt: at(60_000),
+        });
+        const other = aTask();
+        await store.createTask(full);
+        await store.createTask(other);
+        const {
+          description: _d,
+          startAt: _s,
+          endAt: _e,
+          maxRuns: _m,
+          disabledReason: _r,
+          nextSlotAt: _n,
+          ...bare
+        } = full;
+
+        const results = await store.saveTasks([
+          { task: { ...bare, version: full.version + 1 }, expectedVersion: full.version },
+          { task: { ...other, version: other.version + 1 }, expectedVersion: other.version },
+        ]);
+
+        expect(results.map((r) => r.saved)).toEqual([true, true]);
+        expect(await store.getTask(full.id)).toEqual(asStored({ ...bare, version: full.version + 1 }));
+        const due = await store.queryDue(shardOf(full.id, store.shardCount), at(86_400_000));
+        expect(due.tasks.map((t) => t.id)).not.toContain(full.id);
+      });
+
+      it('refuses a batch that saves one task twice, and a version that is not the next', async () => {
+        const task = aTask();
+        await store.createTask(task);
+        const next = { task: { ...task, version: task.version + 1 }, expectedVersion: task.version };
+
+        await expect(store.saveTasks([next, next])).rejects.toThrow(RangeError);
+        await expect(
+          store.saveTasks([next, { task: { ...aTask(), version: 7 }, expectedVersion: 1 }]),
+        ).rejects.toThrow(RangeError);
+        expect(await store.getTask(task.id)).toEqual(asStored(task));
+      });
+
       it('refuses to save a task that does not exist', async () => {
         expect(await saveNext(store, aTask())).toEqual({ saved: false, reason: 'version' });
       });
