@@ -242,6 +242,11 @@ export class Tickwork extends Construct {
     // A failed tick is superseded by the next minute's: Lambda must not queue retries of it.
     this.tickFunction.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: TICK_INTERVAL });
     this.grantStore(this.tickFunction, { indexes: true });
+    // The tick's batched compare-and-sets are PartiQL UPDATEs (BatchExecuteStatement), which IAM
+    // authorises per statement kind: updates only, on the table only.
+    this.tickFunction.addToRolePolicy(
+      new PolicyStatement({ actions: ['dynamodb:PartiQLUpdate'], resources: [this.table.tableArn] }),
+    );
     this.eventBus.grantPutEventsTo(this.tickFunction);
 
     this.tickDeadLetterQueue = new Queue(this, 'TickDeadLetterQueue', {

@@ -45,7 +45,7 @@ export interface TickOptions {
   now?: Date;
   /** Stop taking new tasks after this long (leave room before the Lambda's timeout). */
   budgetMs?: number;
-  /** Invokes (and single saves) in flight at once; batched saves use a sixteenth of it (25 tasks each). */
+  /** Invokes (and single saves) in flight at once; batches of 25 saves in flight: this ÷ 25, rounded up. */
   concurrency?: number;
   settings?: Partial<PlanSettings>;
   /** Record the tick in the scheduler state (`lastTickAt`). */

@@ -160,6 +160,21 @@ describe('least privilege', () => {
     }
   });
 
+  it('lets only the tick send PartiQL, and only updates on the table', () => {
+    const fixture = theDefaultStack();
+    const tableId = logicalId(fixture.stack, fixture.tickwork.table);
+    const { tick, api } = rolesOf(fixture);
+    const partiql = (statements: typeof tick) =>
+      statements.filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:PartiQL')));
+    expect(partiql(api)).toEqual([]);
+    const [statement, ...more] = partiql(tick);
+    expect(more).toEqual([]);
+    if (!statement) throw new Error('the tick may not send its batched updates');
+    expect(actionsOf(statement)).toEqual(['dynamodb:PartiQLUpdate']);
+    expect(referencedIds(statement.Resource)).toEqual([tableId]);
+    expect(literalParts(statement.Resource).filter((p) => p !== '')).toEqual([]);
+  });
+
   it('limits DynamoDB actions to the table and its indexes, by name', () => {
     const fixture = theDefaultStack();
     const tableId = logicalId(fixture.stack, fixture.tickwork.table);
