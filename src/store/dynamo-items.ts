@@ -409,6 +409,15 @@ export function taskFromItem(item: Item): TaskState {
   });
 }
 
+/** Throws when a save's version is not the expected one plus one: a broken caller invariant. */
+export function checkNextVersion(task: { id: string; version: number }, expectedVersion: number): void {
+  if (task.version !== expectedVersion + 1) {
+    throw new RangeError(
+      `task ${task.id}: saving version ${task.version} over ${expectedVersion}; expected ${expectedVersion + 1}`,
+    );
+  }
+}
+
 /** Refuses a batch of task saves that names one task twice (DynamoDB refuses such a batch too). */
 export function checkDistinct(saves: { task: { id: string } }[]): void {
   const ids = new Set<string>();

@@ -63,6 +63,7 @@ import {
   checkDistinct,
   checkHold,
   checkLimit,
+  checkNextVersion,
   decodePageToken,
   encodePageToken,
   heartbeatAttributes,
@@ -398,11 +399,7 @@ export class DynamoTaskStore implements TaskStore {
     options: { expectedVersion: number; runWrites?: RunWrite[] },
   ): Promise<SaveTaskResult> {
     const { expectedVersion, runWrites = [] } = options;
-    if (task.version !== expectedVersion + 1) {
-      throw new RangeError(
-        `task ${task.id}: saving version ${task.version} over ${expectedVersion}; expected ${expectedVersion + 1}`,
-      );
-    }
+    checkNextVersion(task, expectedVersion);
     const writeId = randomUUID();
     const item = { ...taskToItem(task, this.shardCount, this.dueKeyHoldMs), [WRITE_ID]: writeId };
     const put = {
@@ -458,6 +455,8 @@ export class DynamoTaskStore implements TaskStore {
 
   async saveTasks(saves: { task: TaskState; expectedVersion: number }[]): Promise<SaveTaskResult[]> {
     checkDistinct(saves);
+    // All or none are sent: a broken invariant in the last save must not let the first ones go.
+    for (const { task, expectedVersion } of saves) checkNextVersion(task, expectedVersion);
     if (!this.batchStatements || saves.length === 1) {
       return Promise.all(saves.map(({ task, expectedVersion }) => this.saveTask(task, { expectedVersion })));
     }
@@ -476,11 +475,7 @@ export class DynamoTaskStore implements TaskStore {
   private async saveChunk(chunk: { task: TaskState; expectedVersion: number }[]): Promise<SaveTaskResult[]> {
     const table = quoteName(this.tableName);
     const prepared = chunk.map(({ task, expectedVersion }) => {
-      if (task.version !== expectedVersion + 1) {
-        throw new RangeError(
-          `task ${task.id}: saving version ${task.version} over ${expectedVersion}; expected ${expectedVersion + 1}`,
-        );
-      }
+      checkNextVersion(task, expectedVersion);
       const writeId = randomUUID();
       const item: Item = { ...taskToItem(task, this.shardCount, this.dueKeyHoldMs), [WRITE_ID]: writeId };
       const sets = Object.entries(item).filter(([name]) => name !== attr.pk && name !== attr.sk);

@@ -31,6 +31,7 @@ import {
   checkDistinct,
   checkHold,
   checkLimit,
+  checkNextVersion,
   decodePageToken,
   encodePageToken,
   heartbeatAttributes,
@@ -148,11 +149,7 @@ export class MemoryTaskStore implements TaskStore {
     options: { expectedVersion: number; runWrites?: RunWrite[] },
   ): Promise<SaveTaskResult> {
     const { expectedVersion, runWrites = [] } = options;
-    if (task.version !== expectedVersion + 1) {
-      throw new RangeError(
-        `task ${task.id}: saving version ${task.version} over ${expectedVersion}; expected ${expectedVersion + 1}`,
-      );
-    }
+    checkNextVersion(task, expectedVersion);
     const item = taskToItem(task, this.shardCount, this.dueKeyHoldMs);
     this.capacity.requests++;
     const stored = this.items.get(mapKey(keyOf(item)));
@@ -172,11 +169,7 @@ export class MemoryTaskStore implements TaskStore {
   async saveTasks(saves: { task: TaskState; expectedVersion: number }[]): Promise<SaveTaskResult[]> {
     checkDistinct(saves);
     for (const { task, expectedVersion } of saves) {
-      if (task.version !== expectedVersion + 1) {
-        throw new RangeError(
-          `task ${task.id}: saving version ${task.version} over ${expectedVersion}; expected ${expectedVersion + 1}`,
-        );
-      }
+      checkNextVersion(task, expectedVersion);
     }
     const results: SaveTaskResult[] = [];
     for (const { task, expectedVersion } of saves)
