@@ -1,9 +1,9 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
-import { ulid } from 'ulid';
 import { LambdaTaskInvoker } from '../aws/lambda-invoker.js';
 import { EventBridgeSchedulerControl } from '../aws/scheduler-control.js';
+import { newId } from '../core/ids.js';
 import type { Clock } from '../core/ports.js';
 import { dashboardHandler } from '../dashboard/serve.js';
 import { DynamoTaskStore } from '../store/dynamo-task-store.js';
@@ -25,7 +25,7 @@ export function makeApiDeps(
     dueKeyHoldMs: env.TICKWORK_DUE_KEY_HOLD_MS,
   });
   const registry = new TaskTypeRegistry(store, systemClock);
-  const newRunId = () => ulid();
+  const newRunId = newId;
   return {
     store,
     registry,

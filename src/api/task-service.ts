@@ -3,7 +3,7 @@
  * writes through the store's compare-and-set, and returns a view or throws a Tickwork error (the
  * app maps errors to statuses in one place).
  */
-import { ulid } from 'ulid';
+
 import {
   ReadOnlyTaskError,
   RunNotFoundError,
@@ -13,6 +13,7 @@ import {
   ValidationError,
   VersionConflictError,
 } from '../core/errors.js';
+import { newId } from '../core/ids.js';
 import {
   type Parameters,
   type PendingRun,
@@ -124,7 +125,7 @@ export async function createTask(deps: ApiDeps, input: TaskInput): Promise<TaskV
   if (nextSlotAt === undefined) throw noFutureSlot();
   const task: TaskState = {
     ...taskDefaults,
-    id: input.id ?? (deps.newTaskId ?? ulid)(),
+    id: input.id ?? (deps.newTaskId ?? newId)(),
     name: input.name,
     type: input.type,
     schedule: input.schedule.trim(),

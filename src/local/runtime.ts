@@ -21,8 +21,8 @@
  */
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { ulid } from 'ulid';
 import type { ApiDeps } from '../api/deps.js';
+import { newId } from '../core/ids.js';
 import type { RunEvent, TaskStore } from '../core/ports.js';
 import type { TickDeps, TickLogger, TickReport } from '../tick/run-tick.js';
 import { type LocalSetup, loadLocalSetup } from './config.js';
@@ -299,7 +299,7 @@ async function start(
       invoker: new m.LambdaTaskInvoker(new m.LambdaClient({})),
       clock: m.systemClock,
       registry: new m.TaskTypeRegistry(store, m.systemClock),
-      newRunId: () => ulid(),
+      newRunId: newId,
       logger: tickLogger,
     };
   }
@@ -406,7 +406,7 @@ async function start(
     registry: tick.registry,
     tick,
     clock: m.systemClock,
-    newRunId: () => ulid(),
+    newRunId: newId,
     scheduler,
     minIntervalMs,
     logs: { read: async (taskId, runId) => logs.read(taskId, runId) },

@@ -14,9 +14,9 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { Context } from 'aws-lambda';
-import { ulid } from 'ulid';
 import { EventBridgeRunNotifier } from '../aws/eventbridge-notifier.js';
 import { ValidationError } from '../core/errors.js';
+import { newId } from '../core/ids.js';
 import type { Progress, RunStatus } from '../core/model.js';
 import { historyExpiry } from '../core/plan.js';
 import type { Clock, RunEvent, RunNotifier, RunOutcome, TaskStore } from '../core/ports.js';
@@ -146,7 +146,7 @@ export function createTaskHandler(types: TaskTypes, options: TaskHandlerOptions 
   const deadlineMarginMs = positive('deadlineMarginMs', options.deadlineMarginMs, 10_000);
   const progressFlushMs = positive('progressFlushMs', options.progressFlushMs, 1_000);
   const leaseDurationMs = runLeaseMs(heartbeatIntervalMs);
-  const newRunId = options.newRunId ?? (() => ulid());
+  const newRunId = options.newRunId ?? newId;
   const baseLogger = options.logger ?? defaultLogger(env);
   let store = options.store;
   const metrics =

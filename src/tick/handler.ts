@@ -4,9 +4,9 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import type { Context } from 'aws-lambda';
-import { ulid } from 'ulid';
 import { EventBridgeRunNotifier } from '../aws/eventbridge-notifier.js';
 import { LambdaTaskInvoker } from '../aws/lambda-invoker.js';
+import { newId } from '../core/ids.js';
 import type { Clock } from '../core/ports.js';
 import { DynamoTaskStore } from '../store/dynamo-task-store.js';
 import type { TickEnv } from './env.js';
@@ -28,7 +28,7 @@ export function makeTickDeps(env: TickEnv, logger?: TickLogger): TickDeps {
     invoker: new LambdaTaskInvoker(new LambdaClient({})),
     clock: systemClock,
     registry: new TaskTypeRegistry(store, systemClock),
-    newRunId: () => ulid(),
+    newRunId: newId,
     ...(env.TICKWORK_EVENT_BUS
       ? {
           notifier: new EventBridgeRunNotifier(new EventBridgeClient({}), env.TICKWORK_EVENT_BUS, (error) =>

@@ -5,7 +5,7 @@
  * docs/architecture.md computed from the real items' sizes. Also: what a losing attempt wastes.
  */
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { ulid } from 'ulid';
+import { newId } from '../../src/core/ids.js';
 import { planTask } from '../../src/core/plan.js';
 import type { RunEvent } from '../../src/core/ports.js';
 import { keys } from '../../src/store/dynamo-items.js';
@@ -386,7 +386,7 @@ async function losingAttempt(ctx: SectionContext, taskBytes: number) {
   const shards = Array.from({ length: store.shardCount }, (_, s) => s);
   const [a] = (await Promise.all(shards.map((s) => store.queryDue(s, now)))).flatMap((q) => q.tasks);
   if (!a) throw new Error('contend: the task is not due');
-  const plan = () => planTask(a, { now, schedule: scheduleFor(a), runs: new Map(), newRunId: () => ulid() });
+  const plan = () => planTask(a, { now, schedule: scheduleFor(a), runs: new Map(), newRunId: newId });
   const winner = await store.saveTask(plan().task, { expectedVersion: a.version });
   const before = snapshot(store);
   const loser = await store.saveTask(plan().task, { expectedVersion: a.version });

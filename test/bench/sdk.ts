@@ -7,10 +7,10 @@ import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { serve } from '@hono/node-server';
-import { ulid } from 'ulid';
 import { createApp } from '../../src/api/app.js';
 import type { ApiDeps } from '../../src/api/deps.js';
 import { MemorySchedulerControl } from '../../src/api/memory-scheduler-control.js';
+import { newId } from '../../src/core/ids.js';
 import type { Clock, RunEvent, TaskStore } from '../../src/core/ports.js';
 import { createTaskHandler, type TaskBody } from '../../src/task/index.js';
 import type { TickDeps } from '../../src/tick/run-tick.js';
@@ -60,7 +60,7 @@ export async function startApi(store: TaskStore, tick: TickDeps): Promise<ApiSer
     store,
     registry: tick.registry,
     clock: tick.clock,
-    newRunId: () => ulid(),
+    newRunId: newId,
     tick,
     scheduler: new MemorySchedulerControl(),
     minIntervalMs: 60_000,
