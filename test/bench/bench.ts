@@ -21,7 +21,7 @@ import { runThroughput } from './throughput.js';
 
 export interface BenchOptions {
   quick?: boolean;
-  /** Run only this section (the ceiling runs too when throughput needs it). */
+  /** Run only this section (the ceiling runs too when throughput or lateness needs it). */
   only?: SectionName;
   /** Use a running DynamoDB Local instead of starting one. */
   dynamoEndpoint?: string;
@@ -111,6 +111,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
       lambdaEndpoint: stub.endpoint,
       client,
       doc: makeDoc(client),
+      ...(local ? { enginePid: local.pid } : {}),
       quick,
       log,
     };
@@ -126,7 +127,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
       sections: {},
     };
     const wanted = new Set<SectionName>(options.only ? [options.only] : SECTIONS);
-    if (wanted.has('throughput')) wanted.add('ceiling');
+    if (wanted.has('throughput') || wanted.has('lateness')) wanted.add('ceiling');
     for (const name of SECTIONS) {
       if (!wanted.has(name)) continue;
       log(`section ${name}`);

@@ -120,7 +120,8 @@ export async function runCeiling(ctx: SectionContext): Promise<SectionResult> {
     throw new Error(`ceiling: no successful write measured (${JSON.stringify({ plain, moving })})`);
   }
   ctx.ceiling = { plainPerSec, indexMovingPerSec };
-  ctx.remeasureCeiling = async (ms) => (await measure(ctx, tableName, versions, false, 300, ms)).perSec;
+  ctx.remeasureCeiling = async (ms, moveIndex = false) =>
+    (await measure(ctx, tableName, versions, moveIndex, 300, ms)).perSec;
   return {
     durationMs: clockMs() - started,
     figures: [

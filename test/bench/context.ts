@@ -9,6 +9,9 @@ export interface SectionContext {
   concurrency: number;
   /** Conditional UpdateItem calls per second measured by the ceiling section, once it ran. */
   ceiling?: { plainPerSec: number; indexMovingPerSec: number };
-  /** Measures the plain ceiling again (same table), for a baseline right next to a measure. */
-  remeasureCeiling?: (durationMs: number) => Promise<number>;
+  /**
+   * Measures the ceiling again (same table), for a baseline right next to a measure: plain, or
+   * moving `dueAt` as a dispatch of a task due less often than every tick does.
+   */
+  remeasureCeiling?: (durationMs: number, moveIndex?: boolean) => Promise<number>;
 }

@@ -2,15 +2,16 @@
  * Benchmark plumbing: DynamoDB clients and tables, fast seeding, tick dependencies, a capacity
  * meter per store method, and small statistics helpers. No measurement lives here.
  */
+import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import pLimit from 'p-limit';
-import { ulid } from 'ulid';
 import { LambdaTaskInvoker } from '../../src/aws/lambda-invoker.js';
+import { newId } from '../../src/core/ids.js';
 import { type TaskState, taskDefaults } from '../../src/core/model.js';
-import type { Clock, TaskInvoker } from '../../src/core/ports.js';
+import type { Clock, TaskInvoker, TaskStore } from '../../src/core/ports.js';
 import { taskToItem } from '../../src/store/dynamo-items.js';
 import { type CapacityTally, DynamoTaskStore } from '../../src/store/dynamo-task-store.js';
 import { ensureTable } from '../../src/store/table-definition.js';
@@ -29,6 +30,8 @@ export interface BenchEnv {
   /** One DynamoDB client per benchmark, default HTTP settings (as `functions/tick.ts` builds it). */
   client: DynamoDBClient;
   doc: DynamoDBDocumentClient;
+  /** The DynamoDB Local process, when the benchmark started it (for its CPU time). */
+  enginePid?: number;
   quick: boolean;
   log: (line: string) => void;
 }
@@ -49,7 +52,7 @@ export async function freshTable(
   name: string,
   options: { batchStatements?: boolean } = {},
 ): Promise<{ tableName: string; store: DynamoTaskStore }> {
-  const tableName = `bench-${name}-${ulid().toLowerCase()}`;
+  const tableName = `bench-${name}-${newId().toLowerCase()}`;
   await ensureTable(env.client, tableName);
   const store = new DynamoTaskStore({ client: env.doc, tableName, ...options });
   await store.putTaskType({ name: TASK_TYPE, functionName: FUNCTION_NAME });
@@ -61,13 +64,13 @@ export const systemClock: Clock = { now: () => new Date() };
 
 /** The tick's dependencies, with the registry loaded as at a cold start. */
 export async function tickDeps(
-  store: DynamoTaskStore,
+  store: TaskStore,
   invoker: TaskInvoker,
   clock: Clock = systemClock,
 ): Promise<TickDeps> {
   const registry = new TaskTypeRegistry(store, clock);
   await registry.refresh();
-  return { store, invoker, clock, registry, newRunId: () => ulid() };
+  return { store, invoker, clock, registry, newRunId: newId };
 }
 
 /** A task like one an administrator creates with the defaults (bench-local builder). */
@@ -147,6 +150,24 @@ export async function seedTasks(
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((done) => setTimeout(done, ms));
+}
+
+/**
+ * CPU time (user + system) another process has used so far, in ms, from Linux's `/proc`;
+ * undefined where that cannot be read (another OS, or no such process).
+ */
+export function processCpuMs(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th,
+    // in clock ticks of 10 ms (Linux reports /proc times in USER_HZ, which is 100).
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return Number.isFinite(ticks) ? ticks * 10 : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Milliseconds since an arbitrary origin, monotonic. */
