@@ -12,5 +12,5 @@ const metrics = new Metrics({
 const deps = makeTickDeps(env, logger);
 await deps.registry.refresh();
 
-/** Fired by EventBridge Scheduler every minute. */
+/** Fired by EventBridge Scheduler every minute, with `{ shards }` when the tick is split. */
 export const handler = makeTickHandler(deps, { reserveMs: env.TICKWORK_TICK_RESERVE_MS, metrics });

@@ -11,7 +11,7 @@
  *  failed / timed-out / skipped / missed runs ──PutEvents──> EventBridge (source "tickwork")
  * ```
  */
-import { Annotations, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Annotations, Duration, Fn, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import {
   CorsHttpMethod,
   HttpApi,
@@ -36,7 +36,7 @@ import { type IGrantable, PolicyStatement, Role, ServicePrincipal } from 'aws-cd
 import { CfnFunction, type Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { Schedule, ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
+import { Schedule, ScheduleExpression, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
@@ -44,6 +44,7 @@ import { AwsCustomResource, AwsCustomResourcePolicy, PhysicalResourceId } from '
 import { Construct } from 'constructs';
 import type { ApiEnvInput } from '../src/api/env.js';
 import { detailTypes } from '../src/aws/eventbridge-notifier.js';
+import { shardGroups } from '../src/core/due.js';
 import { keys, taskTypeToItem } from '../src/store/dynamo-items.js';
 import {
   DEFAULT_SHARD_COUNT,
@@ -76,6 +77,14 @@ export interface TickworkProps {
   readonly tableName?: string;
   /** Due-index shards (1..64); every function gets the same value. @default 4 */
   readonly shardCount?: number;
+  /**
+   * Split the tick over this many schedules (1..shardCount), each firing the tick every minute
+   * with `{ "shards": [...] }`, its share of the due-index shards (round robin). A busy minute's
+   * runs are then dispatched by that many tick invocations at once, each with its own CPU: for
+   * fleets where hundreds of tasks fall due in the same minute (see docs/performance.md).
+   * Pause and resume act on every schedule. @default 1
+   */
+  readonly tickShardGroups?: number;
   /**
    * Timeout of the tick Lambda (10 s to 5 min). The tick's time budget follows it: it keeps
    * {@link tickReserveMs} of it for itself and dispatches for the rest. @default 60 s
@@ -178,8 +187,10 @@ export class Tickwork extends Construct {
   readonly table: Table;
   readonly tickFunction: NodejsFunction;
   readonly tickLogGroup: LogGroup;
-  /** Fires the tick every minute; the API pauses and resumes it. */
+  /** Fires the tick every minute; the API pauses and resumes it. The first of {@link tickSchedules}. */
   readonly tickSchedule: Schedule;
+  /** One schedule per shard group (`tickShardGroups`); one schedule when the tick is not split. */
+  readonly tickSchedules: Schedule[];
   /** The role EventBridge Scheduler assumes to invoke the tick. */
   readonly tickScheduleRole: Role;
   /** Ticks EventBridge Scheduler could not deliver after its retries. */
@@ -210,6 +221,12 @@ export class Tickwork extends Construct {
     this.shardCount = props.shardCount ?? DEFAULT_SHARD_COUNT;
     if (!Number.isInteger(this.shardCount) || this.shardCount < 1 || this.shardCount > 64) {
       throw new Error(`Tickwork: shardCount must be a whole number from 1 to 64, got ${this.shardCount}`);
+    }
+    const groups = props.tickShardGroups ?? 1;
+    if (!Number.isInteger(groups) || groups < 1 || groups > this.shardCount) {
+      throw new Error(
+        `Tickwork: tickShardGroups must be a whole number from 1 to shardCount (${this.shardCount}), got ${groups}`,
+      );
     }
     const tickTimeout = props.tickTimeout ?? Duration.seconds(60);
     if (tickTimeout.toSeconds() < 10 || tickTimeout.toSeconds() > 300) {
@@ -261,24 +278,38 @@ export class Tickwork extends Construct {
       }),
       description: 'EventBridge Scheduler invokes the Tickwork tick',
     });
-    this.tickSchedule = new Schedule(this, 'TickSchedule', {
-      schedule: ScheduleExpression.rate(TICK_INTERVAL),
-      description: 'Tickwork tick (pause and resume through the Tickwork API)',
-      target: new LambdaInvoke(this.tickFunction, {
-        role: this.tickScheduleRole,
-        deadLetterQueue: this.tickDeadLetterQueue,
-        // A tick older than its minute is replaced by the next one: retry briefly, then dead-letter.
-        retryAttempts: 2,
-        maxEventAge: TICK_INTERVAL,
-      }),
-    });
+    this.tickSchedules = shardGroups(this.shardCount, groups).map(
+      (shards, g) =>
+        new Schedule(this, g === 0 ? 'TickSchedule' : `TickSchedule${g + 1}`, {
+          schedule: ScheduleExpression.rate(TICK_INTERVAL),
+          description:
+            groups === 1
+              ? 'Tickwork tick (pause and resume through the Tickwork API)'
+              : `Tickwork tick, shards ${shards.join(', ')} (pause and resume through the Tickwork API)`,
+          target: new LambdaInvoke(this.tickFunction, {
+            role: this.tickScheduleRole,
+            deadLetterQueue: this.tickDeadLetterQueue,
+            // A tick older than its minute is replaced by the next one: retry briefly, then dead-letter.
+            retryAttempts: 2,
+            maxEventAge: TICK_INTERVAL,
+            ...(groups > 1 ? { input: ScheduleTargetInput.fromObject({ shards }) } : {}),
+          }),
+        }),
+    );
+    this.tickSchedule = this.tickSchedules[0] as Schedule;
 
     // ----------------------------------------------------------------------------------- API
     const apiEnv: ApiFunctionEnv = {
       TICKWORK_TABLE: this.table.tableName,
       TICKWORK_SHARDS: this.shardCount,
       TICKWORK_DUE_KEY_HOLD_MS: TICK_INTERVAL.toMilliseconds(),
-      TICKWORK_TICK_SCHEDULE_NAME: this.tickSchedule.scheduleName,
+      TICKWORK_TICK_SCHEDULE_NAME:
+        groups === 1
+          ? this.tickSchedule.scheduleName
+          : Fn.join(
+              ',',
+              this.tickSchedules.map((schedule) => schedule.scheduleName),
+            ),
       TICKWORK_TICK_SCHEDULE_GROUP: 'default',
       TICKWORK_MIN_INTERVAL_MS: TICK_INTERVAL.toMilliseconds(),
       TICKWORK_CORS_ORIGIN: props.dashboardOrigin,
@@ -299,7 +330,7 @@ export class Tickwork extends Construct {
     this.apiFunction.addToRolePolicy(
       new PolicyStatement({
         actions: ['scheduler:GetSchedule', 'scheduler:UpdateSchedule'],
-        resources: [this.tickSchedule.scheduleArn],
+        resources: this.tickSchedules.map((schedule) => schedule.scheduleArn),
       }),
     );
     this.apiFunction.addToRolePolicy(

@@ -8,7 +8,10 @@ export const apiEnvSchema = z.object({
   TICKWORK_SHARDS: z.coerce.number().int().min(1).max(64).default(4),
   /** How far ahead a task due again soon keeps its due-index key: the tick's interval, in ms. */
   TICKWORK_DUE_KEY_HOLD_MS: z.coerce.number().int().min(0).max(3_600_000).default(60_000),
-  /** Name of the EventBridge Scheduler schedule that fires the tick (pause/resume). */
+  /**
+   * Name of the EventBridge Scheduler schedule that fires the tick (pause/resume); a
+   * comma-separated list when the tick is split over shard groups, one schedule each.
+   */
   TICKWORK_TICK_SCHEDULE_NAME: z.string().min(1),
   /** Its schedule group. */
   TICKWORK_TICK_SCHEDULE_GROUP: z.string().min(1).default('default'),

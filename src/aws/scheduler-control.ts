@@ -8,25 +8,37 @@ import {
 import type { SchedulerControl } from '../core/ports.js';
 
 /**
- * Pauses and resumes the tick by disabling and enabling its EventBridge Scheduler schedule.
+ * Pauses and resumes the tick by disabling and enabling its EventBridge Scheduler schedule, or
+ * all of them when the tick is split over shard groups (one schedule per group).
  *
  * UpdateSchedule replaces the whole schedule (fields left out are reset), so the update is built
- * from GetSchedule's answer with only `State` changed.
+ * from GetSchedule's answer with only `State` changed. The scheduler is `paused` only when every
+ * schedule is disabled: after a pause that failed half-way it reads `running` (some ticks still
+ * fire), and pausing again disables the rest.
  */
 export class EventBridgeSchedulerControl implements SchedulerControl {
+  private readonly names: string[];
+  private readonly groupName: string;
+
+  /** `name`: one schedule, or several as an array or a comma-separated list. */
   constructor(
     private readonly client: SchedulerClient,
-    private readonly schedule: { name: string; groupName?: string },
-  ) {}
+    schedule: { name: string | readonly string[]; groupName?: string },
+  ) {
+    const names = typeof schedule.name === 'string' ? schedule.name.split(',') : [...schedule.name];
+    this.names = names.map((n) => n.trim()).filter((n) => n.length > 0);
+    if (this.names.length === 0)
+      throw new Error('EventBridgeSchedulerControl needs at least one schedule name');
+    this.groupName = schedule.groupName ?? 'default';
+  }
 
-  private async read(): Promise<GetScheduleCommandOutput> {
-    return this.client.send(
-      new GetScheduleCommand({ Name: this.schedule.name, GroupName: this.schedule.groupName ?? 'default' }),
-    );
+  private read(name: string): Promise<GetScheduleCommandOutput> {
+    return this.client.send(new GetScheduleCommand({ Name: name, GroupName: this.groupName }));
   }
 
   async state(): Promise<'running' | 'paused'> {
-    return (await this.read()).State === 'DISABLED' ? 'paused' : 'running';
+    const schedules = await Promise.all(this.names.map((name) => this.read(name)));
+    return schedules.every((s) => s.State === 'DISABLED') ? 'paused' : 'running';
   }
 
   async pause(): Promise<void> {
@@ -38,9 +50,22 @@ export class EventBridgeSchedulerControl implements SchedulerControl {
   }
 
   private async setState(state: 'ENABLED' | 'DISABLED'): Promise<void> {
-    const current = await this.read();
-    if (current.State === state) return;
-    await this.client.send(new UpdateScheduleCommand(updateInputOf(current, state)));
+    // Every schedule is attempted even when one fails, so a retry has the least left to do.
+    const results = await Promise.allSettled(
+      this.names.map(async (name) => {
+        const current = await this.read(name);
+        if (current.State === state) return;
+        await this.client.send(new UpdateScheduleCommand(updateInputOf(current, state)));
+      }),
+    );
+    const failed = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as Error] : []));
+    if (failed.length === 1) throw failed[0];
+    if (failed.length > 1) {
+      throw new AggregateError(
+        failed,
+        `${failed.length} of ${this.names.length} tick schedules were not updated`,
+      );
+    }
   }
 }
 

@@ -77,3 +77,10 @@ export function dueIndexKey(task: TaskState, holdMs = DEFAULT_DUE_KEY_HOLD_MS): 
   if (held !== undefined && held.getTime() <= at && due.getTime() <= at + holdMs) return held;
   return due;
 }
+
+/** Shards 0..count-1 dealt round robin into `groups` groups: group g reads shards g, g + groups, ... */
+export function shardGroups(count: number, groups: number): number[][] {
+  return Array.from({ length: groups }, (_, g) =>
+    Array.from({ length: count }, (_, shard) => shard).filter((shard) => shard % groups === g),
+  );
+}

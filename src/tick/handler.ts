@@ -4,6 +4,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import type { Context } from 'aws-lambda';
+import { z } from 'zod';
 import { EventBridgeRunNotifier } from '../aws/eventbridge-notifier.js';
 import { LambdaTaskInvoker } from '../aws/lambda-invoker.js';
 import { newId } from '../core/ids.js';
@@ -55,16 +56,33 @@ export function publishTickMetrics(metrics: Metrics, report: TickReport): void {
 }
 
 /**
+ * What a tick's schedule sends: nothing (every shard), or `{ "shards": [...] }` when the tick is
+ * split over several schedules, one per shard group (the construct's `tickShardGroups`).
+ */
+export const tickEventSchema = z
+  .object({ shards: z.array(z.number().int().min(0).max(63)).min(1).max(64).optional() })
+  .nullish();
+export type TickEvent = z.output<typeof tickEventSchema>;
+
+/** The shards named by a tick's event; throws a readable error for a malformed one. */
+export function shardsOfEvent(event: unknown): number[] | undefined {
+  const parsed = tickEventSchema.safeParse(event);
+  if (!parsed.success) throw new TypeError(`malformed tick event: ${z.prettifyError(parsed.error)}`);
+  return parsed.data?.shards;
+}
+
+/**
  * The tick Lambda's handler: runs one tick within the invocation's time, keeping `reserveMs`
  * for itself, logs the report when it did something and publishes its metrics.
  */
 export function makeTickHandler(deps: TickDeps, options: { reserveMs: number; metrics?: Metrics }) {
-  return async (
-    _event: unknown,
-    context?: Pick<Context, 'getRemainingTimeInMillis'>,
-  ): Promise<TickReport> => {
+  return async (event: unknown, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<TickReport> => {
+    const shards = shardsOfEvent(event);
     const remaining = context?.getRemainingTimeInMillis() ?? 60_000;
-    const report = await runTick(deps, { budgetMs: Math.max(1_000, remaining - options.reserveMs) });
+    const report = await runTick(deps, {
+      budgetMs: Math.max(1_000, remaining - options.reserveMs),
+      ...(shards ? { shards } : {}),
+    });
     if (report.due > 0 || report.errors.length > 0) deps.logger?.info('tick', { ...report });
     if (options.metrics) publishTickMetrics(options.metrics, report);
     // A tick that could not read the due index at all failed: let Lambda count the error (alarm).

@@ -50,11 +50,31 @@ export interface TickOptions {
   settings?: Partial<PlanSettings>;
   /** Record the tick in the scheduler state (`lastTickAt`). */
   recordTick?: boolean;
+  /**
+   * The due-index shards this tick reads, when ticks are split over several invocations (one
+   * schedule per shard group, each with its own CPU); every shard when absent. Each task lives in
+   * exactly one shard, so ticks over disjoint groups never meet on a task.
+   */
+  shards?: readonly number[];
+}
+
+/** The shards a tick reads: `requested` checked against the store's count, or all of them. */
+export function tickShards(shardCount: number, requested?: readonly number[]): number[] {
+  if (requested === undefined) return Array.from({ length: shardCount }, (_, shard) => shard);
+  if (requested.length === 0) throw new RangeError('a tick needs at least one shard');
+  for (const shard of requested) {
+    if (!Number.isInteger(shard) || shard < 0 || shard >= shardCount) {
+      throw new RangeError(`shard ${shard} does not exist: the due index has shards 0 to ${shardCount - 1}`);
+    }
+  }
+  return [...new Set(requested)].sort((a, b) => a - b);
 }
 
 /** What a tick did. Counts are of runs (or slots, for skipped and missed). */
 export interface TickReport {
   startedAt: Date;
+  /** The due-index shards this tick read. */
+  shards: number[];
   /** Tasks the due index returned. */
   due: number;
   started: number;
@@ -320,15 +340,17 @@ function activeKeys(tasks: TaskState[]): { taskId: string; runId: string }[] {
 }
 
 /**
- * One tick: find due tasks in every shard of the due index at once, plan each, win its lease
+ * One tick: find due tasks in every shard of the due index (or in `options.shards`) at once, plan each, win its lease
  * with a compare-and-set, record runs, invoke handlers. One task's failure never aborts the tick.
  */
 export async function runTick(deps: TickDeps, options: TickOptions = {}): Promise<TickReport> {
+  const shards = tickShards(deps.store.shardCount, options.shards);
   const startedAt = deps.clock.now();
   const now = options.now ?? startedAt;
   const budgetMs = options.budgetMs ?? 45_000;
   const report: TickReport = {
     startedAt,
+    shards,
     due: 0,
     started: 0,
     skipped: 0,
@@ -346,7 +368,6 @@ export async function runTick(deps: TickDeps, options: TickOptions = {}): Promis
   const lateness: number[] = [];
   const notices: RunNotice[] = [];
 
-  const shards = Array.from({ length: deps.store.shardCount }, (_, shard) => shard);
   const queried = await Promise.allSettled(shards.map((shard) => deps.store.queryDue(shard, now)));
   const tasks: TaskState[] = [];
   for (const q of queried) {

@@ -71,4 +71,57 @@ describe('EventBridgeSchedulerControl', () => {
     await control().pause();
     expect(scheduler.commandCalls(UpdateScheduleCommand)).toHaveLength(1);
   });
+
+  it('split over shard groups: pauses every schedule, and reads paused only when all are disabled', async () => {
+    const states: Record<string, 'ENABLED' | 'DISABLED'> = { tick: 'ENABLED', 'tick-2': 'DISABLED' };
+    scheduler.on(GetScheduleCommand).callsFake((input: { Name: string }) => ({
+      ...current,
+      Name: input.Name,
+      State: states[input.Name],
+    }));
+    scheduler
+      .on(UpdateScheduleCommand)
+      .callsFake((input: { Name: string; State: 'ENABLED' | 'DISABLED' }) => {
+        states[input.Name] = input.State;
+        return {};
+      });
+    const split = new EventBridgeSchedulerControl(new SchedulerClient({ region: 'eu-west-1' }), {
+      name: 'tick, tick-2',
+      groupName: 'tickwork',
+    });
+    // Half paused (a pause that failed half-way): ticks still fire, so it is not paused.
+    expect(await split.state()).toBe('running');
+    await split.pause();
+    expect(states).toEqual({ tick: 'DISABLED', 'tick-2': 'DISABLED' });
+    expect(await split.state()).toBe('paused');
+    await split.resume();
+    expect(states).toEqual({ tick: 'ENABLED', 'tick-2': 'ENABLED' });
+    expect(scheduler.commandCalls(UpdateScheduleCommand).map((c) => c.args[0].input.Name)).toEqual([
+      'tick',
+      'tick',
+      'tick-2',
+    ]);
+  });
+
+  it('tries every schedule when one update fails, then reports the failure', async () => {
+    scheduler
+      .on(GetScheduleCommand)
+      .callsFake((input: { Name: string }) => ({ ...current, Name: input.Name }));
+    scheduler
+      .on(UpdateScheduleCommand, { Name: 'tick' })
+      .rejects(new Error('ThrottlingException'))
+      .on(UpdateScheduleCommand, { Name: 'tick-2' })
+      .resolves({});
+    const split = new EventBridgeSchedulerControl(new SchedulerClient({ region: 'eu-west-1' }), {
+      name: ['tick', 'tick-2'],
+    });
+    await expect(split.pause()).rejects.toThrow('ThrottlingException');
+    expect(scheduler.commandCalls(UpdateScheduleCommand)).toHaveLength(2);
+  });
+
+  it('needs a schedule name', () => {
+    expect(() => new EventBridgeSchedulerControl(new SchedulerClient({}), { name: ' , ' })).toThrow(
+      'EventBridgeSchedulerControl needs at least one schedule name',
+    );
+  });
 });

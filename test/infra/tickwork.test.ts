@@ -50,6 +50,49 @@ describe('the tick schedule', () => {
     template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true });
   });
 
+  it('split over shard groups: one schedule per group with its shards, all paused by the API', () => {
+    const { stack, tickwork, template } = aTickworkStack({ shardCount: 4, tickShardGroups: 2 });
+    const tickId = logicalId(stack, tickwork.tickFunction);
+
+    template.resourceCountIs('AWS::Scheduler::Schedule', 2);
+    expect(tickwork.tickSchedules).toHaveLength(2);
+    expect(tickwork.tickSchedule).toBe(tickwork.tickSchedules[0]);
+    for (const [i, shards] of [
+      [0, [0, 2]],
+      [1, [1, 3]],
+    ] as const) {
+      const schedule = template.toJSON().Resources[logicalId(stack, tickwork.tickSchedules[i] as never)];
+      expect(schedule.Properties.Target.Arn).toEqual({ 'Fn::GetAtt': [tickId, 'Arn'] });
+      expect(JSON.parse(schedule.Properties.Target.Input)).toEqual({ shards });
+    }
+    const names = tickwork.tickSchedules.map((schedule) => ({ Ref: logicalId(stack, schedule as never) }));
+    const apiId = logicalId(stack, tickwork.apiFunction);
+    const api = template.toJSON().Resources[apiId];
+    expect(api.Properties.Environment.Variables.TICKWORK_TICK_SCHEDULE_NAME).toEqual({
+      'Fn::Join': [',', names],
+    });
+    const scheduler = statementsOfRole(template, roleOfFunction(template, apiId)).filter((st) =>
+      actionsOf(st).some((a) => a.startsWith('scheduler:')),
+    );
+    // IAM resource lists are sorted by CDK: compare as sets.
+    const arnIds = (resources: unknown[]) =>
+      resources.map((r) => (r as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0]).sort();
+    expect(arnIds(scheduler.flatMap((st) => resourcesOf(st)))).toEqual(
+      arnIds(
+        tickwork.tickSchedules.map((schedule) => ({
+          'Fn::GetAtt': [logicalId(stack, schedule as never), 'Arn'],
+        })),
+      ),
+    );
+  });
+
+  it('refuses more shard groups than shards', () => {
+    expect(() => aTickworkStack({ shardCount: 4, tickShardGroups: 5 })).toThrow(
+      'Tickwork: tickShardGroups must be a whole number from 1 to shardCount (4), got 5',
+    );
+    expect(() => aTickworkStack({ tickShardGroups: 0 })).toThrow(/tickShardGroups must be/);
+  });
+
   it('lets the schedule role invoke the tick and dead-letter, nothing else', () => {
     const { stack, tickwork, template } = theDefaultStack();
     const roleId = logicalId(stack, tickwork.tickScheduleRole);

@@ -185,6 +185,7 @@ describe('demo tasks and tick lines', () => {
   it('prints one line for a tick that did something, nothing otherwise', () => {
     const report = {
       startedAt: T0,
+      shards: [0, 1, 2, 3],
       due: 3,
       started: 2,
       skipped: 1,

@@ -1,0 +1,93 @@
+import { monotonicFactory } from 'ulid';
+import { describe, expect, it } from 'vitest';
+import { shardOf } from '../../src/core/due.js';
+import type { RunEvent, TaskInvoker } from '../../src/core/ports.js';
+import { MemoryTaskStore } from '../../src/store/memory-task-store.js';
+import { makeTickHandler, shardsOfEvent } from '../../src/tick/handler.js';
+import { TaskTypeRegistry } from '../../src/tick/registry.js';
+import { runTick, type TickDeps, tickShards } from '../../src/tick/run-tick.js';
+import { aTask } from '../support/builders.js';
+
+const now = new Date('2026-03-29T01:00:00Z');
+
+class AcceptingInvoker implements TaskInvoker {
+  readonly taskIds: string[] = [];
+  async invoke(_functionName: string, event: RunEvent) {
+    this.taskIds.push(event.taskId);
+    return { accepted: true as const };
+  }
+}
+
+async function setUp(count: number) {
+  const store = new MemoryTaskStore({ shardCount: 4 });
+  await store.putTaskType({ name: 'Acme.CleanupFiles', functionName: 'cleanup' });
+  for (let i = 0; i < count; i++) await store.createTask(aTask({ id: `t${i}`, nextSlotAt: now }));
+  const invoker = new AcceptingInvoker();
+  const clock = { now: () => now };
+  const deps: TickDeps = {
+    store,
+    invoker,
+    clock,
+    registry: new TaskTypeRegistry(store, clock),
+    newRunId: monotonicFactory(),
+  };
+  return { store, invoker, deps };
+}
+
+describe('ticks over shard groups', () => {
+  it('a tick over some shards starts exactly the due tasks of those shards', async () => {
+    const { invoker, deps } = await setUp(40);
+    const shardsOfTask = (id: string) => shardOf(id, 4);
+
+    const first = await runTick(deps, { now, shards: [2, 0] });
+    expect(first.shards).toEqual([0, 2]);
+    expect(invoker.taskIds.length).toBeGreaterThan(0);
+    expect(invoker.taskIds.every((id) => [0, 2].includes(shardsOfTask(id)))).toBe(true);
+
+    const second = await runTick(deps, { now, shards: [1, 3] });
+    expect(first.started + second.started).toBe(40);
+    expect(new Set(invoker.taskIds).size).toBe(40);
+  });
+
+  it('every shard when none are named', async () => {
+    const { deps } = await setUp(12);
+    const report = await runTick(deps, { now });
+    expect(report).toMatchObject({ shards: [0, 1, 2, 3], started: 12 });
+  });
+
+  it('refuses shards the due index does not have', () => {
+    expect(() => tickShards(4, [4])).toThrow('shard 4 does not exist: the due index has shards 0 to 3');
+    expect(() => tickShards(4, [-1])).toThrow(/shard -1 does not exist/);
+    expect(() => tickShards(4, [1.5])).toThrow(/shard 1.5 does not exist/);
+    expect(() => tickShards(4, [])).toThrow('a tick needs at least one shard');
+    expect(tickShards(4, [3, 1, 3])).toEqual([1, 3]);
+  });
+});
+
+describe('the tick handler event', () => {
+  it('names all shards when empty, and a group with { shards }', () => {
+    expect(shardsOfEvent(undefined)).toBeUndefined();
+    expect(shardsOfEvent(null)).toBeUndefined();
+    expect(shardsOfEvent({})).toBeUndefined();
+    // EventBridge Scheduler may add fields of its own; they are ignored.
+    expect(shardsOfEvent({ shards: [0, 1], 'detail-type': 'Scheduled Event' })).toEqual([0, 1]);
+  });
+
+  it('rejects a malformed event with a readable error', () => {
+    expect(() => shardsOfEvent({ shards: 'all' })).toThrow(/malformed tick event:[\s\S]*shards/);
+    expect(() => shardsOfEvent({ shards: [] })).toThrow(/malformed tick event/);
+    expect(() => shardsOfEvent({ shards: [0.5] })).toThrow(/malformed tick event/);
+    expect(() => shardsOfEvent('tick')).toThrow(/malformed tick event/);
+  });
+
+  it('runs the tick over the event’s shards, and fails for a shard the table does not have', async () => {
+    const { invoker, deps } = await setUp(20);
+    const handler = makeTickHandler(deps, { reserveMs: 1000 });
+    const context = { getRemainingTimeInMillis: () => 60_000 };
+
+    const report = await handler({ shards: [3] }, context);
+    expect(report.shards).toEqual([3]);
+    expect(invoker.taskIds.every((id) => shardOf(id, 4) === 3)).toBe(true);
+    await expect(handler({ shards: [9] }, context)).rejects.toThrow(/shard 9 does not exist/);
+  });
+});
