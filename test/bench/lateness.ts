@@ -9,16 +9,18 @@
  * Run-now and cancel are HTTP calls to the real admin API (`src/api/app.ts`, served on 127.0.0.1),
  * and the handlers are run by the real task SDK (`createTaskHandler`) behind the stub Lambda.
  */
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import pLimit from 'p-limit';
-import type { InvokeResult, RunEvent, TaskInvoker, TaskStore } from '../../src/core/ports.js';
+import { shardGroups } from '../../src/core/due.js';
+import type { InvokeResult, RunEvent, TaskInvoker } from '../../src/core/ports.js';
 import type { DynamoTaskStore } from '../../src/store/dynamo-task-store.js';
-import { MemoryTaskStore } from '../../src/store/memory-task-store.js';
 import { runTick } from '../../src/tick/run-tick.js';
 import type { SectionContext } from './context.js';
 import {
   benchTask,
   clockMs,
-  FUNCTION_NAME,
   freshTable,
   makeInvoker,
   ONCE_A_YEAR,
@@ -27,7 +29,6 @@ import {
   round,
   seedTasks,
   sleep,
-  TASK_TYPE,
   taskId,
   tickDeps,
 } from './harness.js';
@@ -64,33 +65,22 @@ interface TickRound {
   engineCpuMsPerRun?: number;
 }
 
-/**
- * One tick over `due` tasks due a second ago, timed from its start to each Invoke's 202: against
- * DynamoDB Local, or against the in-memory store (`engine: false`) to see the tick's own path
- * (planning, the Lambda client, the stub) without the engine.
- */
-async function tickToAccepted(ctx: SectionContext, due: number, engine: boolean): Promise<TickRound> {
+/** One tick over `due` tasks due a second ago on DynamoDB Local, timed from its start to each Invoke's 202. */
+async function tickToAccepted(ctx: SectionContext, due: number): Promise<TickRound> {
   const dueAt = new Date(Date.now() - 1000);
-  const tasks = Array.from({ length: due }, (_, i) =>
-    benchTask({ id: taskId('due', i), schedule: ONCE_A_YEAR, nextSlotAt: dueAt }),
+  const { tableName, store } = await freshTable(ctx.env, 'late-tick');
+  await seedTasks(
+    ctx.env,
+    tableName,
+    Array.from({ length: due }, (_, i) =>
+      benchTask({ id: taskId('due', i), schedule: ONCE_A_YEAR, nextSlotAt: dueAt }),
+    ),
   );
-  let store: TaskStore;
-  if (engine) {
-    const fresh = await freshTable(ctx.env, 'late-tick');
-    await seedTasks(ctx.env, fresh.tableName, tasks);
-    store = fresh.store;
-  } else {
-    const memory = new MemoryTaskStore();
-    await memory.putTaskType({ name: TASK_TYPE, functionName: FUNCTION_NAME });
-    for (const task of tasks) await memory.createTask(task);
-    store = memory;
-  }
   ctx.stub.reset();
   ctx.stub.latencyMs = 20;
   const invoker = new TimedInvoker(makeInvoker(ctx.env.lambdaEndpoint));
   const deps = await tickDeps(store, invoker);
-  const enginePid = engine ? ctx.env.enginePid : undefined;
-  const engine0 = processCpuMs(enginePid);
+  const engine0 = processCpuMs(ctx.env.enginePid);
   const cpu0 = process.cpuUsage();
   const t0 = clockMs();
   let started = 0;
@@ -102,7 +92,7 @@ async function tickToAccepted(ctx: SectionContext, due: number, engine: boolean)
     if (report.started === 0) break;
   }
   const cpu = process.cpuUsage(cpu0);
-  const engine1 = processCpuMs(enginePid);
+  const engine1 = processCpuMs(ctx.env.enginePid);
   const perRun = (ms: number) => round(ms / Math.max(1, started), 2);
   return {
     ticks,
@@ -114,10 +104,44 @@ async function tickToAccepted(ctx: SectionContext, due: number, engine: boolean)
   };
 }
 
+/**
+ * The tick's own path with the engine left out, whole or split over shard groups: `groups`
+ * processes (`split-tick-worker.ts`), each a tick over its share of the 4 shards against the
+ * in-memory store, with the real Lambda client and a stub endpoint of its own, all started at
+ * once as the schedules of a split deployment fire at once. Lateness is from the first start.
+ */
+async function splitTick(due: number, groups: number) {
+  const worker = fileURLToPath(new URL('./split-tick-worker.ts', import.meta.url));
+  const children = shardGroups(4, groups).map((shards) =>
+    spawn(process.execPath, ['--import', 'tsx', worker, String(due), JSON.stringify(shards)], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    }),
+  );
+  try {
+    const outputs = children.map((child) => createInterface({ input: child.stdout })[Symbol.asyncIterator]());
+    const nextLine = async (k: number) => {
+      const line = await outputs[k]?.next();
+      if (!line || line.done) throw new Error(`split tick: worker ${k} exited early`);
+      return line.value;
+    };
+    await Promise.all(children.map((_, k) => nextLine(k)));
+    for (const child of children) child.stdin.write('go\n');
+    const results = (await Promise.all(children.map((_, k) => nextLine(k)))).map(
+      (line) => JSON.parse(line) as { startedAt: number; started: number; acceptedAt: number[] },
+    );
+    const t0 = Math.min(...results.map((r) => r.startedAt));
+    const started = results.reduce((n, r) => n + r.started, 0);
+    if (started !== due) throw new Error(`split tick: ${started} runs started of ${due}`);
+    return { groups, ...stats(results.flatMap((r) => r.acceptedAt.map((t) => t - t0))) };
+  } finally {
+    for (const child of children) child.kill();
+  }
+}
+
 /** The round whose p99 is the median of the rounds' (the rounds sorted by p99, the middle one). */
-function medianRound(rounds: TickRound[]): TickRound {
+function medianRound<R extends { p99: number }>(rounds: R[]): R {
   const sorted = [...rounds].sort((a, b) => a.p99 - b.p99);
-  return sorted[Math.floor((sorted.length - 1) / 2)] as TickRound;
+  return sorted[Math.floor((sorted.length - 1) / 2)] as R;
 }
 
 /** Wraps a store to time one method's calls. */
@@ -270,12 +294,18 @@ export async function runLateness(ctx: SectionContext): Promise<SectionResult> {
   const floorMs = ceilingPerSec ? (p99Writes / ceilingPerSec) * 1000 : Number.NaN;
   ctx.env.log(`  lateness: tick with ${due} due, ${rounds} round(s) on DynamoDB Local`);
   const onEngine: TickRound[] = [];
-  for (let r = 0; r < rounds; r++) onEngine.push(await tickToAccepted(ctx, due, true));
-  ctx.env.log(`  lateness: tick with ${due} due, ${rounds} round(s) on the in-memory store`);
-  const engineFree: TickRound[] = [];
-  for (let r = 0; r < rounds; r++) engineFree.push(await tickToAccepted(ctx, due, false));
+  for (let r = 0; r < rounds; r++) onEngine.push(await tickToAccepted(ctx, due));
   const tick = medianRound(onEngine);
-  const free = medianRound(engineFree);
+  // Engine left out, one tick process and two (shard groups), alternated round by round.
+  ctx.env.log(`  lateness: engine-free tick with ${due} due, whole and split in 2, ${rounds} round(s)`);
+  const whole: Awaited<ReturnType<typeof splitTick>>[] = [];
+  const split: Awaited<ReturnType<typeof splitTick>>[] = [];
+  for (let r = 0; r < rounds; r++) {
+    whole.push(await splitTick(due, 1));
+    split.push(await splitTick(due, 2));
+  }
+  const free = medianRound(whole);
+  const freeSplit = medianRound(split);
   ctx.env.log(`  lateness: ${samples} run-now calls`);
   const now = await runNowToStart(ctx, samples);
   ctx.env.log(`  lateness: ${samples} cancels, heartbeat every ${heartbeatMs} ms`);
@@ -320,14 +350,14 @@ export async function runLateness(ctx: SectionContext): Promise<SectionResult> {
         : []),
       {
         section: 'lateness',
-        name: `engine-free tick (in-memory store, real Lambda client) p99 (${due} due)`,
+        name: `engine-free tick, 1 process (in-memory store, real Lambda client) p99`,
         value: free.p99,
         unit: 'ms',
       },
       {
         section: 'lateness',
-        name: 'engine-free tick CPU per run',
-        value: free.tickCpuMsPerRun,
+        name: `engine-free tick split over 2 shard groups (2 processes) p99`,
+        value: freeSplit.p99,
         unit: 'ms',
       },
       { section: 'lateness', name: 'run-now -> handler start p50', value: now.p50, unit: 'ms' },
@@ -368,14 +398,14 @@ export async function runLateness(ctx: SectionContext): Promise<SectionResult> {
     details: {
       tick,
       tickRounds: onEngine,
-      engineFreeRounds: engineFree,
+      engineFree: { whole, split },
       ceilingJustBeforePerSec: ceilingPerSec === undefined ? null : round(ceilingPerSec, 0),
       floorMs: round(floorMs, 0),
       runNow: now,
       cancel,
     },
     notes: [
-      `tick lateness: the median of ${rounds} round(s) by p99; the engine floor is ${p99Writes} writes at the conditional-UpdateItem rate (moving dueAt) measured just before; the engine-free tick runs the same ${due} dispatches against the in-memory store with the real Lambda client and stub`,
+      `tick lateness: the median of ${rounds} round(s) by p99; the engine floor is ${p99Writes} writes at the conditional-UpdateItem rate (moving dueAt) measured just before; the engine-free ticks run the same ${due} dispatches against the in-memory store with the real Lambda client and a stub, in 1 process or split over 2 shard groups in 2 processes started at once`,
       `run-now and cancel: HTTP calls to the admin API (src/api/app.ts) on 127.0.0.1; handlers run by the task SDK (createTaskHandler), heartbeat every ${heartbeatMs} ms; ${samples} samples each`,
     ],
   };

@@ -1,0 +1,70 @@
+/**
+ * One tick of a split deployment, in its own process (as each shard group's tick is its own
+ * Lambda invocation): the in-memory store holding `due` due tasks, the real `LambdaClient` to a
+ * stub endpoint of its own, and `runTick` over the shards it is given. Spawned by the lateness
+ * section; talks on stdin/stdout:
+ *
+ *   argv: <due> <shards as JSON, e.g. [0,2]>
+ *   out:  `ready`                   (tasks seeded, JIT warmed by one uncounted tick)
+ *   in:   `go`                      (all workers start their tick at once)
+ *   out:  {"startedAt", "acceptedAt": [...]} (epoch ms, fractional, comparable across processes)
+ */
+import { performance } from 'node:perf_hooks';
+import { createInterface } from 'node:readline';
+import type { InvokeResult, RunEvent, TaskInvoker } from '../../src/core/ports.js';
+import { MemoryTaskStore } from '../../src/store/memory-task-store.js';
+import { runTick } from '../../src/tick/run-tick.js';
+import {
+  benchTask,
+  FUNCTION_NAME,
+  makeInvoker,
+  ONCE_A_YEAR,
+  TASK_TYPE,
+  taskId,
+  tickDeps,
+} from './harness.js';
+import { startLambdaStub } from './lambda-stub.js';
+
+const epochMs = () => performance.timeOrigin + performance.now();
+
+class TimedInvoker implements TaskInvoker {
+  readonly acceptedAt: number[] = [];
+  constructor(private readonly inner: TaskInvoker) {}
+  async invoke(functionName: string, event: RunEvent): Promise<InvokeResult> {
+    const result = await this.inner.invoke(functionName, event);
+    if (result.accepted) this.acceptedAt.push(epochMs());
+    return result;
+  }
+}
+
+async function storeWith(due: number, prefix: string): Promise<MemoryTaskStore> {
+  const store = new MemoryTaskStore({ shardCount: 4 });
+  await store.putTaskType({ name: TASK_TYPE, functionName: FUNCTION_NAME });
+  const dueAt = new Date(Date.now() - 1000);
+  for (let i = 0; i < due; i++) {
+    await store.createTask(benchTask({ id: taskId(prefix, i), schedule: ONCE_A_YEAR, nextSlotAt: dueAt }));
+  }
+  return store;
+}
+
+const due = Number(process.argv[2]);
+const shards = JSON.parse(process.argv[3] ?? '[0,1,2,3]') as number[];
+const stub = await startLambdaStub({ latencyMs: 20 });
+const invoker = new TimedInvoker(makeInvoker(stub.endpoint));
+// Warm-up: the same path once, uncounted, as a warm Lambda has run it before.
+await runTick(await tickDeps(await storeWith(Math.min(due, 300), 'warm'), invoker), { shards });
+invoker.acceptedAt.length = 0;
+const deps = await tickDeps(await storeWith(due, 'due'), invoker);
+process.stdout.write('ready\n');
+const lines = createInterface({ input: process.stdin });
+for await (const line of lines) {
+  if (line.trim() !== 'go') continue;
+  const startedAt = epochMs();
+  const report = await runTick(deps, { shards, concurrency: 64 });
+  process.stdout.write(
+    `${JSON.stringify({ startedAt, started: report.started, acceptedAt: invoker.acceptedAt })}\n`,
+  );
+  break;
+}
+lines.close();
+await stub.close();
