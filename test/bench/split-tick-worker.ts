@@ -5,7 +5,7 @@
  * section; talks on stdin/stdout:
  *
  *   argv: <due> <shards as JSON, e.g. [0,2]>
- *   out:  `ready`                   (tasks seeded, JIT warmed by one uncounted tick)
+ *   out:  `ready`                   (tasks seeded, JIT warmed by two uncounted ticks)
  *   in:   `go`                      (all workers start their tick at once)
  *   out:  {"startedAt", "acceptedAt": [...]} (epoch ms, fractional, comparable across processes)
  */
@@ -51,8 +51,10 @@ const due = Number(process.argv[2]);
 const shards = JSON.parse(process.argv[3] ?? '[0,1,2,3]') as number[];
 const stub = await startLambdaStub({ latencyMs: 20 });
 const invoker = new TimedInvoker(makeInvoker(stub.endpoint));
-// Warm-up: the same path once, uncounted, as a warm Lambda has run it before.
-await runTick(await tickDeps(await storeWith(Math.min(due, 300), 'warm'), invoker), { shards });
+// Warm-up: the same path twice at full size, uncounted, as a warm Lambda has run it before.
+for (const prefix of ['warm-a', 'warm-b']) {
+  await runTick(await tickDeps(await storeWith(due, prefix), invoker), { shards, concurrency: 64 });
+}
 invoker.acceptedAt.length = 0;
 const deps = await tickDeps(await storeWith(due, 'due'), invoker);
 process.stdout.write('ready\n');
