@@ -127,12 +127,18 @@ async function splitTick(due: number, groups: number) {
     await Promise.all(children.map((_, k) => nextLine(k)));
     for (const child of children) child.stdin.write('go\n');
     const results = (await Promise.all(children.map((_, k) => nextLine(k)))).map(
-      (line) => JSON.parse(line) as { startedAt: number; started: number; acceptedAt: number[] },
+      (line) =>
+        JSON.parse(line) as { startedAt: number; cpuMs: number; started: number; acceptedAt: number[] },
     );
     const t0 = Math.min(...results.map((r) => r.startedAt));
     const started = results.reduce((n, r) => n + r.started, 0);
     if (started !== due) throw new Error(`split tick: ${started} runs started of ${due}`);
-    return { groups, ...stats(results.flatMap((r) => r.acceptedAt.map((t) => t - t0))) };
+    return {
+      groups,
+      ...stats(results.flatMap((r) => r.acceptedAt.map((t) => t - t0))),
+      /** CPU time of the tick processes per run started, summed over the processes. */
+      cpuMsPerRun: round(results.reduce((ms, r) => ms + r.cpuMs, 0) / due, 2),
+    };
   } finally {
     for (const child of children) child.kill();
   }
@@ -359,6 +365,12 @@ export async function runLateness(ctx: SectionContext): Promise<SectionResult> {
         name: `engine-free tick split over 2 shard groups (2 processes) p99`,
         value: freeSplit.p99,
         unit: 'ms',
+      },
+      {
+        section: 'lateness',
+        name: 'engine-free tick CPU per run: split in 2 / 1 process',
+        value: round(freeSplit.cpuMsPerRun / free.cpuMsPerRun, 2),
+        unit: 'x',
       },
       { section: 'lateness', name: 'run-now -> handler start p50', value: now.p50, unit: 'ms' },
       { section: 'lateness', name: 'cancel -> signal p50', value: cancel.p50, unit: 'ms' },

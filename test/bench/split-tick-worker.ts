@@ -7,7 +7,8 @@
  *   argv: <due> <shards as JSON, e.g. [0,2]>
  *   out:  `ready`                   (tasks seeded, JIT warmed by two uncounted ticks)
  *   in:   `go`                      (all workers start their tick at once)
- *   out:  {"startedAt", "acceptedAt": [...]} (epoch ms, fractional, comparable across processes)
+ *   out:  {"startedAt", "cpuMs", "started", "acceptedAt": [...]} (times in epoch ms, fractional,
+ *         comparable across processes; cpuMs: this process's CPU time during the tick)
  */
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
@@ -62,9 +63,11 @@ const lines = createInterface({ input: process.stdin });
 for await (const line of lines) {
   if (line.trim() !== 'go') continue;
   const startedAt = epochMs();
+  const cpu0 = process.cpuUsage();
   const report = await runTick(deps, { shards, concurrency: 64 });
+  const cpu = process.cpuUsage(cpu0);
   process.stdout.write(
-    `${JSON.stringify({ startedAt, started: report.started, acceptedAt: invoker.acceptedAt })}\n`,
+    `${JSON.stringify({ startedAt, cpuMs: (cpu.user + cpu.system) / 1000, started: report.started, acceptedAt: invoker.acceptedAt })}\n`,
   );
   break;
 }
