@@ -3,6 +3,7 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { LambdaTaskInvoker } from '../aws/lambda-invoker.js';
 import { EventBridgeSchedulerControl } from '../aws/scheduler-control.js';
+import { withoutSdkLogging } from '../aws/sdk-clients.js';
 import { newId } from '../core/ids.js';
 import type { Clock } from '../core/ports.js';
 import { dashboardHandler } from '../dashboard/serve.js';
@@ -19,7 +20,7 @@ export function makeApiDeps(
   logger?: ApiLogger & { info(message: string, ...extra: Record<string, unknown>[]): void },
 ): ApiDeps {
   const store = new DynamoTaskStore({
-    client: new DynamoDBClient({}),
+    client: withoutSdkLogging(new DynamoDBClient({})),
     tableName: env.TICKWORK_TABLE,
     shardCount: env.TICKWORK_SHARDS,
     dueKeyHoldMs: env.TICKWORK_DUE_KEY_HOLD_MS,
@@ -33,7 +34,7 @@ export function makeApiDeps(
     newRunId,
     tick: {
       store,
-      invoker: new LambdaTaskInvoker(new LambdaClient({})),
+      invoker: new LambdaTaskInvoker(withoutSdkLogging(new LambdaClient({}))),
       clock: systemClock,
       registry,
       newRunId,

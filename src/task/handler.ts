@@ -15,6 +15,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { Context } from 'aws-lambda';
 import { EventBridgeRunNotifier } from '../aws/eventbridge-notifier.js';
+import { withoutSdkLogging } from '../aws/sdk-clients.js';
 import { ValidationError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
 import type { Progress, RunStatus } from '../core/model.js';
@@ -112,7 +113,7 @@ function storeFromEnv(env: Record<string, string | undefined>): TaskStore {
   const parsed = taskEnvSchema.parse(env);
   // Endpoints come from the SDK's own configuration (AWS_ENDPOINT_URL_DYNAMODB locally).
   return new DynamoTaskStore({
-    client: new DynamoDBClient({}),
+    client: withoutSdkLogging(new DynamoDBClient({})),
     tableName: parsed.TICKWORK_TABLE,
     shardCount: parsed.TICKWORK_SHARDS,
     dueKeyHoldMs: parsed.TICKWORK_DUE_KEY_HOLD_MS,

@@ -7,6 +7,7 @@ import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { EventBridgeRunNotifier } from '../aws/eventbridge-notifier.js';
 import { LambdaTaskInvoker } from '../aws/lambda-invoker.js';
+import { withoutSdkLogging } from '../aws/sdk-clients.js';
 import { newId } from '../core/ids.js';
 import type { Clock } from '../core/ports.js';
 import { DynamoTaskStore } from '../store/dynamo-task-store.js';
@@ -19,14 +20,14 @@ export const systemClock: Clock = { now: () => new Date() };
 /** Builds the tick's dependencies from its environment: once per cold start. */
 export function makeTickDeps(env: TickEnv, logger?: TickLogger): TickDeps {
   const store = new DynamoTaskStore({
-    client: new DynamoDBClient({}),
+    client: withoutSdkLogging(new DynamoDBClient({})),
     tableName: env.TICKWORK_TABLE,
     shardCount: env.TICKWORK_SHARDS,
     dueKeyHoldMs: env.TICKWORK_DUE_KEY_HOLD_MS,
   });
   return {
     store,
-    invoker: new LambdaTaskInvoker(new LambdaClient({})),
+    invoker: new LambdaTaskInvoker(withoutSdkLogging(new LambdaClient({}))),
     clock: systemClock,
     registry: new TaskTypeRegistry(store, systemClock),
     newRunId: newId,

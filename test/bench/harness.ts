@@ -9,6 +9,7 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import pLimit from 'p-limit';
 import { LambdaTaskInvoker } from '../../src/aws/lambda-invoker.js';
+import { withoutSdkLogging } from '../../src/aws/sdk-clients.js';
 import { newId } from '../../src/core/ids.js';
 import { type TaskState, taskDefaults } from '../../src/core/model.js';
 import type { Clock, TaskInvoker, TaskStore } from '../../src/core/ports.js';
@@ -36,14 +37,19 @@ export interface BenchEnv {
   log: (line: string) => void;
 }
 
-/** A DynamoDB client for the local engine with the SDK's default HTTP handler (50 sockets). */
+/**
+ * A DynamoDB client for the local engine with the SDK's default HTTP handler (50 sockets) and no
+ * logger middleware, as the functions build theirs (`withoutSdkLogging`).
+ */
 export function makeDynamoClient(endpoint: string): DynamoDBClient {
-  return new DynamoDBClient({ endpoint, region, credentials, maxAttempts: 3 });
+  return withoutSdkLogging(new DynamoDBClient({ endpoint, region, credentials, maxAttempts: 3 }));
 }
 
 /** The real Lambda adapter, pointed at the stub endpoint. */
 export function makeInvoker(lambdaEndpoint: string): LambdaTaskInvoker {
-  return new LambdaTaskInvoker(new LambdaClient({ endpoint: lambdaEndpoint, region, credentials }));
+  return new LambdaTaskInvoker(
+    withoutSdkLogging(new LambdaClient({ endpoint: lambdaEndpoint, region, credentials })),
+  );
 }
 
 /** A fresh table `bench-<name>-<ulid>` with the task type registered, and a store on it. */
