@@ -12,7 +12,7 @@ import { LambdaTaskInvoker } from '../../src/aws/lambda-invoker.js';
 import { withoutSdkLogging } from '../../src/aws/sdk-clients.js';
 import { newId } from '../../src/core/ids.js';
 import { type TaskState, taskDefaults } from '../../src/core/model.js';
-import type { Clock, TaskInvoker, TaskStore } from '../../src/core/ports.js';
+import type { Clock, InvokeResult, RunEvent, TaskInvoker, TaskStore } from '../../src/core/ports.js';
 import { taskToItem } from '../../src/store/dynamo-items.js';
 import { type CapacityTally, DynamoTaskStore } from '../../src/store/dynamo-task-store.js';
 import { ensureTable } from '../../src/store/table-definition.js';
@@ -178,6 +178,20 @@ export function processCpuMs(pid: number | undefined): number | undefined {
 
 /** Milliseconds since an arbitrary origin, monotonic. */
 export const clockMs = (): number => performance.now();
+
+/** Notes when each invoke was accepted, by `clock` (default {@link clockMs}). */
+export class TimedInvoker implements TaskInvoker {
+  readonly acceptedAt: number[] = [];
+  constructor(
+    private readonly inner: TaskInvoker,
+    private readonly clock: () => number = clockMs,
+  ) {}
+  async invoke(functionName: string, event: RunEvent): Promise<InvokeResult> {
+    const result = await this.inner.invoke(functionName, event);
+    if (result.accepted) this.acceptedAt.push(this.clock());
+    return result;
+  }
+}
 
 /** Nearest-rank percentile of a sample (0 < p <= 100); NaN for an empty one. */
 export function percentile(values: readonly number[], p: number): number {

@@ -14,7 +14,6 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import pLimit from 'p-limit';
 import { shardGroups } from '../../src/core/due.js';
-import type { InvokeResult, RunEvent, TaskInvoker } from '../../src/core/ports.js';
 import type { DynamoTaskStore } from '../../src/store/dynamo-task-store.js';
 import { runTick } from '../../src/tick/run-tick.js';
 import type { SectionContext } from './context.js';
@@ -29,22 +28,12 @@ import {
   round,
   seedTasks,
   sleep,
+  TimedInvoker,
   taskId,
   tickDeps,
 } from './harness.js';
 import type { SectionResult } from './report.js';
 import { post, sdkHandler, startApi } from './sdk.js';
-
-/** Notes when each invoke was accepted. */
-class TimedInvoker implements TaskInvoker {
-  readonly acceptedAt: number[] = [];
-  constructor(private readonly inner: TaskInvoker) {}
-  async invoke(functionName: string, event: RunEvent): Promise<InvokeResult> {
-    const result = await this.inner.invoke(functionName, event);
-    if (result.accepted) this.acceptedAt.push(clockMs());
-    return result;
-  }
-}
 
 const stats = (values: number[]) => ({
   samples: values.length,

@@ -12,7 +12,6 @@
  */
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
-import type { InvokeResult, RunEvent, TaskInvoker } from '../../src/core/ports.js';
 import { MemoryTaskStore } from '../../src/store/memory-task-store.js';
 import { runTick } from '../../src/tick/run-tick.js';
 import {
@@ -21,22 +20,13 @@ import {
   makeInvoker,
   ONCE_A_YEAR,
   TASK_TYPE,
+  TimedInvoker,
   taskId,
   tickDeps,
 } from './harness.js';
 import { startLambdaStub } from './lambda-stub.js';
 
 const epochMs = () => performance.timeOrigin + performance.now();
-
-class TimedInvoker implements TaskInvoker {
-  readonly acceptedAt: number[] = [];
-  constructor(private readonly inner: TaskInvoker) {}
-  async invoke(functionName: string, event: RunEvent): Promise<InvokeResult> {
-    const result = await this.inner.invoke(functionName, event);
-    if (result.accepted) this.acceptedAt.push(epochMs());
-    return result;
-  }
-}
 
 async function storeWith(due: number, prefix: string): Promise<MemoryTaskStore> {
   const store = new MemoryTaskStore({ shardCount: 4 });
@@ -51,7 +41,7 @@ async function storeWith(due: number, prefix: string): Promise<MemoryTaskStore> 
 const due = Number(process.argv[2]);
 const shards = JSON.parse(process.argv[3] ?? '[0,1,2,3]') as number[];
 const stub = await startLambdaStub({ latencyMs: 20 });
-const invoker = new TimedInvoker(makeInvoker(stub.endpoint));
+const invoker = new TimedInvoker(makeInvoker(stub.endpoint), epochMs);
 // Warm-up: the same path twice at full size, uncounted, as a warm Lambda has run it before.
 for (const prefix of ['warm-a', 'warm-b']) {
   await runTick(await tickDeps(await storeWith(due, prefix), invoker), { shards, concurrency: 64 });
