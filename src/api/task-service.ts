@@ -13,7 +13,6 @@ import {
   ValidationError,
   VersionConflictError,
 } from '../core/errors.js';
-import { newId } from '../core/ids.js';
 import {
   type Parameters,
   type PendingRun,
@@ -25,6 +24,7 @@ import {
 } from '../core/model.js';
 import { dispatchedRecord, historyExpiry } from '../core/plan.js';
 import { describeSchedule, nextSlot, parseSchedule, previewSlots, type Schedule } from '../core/schedule.js';
+import { newId } from '../ids.js';
 import { settleTask } from '../task/settle.js';
 import { dispatchNow } from '../tick/run-tick.js';
 import type { ApiDeps } from './deps.js';

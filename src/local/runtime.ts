@@ -22,8 +22,8 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { ApiDeps } from '../api/deps.js';
-import { newId } from '../core/ids.js';
 import type { RunEvent, TaskStore } from '../core/ports.js';
+import { newId } from '../ids.js';
 import type { TickDeps, TickLogger, TickReport } from '../tick/run-tick.js';
 import { type LocalSetup, loadLocalSetup } from './config.js';
 import { seedDemoTasks } from './demo-tasks.js';

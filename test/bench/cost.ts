@@ -5,9 +5,9 @@
  * docs/architecture.md computed from the real items' sizes. Also: what a losing attempt wastes.
  */
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { newId } from '../../src/core/ids.js';
 import { planTask } from '../../src/core/plan.js';
 import type { RunEvent } from '../../src/core/ports.js';
+import { newId } from '../../src/ids.js';
 import { keys } from '../../src/store/dynamo-items.js';
 import { DynamoTaskStore } from '../../src/store/dynamo-task-store.js';
 import { runTick, scheduleFor } from '../../src/tick/run-tick.js';

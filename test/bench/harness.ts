@@ -10,9 +10,9 @@ import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb
 import pLimit from 'p-limit';
 import { LambdaTaskInvoker } from '../../src/aws/lambda-invoker.js';
 import { withoutSdkLogging } from '../../src/aws/sdk-clients.js';
-import { newId } from '../../src/core/ids.js';
 import { type TaskState, taskDefaults } from '../../src/core/model.js';
 import type { Clock, InvokeResult, RunEvent, TaskInvoker, TaskStore } from '../../src/core/ports.js';
+import { newId } from '../../src/ids.js';
 import { taskToItem } from '../../src/store/dynamo-items.js';
 import { type CapacityTally, DynamoTaskStore } from '../../src/store/dynamo-task-store.js';
 import { ensureTable } from '../../src/store/table-definition.js';

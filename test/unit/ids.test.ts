@@ -1,6 +1,6 @@
 import { decodeTime } from 'ulid';
 import { describe, expect, it } from 'vitest';
-import { newId, randomFraction } from '../../src/core/ids.js';
+import { newId, randomFraction } from '../../src/ids.js';
 
 describe('newId', () => {
   it('makes ULIDs of the current time', () => {
