@@ -2,7 +2,8 @@
  * A ready Tickwork stack with the demo task types: `npx cdk deploy` (see docs/deploying.md).
  *
  * Context (`-c key=value`): `dashboardOrigin` (CORS), `alarmEmail` (subscribes to the alarms'
- * topic), `jwtIssuer` + `jwtAudience` (JWT instead of IAM on the API), `stackName`.
+ * topic), `jwtIssuer` + `jwtAudience` (JWT instead of IAM on the API), `stackName`,
+ * `tickShardGroups` (the tick split over that many schedules).
  */
 import { App, CfnOutput, Duration, Stack } from 'aws-cdk-lib';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -35,10 +36,13 @@ const apiAuth: ApiAuth =
     : { type: 'iam' };
 
 const dashboardOrigin = context('dashboardOrigin');
+// A context value given with -c is a string; anything but a whole number fails in the construct.
+const tickShardGroups = context('tickShardGroups');
 export const tickwork = new Tickwork(stack, 'Tickwork', {
   apiAuth,
   alarmTopic,
   ...(dashboardOrigin ? { dashboardOrigin } : {}),
+  ...(tickShardGroups ? { tickShardGroups: Number(tickShardGroups) } : {}),
 });
 
 // One function serves the three demo types (functions/examples/demo.ts).
@@ -60,7 +64,10 @@ tickwork.addTaskType('demo.fail', demo, {
 
 new CfnOutput(stack, 'ApiUrl', { value: tickwork.apiUrl });
 new CfnOutput(stack, 'TableName', { value: tickwork.table.tableName });
-new CfnOutput(stack, 'TickScheduleName', { value: tickwork.tickSchedule.scheduleName });
+new CfnOutput(stack, 'TickScheduleName', {
+  value: tickwork.tickSchedule.scheduleName,
+  description: 'The tick schedule (the first of them when the tick is split over shard groups)',
+});
 new CfnOutput(stack, 'TickDeadLetterQueueUrl', { value: tickwork.tickDeadLetterQueue.queueUrl });
 new CfnOutput(stack, 'TickLogGroup', { value: tickwork.tickLogGroup.logGroupName });
 new CfnOutput(stack, 'ApiLogGroup', { value: tickwork.apiLogGroup.logGroupName });

@@ -1,6 +1,6 @@
 /** The deployable app (infra/app.ts): the demo task types on one function. */
 import { Template } from 'aws-cdk-lib/assertions';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { cdkJsonContext } from './support.js';
 
 describe('the app', () => {
@@ -25,6 +25,28 @@ describe('the app', () => {
       template.resourceCountIs('AWS::Lambda::EventInvokeConfig', 2);
       template.hasOutput('ApiUrl', {});
       template.hasOutput('TickScheduleName', {});
+    } finally {
+      delete process.env.CDK_CONTEXT_JSON;
+    }
+  });
+
+  it('splits the tick over shard groups with -c tickShardGroups', async () => {
+    process.env.CDK_CONTEXT_JSON = JSON.stringify({
+      ...cdkJsonContext(),
+      'aws:cdk:bundling-stacks': [],
+      tickShardGroups: '2',
+    });
+    vi.resetModules();
+    try {
+      const { stack } = await import('../../infra/app.js');
+
+      const schedules = Object.values(Template.fromStack(stack).findResources('AWS::Scheduler::Schedule'));
+
+      expect(
+        schedules.map((r) =>
+          JSON.parse((r as { Properties: { Target: { Input: string } } }).Properties.Target.Input),
+        ),
+      ).toEqual([{ shards: [0, 2] }, { shards: [1, 3] }]);
     } finally {
       delete process.env.CDK_CONTEXT_JSON;
     }
