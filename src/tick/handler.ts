@@ -63,7 +63,6 @@ export function publishTickMetrics(metrics: Metrics, report: TickReport): void {
 export const tickEventSchema = z
   .object({ shards: z.array(z.number().int().min(0).max(63)).min(1).max(64).optional() })
   .nullish();
-export type TickEvent = z.output<typeof tickEventSchema>;
 
 /** The shards named by a tick's event; throws a readable error for a malformed one. */
 export function shardsOfEvent(event: unknown): number[] | undefined {
