@@ -246,7 +246,15 @@ export interface TaskType {
   functionName: string;
   description?: string;
   timeoutSeconds?: number;
+  /**
+   * JSON Schema (draft 2020-12, as `z.toJSONSchema` writes it) of the type's parameters, published
+   * when the type is registered, so the API can refuse bad parameters before a run.
+   */
+  parametersSchema?: JsonSchema;
 }
+
+/** A JSON Schema document, kept as the plain JSON object it is. */
+export type JsonSchema = { [key: string]: JsonValue };
 
 /** The whole scheduler's state. */
 export interface SchedulerState {

@@ -18,6 +18,7 @@ import { ValidationError } from '../core/errors.js';
 import type {
   ActiveRun,
   CatchUpPolicy,
+  JsonSchema,
   OverlapPolicy,
   Parameters,
   PendingRun,
@@ -621,6 +622,8 @@ export function taskTypeToItem(type: TaskType): Item {
     functionName: type.functionName,
     description: type.description,
     timeoutSeconds: type.timeoutSeconds,
+    // A string, not a map: a schema's keys ($schema, $ref) are not attribute names to query by.
+    parametersSchema: type.parametersSchema === undefined ? undefined : JSON.stringify(type.parametersSchema),
   });
 }
 
@@ -628,8 +631,21 @@ export function taskTypeFromItem(item: Item): TaskType {
   const r = new Reader(item, `${String(item.pk)}/${String(item.sk)}`);
   return assignDefined<TaskType>(
     { name: r.str('name'), functionName: r.str('functionName') },
-    { description: r.optStr('description'), timeoutSeconds: r.optNum('timeoutSeconds') },
+    {
+      description: r.optStr('description'),
+      timeoutSeconds: r.optNum('timeoutSeconds'),
+      parametersSchema: parseSchema(r.optStr('parametersSchema')),
+    },
   );
+}
+
+function parseSchema(text: string | undefined): JsonSchema | undefined {
+  if (text === undefined) return undefined;
+  const value: unknown = JSON.parse(text);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new Error('task type item: parametersSchema is not a JSON object');
+  }
+  return value as JsonSchema;
 }
 
 /** Attributes of a scheduler state update; fields given as `undefined` are left unchanged. */

@@ -52,6 +52,8 @@ export type TaskBody<P = Parameters> = (ctx: TaskContext<P>) => unknown;
 /** A task type's implementation, made by {@link defineTask}. */
 export interface TaskDefinition<P = Parameters> {
   readonly kind: 'tickwork.task';
+  /** Shown by the API, the CLI and the dashboard; registered with the type. */
+  readonly description?: string;
   /** Parses the run's parameters; failures fail the run with a `ValidationError` before `run`. */
   readonly parameters?: z.ZodType<P>;
   /** The body. A method, so a definition of any `P` fits a map of definitions. */
@@ -72,18 +74,25 @@ export interface TaskDefinition<P = Parameters> {
  * });
  */
 export function defineTask<S extends z.ZodType<unknown>>(definition: {
+  description?: string;
   parameters: S;
   run: TaskBody<z.output<S>>;
 }): TaskDefinition<z.output<S>>;
-export function defineTask(definition: { parameters?: undefined; run: TaskBody<Parameters> }): TaskDefinition;
 export function defineTask(definition: {
+  description?: string;
+  parameters?: undefined;
+  run: TaskBody<Parameters>;
+}): TaskDefinition;
+export function defineTask(definition: {
+  description?: string;
   parameters?: z.ZodType<unknown>;
   run: TaskBody<never>;
 }): TaskDefinition<never> {
-  const { parameters, run } = definition;
+  const { description, parameters, run } = definition;
   // The overloads tie the schema's output to the body's parameters; here both are erased.
   return {
     kind: 'tickwork.task',
+    ...(description === undefined ? {} : { description }),
     ...(parameters ? { parameters: parameters as z.ZodType<never> } : {}),
     run,
   };
