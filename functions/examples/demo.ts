@@ -10,12 +10,15 @@ import { z } from 'zod';
 import { createTaskHandler, defineTask } from '../../src/task/index.js';
 
 export const echo = defineTask({
+  description: 'Succeeds at once; its result is its parameters.',
   async run(ctx) {
     return ctx.parameters;
   },
 });
 
 export const work = defineTask({
+  description:
+    'Works through `steps` steps of `stepMs` ms, reporting progress; `failAt` throws at that step.',
   parameters: z.object({
     steps: z.number().int().min(1).max(10_000).default(10),
     stepMs: z.number().int().min(0).max(60_000).default(500),
@@ -35,9 +38,13 @@ export const work = defineTask({
 });
 
 export const fail = defineTask({
+  description: 'Always throws Error("demo failure").',
   async run() {
     throw new Error('demo failure');
   },
 });
 
-export const handler = createTaskHandler({ 'demo.echo': echo, 'demo.work': work, 'demo.fail': fail });
+/** The demo task map: the one place these types are named (the local runtime and CDK read it). */
+export const tasks = { 'demo.echo': echo, 'demo.work': work, 'demo.fail': fail };
+
+export const handler = createTaskHandler(tasks);

@@ -1,41 +1,42 @@
 /**
- * `tickwork.config.ts`: which task types the local runtime serves and where their handlers are.
+ * `tickwork.config.ts`: which handler modules the local runtime serves. Each module exports its
+ * task map (the object it hands to `createTaskHandler`), and that map is where its task types are
+ * declared: their names, descriptions and parameter schemas come from it, here as in the CDK
+ * construct's `addTaskTypes`, so a type is never named twice.
  *
  * @example
  * // tickwork.config.ts
- * import { defineConfig } from './src/local/config.js';
+ * import { defineConfig } from 'tickwork/dev';
  * export default defineConfig({
- *   types: {
- *     'Acme.CleanupFiles': { handler: './functions/cleanup.ts', timeoutSeconds: 120 },
+ *   functions: {
+ *     reports: { handler: './src/reports.ts', timeoutSeconds: 120 },
  *   },
  * });
  */
 import { existsSync } from 'node:fs';
-import { basename, dirname, extname, isAbsolute, resolve } from 'node:path';
+import { dirname, extname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { z } from 'zod';
+import type { JsonSchema } from '../core/model.js';
+import type { TaskTypes } from '../task/define-task.js';
+import { taskTypeManifest } from '../task/manifest.js';
 
-/** One task type of the config. */
-export interface TaskTypeConfig {
-  /** Handler module, relative to the config file (`.ts` works: modules load through tsx). */
+/** One handler function of the config: a module that exports a Lambda handler and its task map. */
+export interface FunctionConfig {
+  /** Handler module, relative to the config file (TypeScript works: modules load through tsx). */
   handler: string;
-  /** The module's export that is the Lambda handler; `handler` by default. */
+  /** The module's export that is the Lambda handler. @default 'handler' */
   export?: string;
-  /** Lambda-like timeout of one invocation of this type; 300 by default. */
+  /** The module's export holding the task map given to `createTaskHandler`. @default 'tasks' */
+  tasksExport?: string;
+  /** Lambda-like timeout of one invocation, in seconds (1-900). @default 300 */
   timeoutSeconds?: number;
-  description?: string;
-  /** Name of the local Lambda function; derived from the module's file name when absent. */
-  functionName?: string;
-  /**
-   * The module's export that defines this type (`defineTask(...)`). Only needed without Java
-   * (in-memory store): the runtime then builds the handler itself with `createTaskHandler`.
-   */
-  task?: string;
 }
 
 /** What `tickwork.config.ts` exports by default. */
 export interface TickworkConfig {
-  types: Record<string, TaskTypeConfig>;
+  /** Handler functions by local function name (letters, digits, `-`, `_`; at most 64). */
+  functions: Record<string, FunctionConfig>;
 }
 
 /** Types a config (nothing else); for editor help in `tickwork.config.ts`. */
@@ -43,30 +44,24 @@ export function defineConfig(config: TickworkConfig): TickworkConfig {
   return config;
 }
 
-const configSchema = z.object({
-  types: z.record(
-    z.string().min(1).max(128),
-    z.object({
-      handler: z.string().min(1),
-      export: z
-        .string()
-        .regex(/^[A-Za-z_$][\w$]*$/)
-        .optional(),
-      timeoutSeconds: z.number().int().min(1).max(900).optional(),
-      description: z.string().max(1024).optional(),
-      functionName: z
-        .string()
-        .regex(/^[A-Za-z0-9_-]{1,64}$/)
-        .optional(),
-      task: z
-        .string()
-        .regex(/^[A-Za-z_$][\w$]*$/)
-        .optional(),
-    }),
-  ),
-});
+const exportName = z.string().regex(/^[A-Za-z_$][\w$]*$/, 'must be a JavaScript identifier');
+const configSchema = z
+  .object({
+    functions: z.record(
+      z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'function names are 1-64 letters, digits, - or _'),
+      z
+        .object({
+          handler: z.string().min(1),
+          export: exportName.optional(),
+          tasksExport: exportName.optional(),
+          timeoutSeconds: z.number().int().min(1).max(900).optional(),
+        })
+        .strict(),
+    ),
+  })
+  .strict();
 
-/** Default timeout of a type that names none, in seconds. */
+/** Default timeout of a function that names none, in seconds. */
 export const DEFAULT_TIMEOUT_SECONDS = 300;
 
 /** A task type as the local runtime registers it. */
@@ -75,17 +70,17 @@ export interface LocalTaskType {
   functionName: string;
   timeoutSeconds: number;
   description?: string;
-  /** The module export defining the type, when the config names it ({@link TaskTypeConfig.task}). */
-  taskExport?: string;
+  parametersSchema?: JsonSchema;
 }
 
-/** A local Lambda function: one export of one module, serving one or more task types. */
+/** A local Lambda function: one export of one module, serving the types of its task map. */
 export interface LocalFunction {
   name: string;
   /** Absolute path of the handler module. */
   modulePath: string;
   exportName: string;
-  /** The longest timeout of its types: the function's own timeout. */
+  /** The module export holding the task map (the in-memory mode builds the handler from it). */
+  tasksExport: string;
   timeoutSeconds: number;
   types: LocalTaskType[];
 }
@@ -107,35 +102,14 @@ export const configFileNames = [
   'tickwork.config.mjs',
 ];
 
-/** The bundled demo handler module (`functions/examples/demo.ts`). */
-export const demoModulePath = fileURLToPath(new URL('../../functions/examples/demo.ts', import.meta.url));
+/** The bundled demo handler module: `functions/examples/demo.ts`, or its build beside this one. */
+export const demoModulePath = fileURLToPath(
+  new URL(`../../functions/examples/demo${extname(fileURLToPath(import.meta.url))}`, import.meta.url),
+);
 
-/** The bundled demo types: `demo.echo`, `demo.work`, `demo.fail`, served by one function. */
+/** The bundled demo types (`demo.echo`, `demo.work`, `demo.fail`), served by one function. */
 export const demoConfig: TickworkConfig = {
-  types: {
-    'demo.echo': {
-      handler: demoModulePath,
-      functionName: 'tickwork-demo',
-      task: 'echo',
-      timeoutSeconds: 60,
-      description: 'Succeeds at once; its result is the JSON of its parameters.',
-    },
-    'demo.work': {
-      handler: demoModulePath,
-      functionName: 'tickwork-demo',
-      task: 'work',
-      timeoutSeconds: 900,
-      description:
-        'Works through `steps` (default 10) steps of `stepMs` (default 500) ms, reporting progress; `failAt` throws at that step.',
-    },
-    'demo.fail': {
-      handler: demoModulePath,
-      functionName: 'tickwork-demo',
-      task: 'fail',
-      timeoutSeconds: 60,
-      description: 'Always throws Error("demo failure").',
-    },
-  },
+  functions: { 'tickwork-demo': { handler: demoModulePath, timeoutSeconds: 900 } },
 };
 
 /** Thrown for a config that cannot be used; the message says what to fix. */
@@ -143,95 +117,139 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-function defaultFunctionName(modulePath: string, exportName: string): string {
-  const stem = basename(modulePath, extname(modulePath)).replace(/[^A-Za-z0-9_-]/g, '-');
-  const name = exportName === 'handler' ? stem : `${stem}-${exportName}`;
-  return name.slice(0, 64) || 'handler';
+/** Imports a module (TypeScript included) and returns its exports. */
+export type ModuleLoader = (path: string) => Promise<Record<string, unknown>>;
+
+/** Loads modules through tsx, so TypeScript works whether or not the runtime runs under tsx. */
+export const tsxLoader: ModuleLoader = async (path) => {
+  const { tsImport } = await import('tsx/esm/api');
+  const loaded = (await tsImport(pathToFileURL(path).href, import.meta.url)) as Record<string, unknown>;
+  // A module outside an ESM package loads as CommonJS: its exports also sit on `default`.
+  const nested = loaded.default;
+  return nested && typeof nested === 'object'
+    ? { ...(nested as Record<string, unknown>), ...loaded }
+    : loaded;
+};
+
+function isTaskMap(value: unknown): value is TaskTypes {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  return Object.values(value).every(
+    (entry) =>
+      typeof entry === 'function' ||
+      (typeof entry === 'object' && entry !== null && (entry as { kind?: unknown }).kind === 'tickwork.task'),
+  );
+}
+
+/** Reads one function's task map from its module and derives its types. */
+async function resolveFunction(
+  name: string,
+  entry: FunctionConfig,
+  baseDir: string,
+  source: string,
+  load: ModuleLoader,
+): Promise<LocalFunction> {
+  const modulePath = isAbsolute(entry.handler) ? entry.handler : resolve(baseDir, entry.handler);
+  if (!existsSync(modulePath)) {
+    throw new ConfigError(`${source}: function ${name}: handler module ${modulePath} does not exist`);
+  }
+  let module: Record<string, unknown>;
+  try {
+    module = await load(modulePath);
+  } catch (error) {
+    throw new ConfigError(
+      `${source}: function ${name}: ${modulePath} could not be loaded: ${(error as Error).message}`,
+      {
+        cause: error,
+      },
+    );
+  }
+  const tasksExport = entry.tasksExport ?? 'tasks';
+  const tasks = module[tasksExport];
+  if (!isTaskMap(tasks) || Object.keys(tasks).length === 0) {
+    throw new ConfigError(
+      `${source}: function ${name}: ${modulePath} has no task map export "${tasksExport}" ` +
+        `(export const ${tasksExport} = { 'Acme.Report': defineTask({ ... }) }, the object given to createTaskHandler)`,
+    );
+  }
+  const handlerExport = entry.export ?? 'handler';
+  if (typeof module[handlerExport] !== 'function') {
+    throw new ConfigError(
+      `${source}: function ${name}: ${modulePath} has no function export "${handlerExport}"`,
+    );
+  }
+  const timeoutSeconds = entry.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
+  let manifest: ReturnType<typeof taskTypeManifest>;
+  try {
+    manifest = taskTypeManifest(tasks);
+  } catch (error) {
+    throw new ConfigError(`${source}: function ${name}: ${(error as Error).message}`, { cause: error });
+  }
+  const types = manifest.map((type) => ({ ...type, functionName: name, timeoutSeconds }));
+  return { name, modulePath, exportName: handlerExport, tasksExport, timeoutSeconds, types };
 }
 
 /**
- * Groups a config's types into functions (one per module and export). Relative handler paths
- * are read from `baseDir`.
+ * Resolves a config: checks its shape, loads each handler module and derives the task types
+ * from its task map. Relative handler paths are read from `baseDir`.
  */
-export function resolveSetup(config: unknown, baseDir: string, source: string): LocalSetup {
+export async function resolveSetup(
+  config: unknown,
+  baseDir: string,
+  source: string,
+  load: ModuleLoader = tsxLoader,
+): Promise<LocalSetup> {
   const parsed = configSchema.safeParse(config);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(config)'}: ${i.message}`);
     throw new ConfigError(`${source}: ${issues.join('; ')}`);
   }
-  const byKey = new Map<string, LocalFunction>();
-  const usedNames = new Map<string, string>();
-  const types: LocalTaskType[] = [];
-  for (const [typeName, entry] of Object.entries(parsed.data.types)) {
-    const modulePath = isAbsolute(entry.handler) ? entry.handler : resolve(baseDir, entry.handler);
-    if (!existsSync(modulePath)) {
-      throw new ConfigError(`${source}: type ${typeName}: handler module ${modulePath} does not exist`);
+  const functions: LocalFunction[] = [];
+  const owner = new Map<string, string>();
+  for (const [name, entry] of Object.entries(parsed.data.functions)) {
+    const fn = await resolveFunction(name, entry, baseDir, source, load);
+    for (const type of fn.types) {
+      const other = owner.get(type.name);
+      if (other)
+        throw new ConfigError(`${source}: task type ${type.name} is served by both ${other} and ${name}`);
+      owner.set(type.name, name);
     }
-    const exportName = entry.export ?? 'handler';
-    const key = `${modulePath}#${exportName}`;
-    let fn = byKey.get(key);
-    if (!fn) {
-      let name = entry.functionName ?? defaultFunctionName(modulePath, exportName);
-      if (usedNames.has(name) && usedNames.get(name) !== key) {
-        if (entry.functionName) {
-          throw new ConfigError(`${source}: function name ${name} is used for two different handlers`);
-        }
-        let n = 2;
-        while (usedNames.has(`${name}-${n}`)) n++;
-        name = `${name}-${n}`;
-      }
-      usedNames.set(name, key);
-      fn = { name, modulePath, exportName, timeoutSeconds: 0, types: [] };
-      byKey.set(key, fn);
-    } else if (entry.functionName && entry.functionName !== fn.name) {
-      throw new ConfigError(
-        `${source}: type ${typeName} names function ${entry.functionName}, but its handler is ${fn.name}`,
-      );
-    }
-    const type: LocalTaskType = {
-      name: typeName,
-      functionName: fn.name,
-      timeoutSeconds: entry.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS,
-      ...(entry.description !== undefined ? { description: entry.description } : {}),
-      ...(entry.task !== undefined ? { taskExport: entry.task } : {}),
-    };
-    fn.types.push(type);
-    fn.timeoutSeconds = Math.max(fn.timeoutSeconds, type.timeoutSeconds);
-    types.push(type);
+    functions.push(fn);
   }
-  if (types.length === 0) throw new ConfigError(`${source}: no task types`);
-  return { source, functions: [...byKey.values()], types, demo: false };
+  if (functions.length === 0) throw new ConfigError(`${source}: no functions`);
+  return { source, functions, types: functions.flatMap((fn) => fn.types), demo: false };
 }
 
 /** The bundled demo setup. */
-export function demoSetup(): LocalSetup {
-  return { ...resolveSetup(demoConfig, dirname(demoModulePath), 'bundled demo types'), demo: true };
+export async function demoSetup(load: ModuleLoader = tsxLoader): Promise<LocalSetup> {
+  return {
+    ...(await resolveSetup(demoConfig, dirname(demoModulePath), 'bundled demo types', load)),
+    demo: true,
+  };
 }
 
 /**
  * Loads the setup: from `configPath` when given, else from a `tickwork.config.ts` (or `.mts`,
- * `.js`, `.mjs`) in `cwd`, else the bundled demo types. Config modules load through tsx, so
- * TypeScript works whether or not the runtime itself runs under tsx.
+ * `.js`, `.mjs`) in `cwd`, else the bundled demo types.
  */
 export async function loadLocalSetup(
-  options: { configPath?: string; cwd?: string } = {},
+  options: { configPath?: string; cwd?: string; load?: ModuleLoader } = {},
 ): Promise<LocalSetup> {
   const cwd = options.cwd ?? process.cwd();
+  const load = options.load ?? tsxLoader;
   const path = options.configPath
     ? resolve(cwd, options.configPath)
     : configFileNames.map((name) => resolve(cwd, name)).find((candidate) => existsSync(candidate));
-  if (!path) return demoSetup();
+  if (!path) return demoSetup(load);
   if (!existsSync(path)) throw new ConfigError(`config file ${path} does not exist`);
-  const { tsImport } = await import('tsx/esm/api');
-  let loaded: { default?: unknown };
+  let loaded: Record<string, unknown>;
   try {
-    loaded = (await tsImport(pathToFileURL(path).href, import.meta.url)) as { default?: unknown };
+    loaded = await load(path);
   } catch (error) {
     throw new ConfigError(`${path}: could not be loaded: ${(error as Error).message}`, { cause: error });
   }
-  // A config outside an ESM package loads as CommonJS: its default export is one level deeper.
   let config: unknown = loaded.default ?? loaded;
-  const nested = (config as { default?: unknown } | null)?.default;
-  if (nested && typeof nested === 'object' && !('types' in (config as object))) config = nested;
-  return resolveSetup(config, dirname(path), path);
+  // A CommonJS config's `export default` is one level deeper still.
+  const inner = (config as { default?: unknown }).default;
+  if (inner && typeof inner === 'object' && !('functions' in (config as object))) config = inner;
+  return resolveSetup(config, dirname(path), path, load);
 }

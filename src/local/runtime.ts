@@ -20,6 +20,7 @@
  * type (`task`), so that mode needs no DynamoDB at all.
  */
 import { createRequire } from 'node:module';
+import { extname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { ApiDeps } from '../api/deps.js';
 import type { RunEvent, TaskStore } from '../core/ports.js';
@@ -314,6 +315,7 @@ async function start(
         functionName: type.functionName,
         timeoutSeconds: type.timeoutSeconds,
         ...(type.description !== undefined ? { description: type.description } : {}),
+        ...(type.parametersSchema !== undefined ? { parametersSchema: type.parametersSchema } : {}),
       }),
     ),
   );
@@ -324,17 +326,11 @@ async function start(
 
   mark('types registered');
   // 6. Worker pools, one per function.
-  const workerEntry = fileURLToPath(new URL('./worker-main.ts', import.meta.url));
+  const workerEntry = fileURLToPath(
+    new URL(`./worker-main${extname(fileURLToPath(import.meta.url))}`, import.meta.url),
+  );
   const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
   const memoryStore = dynamoEndpoint ? undefined : store;
-  if (memoryStore) {
-    const missing = setup.types.filter((t) => !t.taskExport).map((t) => t.name);
-    if (missing.length > 0) {
-      print(
-        `In-memory mode: types ${missing.join(', ')} name no \`task\` export in the config, so their runs fail.`,
-      );
-    }
-  }
   for (const fn of setup.functions) {
     const pool = new FunctionPool(fn, {
       entry: workerEntry,
@@ -353,9 +349,7 @@ async function start(
       ...(memoryStore
         ? {
             ipcStore: {
-              taskExports: Object.fromEntries(
-                fn.types.flatMap((t) => (t.taskExport ? [[t.name, t.taskExport] as const] : [])),
-              ),
+              tasksExport: fn.tasksExport,
               call: async (method: string, args: unknown[]) => {
                 if (!storeMethods.has(method)) throw new Error(`no store method ${method}`);
                 const f = (memoryStore as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[

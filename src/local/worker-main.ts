@@ -65,13 +65,8 @@ async function loadHandler(): Promise<Handler> {
   const module = new Proxy(imported, { get: (target, key: string) => target[key] ?? fallback[key] });
   if (init.ipcStore) {
     const { createTaskHandler } = await import('../task/index.js');
-    const types = Object.fromEntries(
-      Object.entries(init.ipcStore.taskExports).map(([type, name]) => {
-        const definition = module[name];
-        if (!definition) throw new Error(`${init.modulePath} has no export "${name}" (task type ${type})`);
-        return [type, definition];
-      }),
-    );
+    const types = module[init.ipcStore.tasksExport];
+    if (!types) throw new Error(`${init.modulePath} has no task map export "${init.ipcStore.tasksExport}"`);
     return createTaskHandler(types as Parameters<typeof createTaskHandler>[0], {
       store: ipcStore(),
     }) as Handler;

@@ -59,7 +59,7 @@ export interface FunctionPoolOptions {
   memorySizeMb?: number;
   /** Set when handlers must reach the runtime's in-memory store (see {@link WorkerInit.ipcStore}). */
   ipcStore?: {
-    taskExports: Record<string, string>;
+    tasksExport: string;
     call: (method: string, args: unknown[]) => Promise<unknown>;
   };
   /** Lines a worker wrote outside any invocation (module import, stray timers). */
@@ -173,7 +173,7 @@ export class FunctionPool {
       modulePath: this.fn.modulePath,
       exportName: this.fn.exportName,
       memorySizeMb: this.options.memorySizeMb ?? 1024,
-      ...(this.options.ipcStore ? { ipcStore: { taskExports: this.options.ipcStore.taskExports } } : {}),
+      ...(this.options.ipcStore ? { ipcStore: { tasksExport: this.options.ipcStore.tasksExport } } : {}),
     };
     const child = fork(this.options.entry, [], {
       execArgv: this.options.execArgv,

@@ -19,9 +19,9 @@ export interface WorkerInit {
   /**
    * Set when the runtime's store is in its own memory (no DynamoDB engine): the worker then
    * builds the handler with `createTaskHandler(types, { store })` over a store that calls the
-   * runtime through IPC. `taskExports` names, for each type, the module export that defines it.
+   * runtime through IPC. `tasksExport` names the module export holding the task map.
    */
-  ipcStore?: { taskExports: Record<string, string> };
+  ipcStore?: { tasksExport: string };
 }
 
 /** Runtime → worker. */

@@ -16,7 +16,7 @@ const fixtures = new URL('./fixtures/handlers.ts', import.meta.url).pathname;
 const workerEntry = new URL('../../src/local/worker-main.ts', import.meta.url).pathname;
 
 function fn(name: string, exportName: string, timeoutSeconds: number): LocalFunction {
-  return { name, modulePath: fixtures, exportName, timeoutSeconds, types: [] };
+  return { name, modulePath: fixtures, exportName, tasksExport: 'tasks', timeoutSeconds, types: [] };
 }
 
 const runEvent = (overrides: Partial<RunEvent> = {}): RunEvent => ({

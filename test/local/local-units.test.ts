@@ -2,6 +2,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseDevArgs, UsageError } from '../../src/local/args.js';
 import { ConfigError, demoSetup, loadLocalSetup, resolveSetup } from '../../src/local/config.js';
@@ -87,57 +88,87 @@ describe('tickwork dev flags', () => {
 });
 
 describe('tickwork.config.ts', () => {
-  it('groups types by handler module and export into functions', () => {
+  const jobs = fileURLToPath(new URL('./fixtures/config-tasks.ts', import.meta.url));
+
+  function configDir(files: Record<string, string>): string {
     const dir = mkdtempSync(join(tmpdir(), 'tickwork-config-'));
-    writeFileSync(join(dir, 'jobs.ts'), 'export const handler = async () => 1;\n');
-    const setup = resolveSetup(
+    for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+    return dir;
+  }
+
+  it("derives each function's task types from its module's task map", async () => {
+    const dir = configDir({});
+    const setup = await resolveSetup(
       {
-        types: {
-          'Acme.A': { handler: './jobs.ts', timeoutSeconds: 30 },
-          'Acme.B': { handler: './jobs.ts', timeoutSeconds: 120, description: 'b' },
-          'Acme.C': { handler: './jobs.ts', export: 'other' },
+        functions: {
+          jobs: { handler: jobs, timeoutSeconds: 120 },
+          more: { handler: jobs, export: 'other', tasksExport: 'tasks' },
         },
       },
       dir,
       'test config',
+    ).catch((error: Error) => error);
+    // The same map served twice names each type twice: refused, naming both functions.
+    expect(String(setup)).toMatch(/Acme.A is served by both jobs and more/);
+    const one = await resolveSetup(
+      { functions: { jobs: { handler: jobs, timeoutSeconds: 120 } } },
+      dir,
+      'cfg',
     );
-    expect(setup.functions.map((f) => [f.name, f.exportName, f.timeoutSeconds])).toEqual([
-      ['jobs', 'handler', 120],
-      ['jobs-other', 'other', 300],
+    expect(one.functions.map((f) => [f.name, f.exportName, f.tasksExport, f.timeoutSeconds])).toEqual([
+      ['jobs', 'handler', 'tasks', 120],
     ]);
-    expect(setup.types.find((t) => t.name === 'Acme.B')).toEqual({
+    expect(one.types.find((t) => t.name === 'Acme.A')).toEqual({
+      name: 'Acme.A',
+      functionName: 'jobs',
+      timeoutSeconds: 120,
+      description: 'a',
+      parametersSchema: expect.objectContaining({ type: 'object', required: ['n'] }),
+    });
+    expect(one.types.find((t) => t.name === 'Acme.B')).toEqual({
       name: 'Acme.B',
       functionName: 'jobs',
       timeoutSeconds: 120,
-      description: 'b',
     });
   });
 
-  it('says what is wrong with a bad config', () => {
-    expect(() => resolveSetup({ types: { X: { handler: './missing.ts' } } }, tmpdir(), 'cfg')).toThrow(
+  it('says what is wrong with a bad config', async () => {
+    const dir = configDir({ 'bare.ts': 'export const handler = async () => 1;\n' });
+    await expect(resolveSetup({ functions: { x: { handler: './missing.ts' } } }, dir, 'cfg')).rejects.toThrow(
       /does not exist/,
     );
-    expect(() => resolveSetup({ types: { X: { handler: 1 } } }, tmpdir(), 'cfg')).toThrow(ConfigError);
-    expect(() => resolveSetup({ types: {} }, tmpdir(), 'cfg')).toThrow(/no task types/);
+    await expect(resolveSetup({ functions: { x: { handler: 1 } } }, dir, 'cfg')).rejects.toThrow(ConfigError);
+    await expect(resolveSetup({ functions: {} }, dir, 'cfg')).rejects.toThrow(/no functions/);
+    await expect(resolveSetup({ types: { X: { handler: jobs } } }, dir, 'cfg')).rejects.toThrow(/types/);
+    await expect(resolveSetup({ functions: { x: { handler: './bare.ts' } } }, dir, 'cfg')).rejects.toThrow(
+      /no task map export "tasks"/,
+    );
+    await expect(
+      resolveSetup({ functions: { x: { handler: jobs, export: 'nope' } } }, dir, 'cfg'),
+    ).rejects.toThrow(/no function export "nope"/);
   });
 
   it('loads a TypeScript config file from the working directory, else the demo types', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tickwork-config-'));
-    expect((await loadLocalSetup({ cwd: dir })).demo).toBe(true);
-    writeFileSync(join(dir, 'jobs.ts'), 'export const handler = async () => 1;\n');
-    writeFileSync(
-      join(dir, 'tickwork.config.ts'),
-      "const timeoutSeconds: number = 45;\nexport default { types: { 'Acme.Ts': { handler: './jobs.ts', timeoutSeconds } } };\n",
-    );
+    const empty = configDir({});
+    expect((await loadLocalSetup({ cwd: empty })).demo).toBe(true);
+    const dir = configDir({
+      'tickwork.config.ts': `const timeoutSeconds: number = 45;\nexport default { functions: { jobs: { handler: ${JSON.stringify(jobs)}, timeoutSeconds } } };\n`,
+    });
     const setup = await loadLocalSetup({ cwd: dir });
     expect(setup.demo).toBe(false);
-    expect(setup.types).toEqual([{ name: 'Acme.Ts', functionName: 'jobs', timeoutSeconds: 45 }]);
+    expect(setup.types.map((t) => [t.name, t.functionName, t.timeoutSeconds])).toEqual([
+      ['Acme.A', 'jobs', 45],
+      ['Acme.B', 'jobs', 45],
+    ]);
   });
 
-  it('bundles the demo types in one function', () => {
-    const setup = demoSetup();
+  it('bundles the demo types in one function, with their descriptions and schemas', async () => {
+    const setup = await demoSetup();
     expect(setup.functions.map((f) => f.name)).toEqual(['tickwork-demo']);
     expect(setup.types.map((t) => t.name)).toEqual(['demo.echo', 'demo.work', 'demo.fail']);
+    expect(setup.types.find((t) => t.name === 'demo.work')?.parametersSchema).toMatchObject({
+      properties: { steps: { type: 'integer' } },
+    });
   });
 });
 
