@@ -34,12 +34,6 @@ export {
   type TaskInvocationResult,
   type TaskLambdaContext,
 } from './handler.js';
-export {
-  parametersJsonSchema,
-  type TaskTypeManifestEntry,
-  taskTypeManifest,
-  taskTypeNamePattern,
-} from './manifest.js';
 export { isCancellation, maxErrorBytes, maxResultBytes } from './outcome.js';
 export { runLeaseMs } from './run-lease.js';
 export type { SettleResult } from './settle.js';

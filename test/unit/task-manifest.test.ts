@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { taskTypeFromItem, taskTypeToItem } from '../../src/store/dynamo-items.js';
-import { defineTask, taskTypeManifest } from '../../src/task/index.js';
+import { defineTask } from '../../src/task/index.js';
+import { taskTypeManifest } from '../../src/task/manifest.js';
 
 const report = defineTask({
   description: 'Builds a report',
