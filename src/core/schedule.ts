@@ -1,8 +1,10 @@
 /**
- * The schedule core: parses `cron`, `rate(...)` and `at(...)` expressions, validates them and
- * computes their slots in a time zone. Pure: every function takes its reference instant.
+ * The schedule core: parses `cron` (Unix, or EventBridge's `cron(...)`), `rate(...)` and `at(...)`
+ * expressions, validates them and computes their slots in a time zone. Pure: every function takes
+ * its reference instant.
  *
- * DST rules, worked examples and the reasons behind them: docs/scheduling.md.
+ * DST rules, worked examples and the reasons behind them: docs/scheduling.md; the EventBridge
+ * forms against AWS's: docs/migrating-from-eventbridge.md.
  */
 import cronstrue from 'cronstrue';
 import { ScheduleValidationError, type ValidationIssue } from './errors.js';
