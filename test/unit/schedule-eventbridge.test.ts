@@ -244,6 +244,19 @@ describe('time zones and DST (same rules as the Unix form)', () => {
     ]);
   });
 
+  it('W and LW keep their local time across a change', () => {
+    // Berlin: Friday 27 February (CET), Tuesday 31 March (CEST).
+    expect(slots('cron(0 9 LW * ? *)', '2026-02-01T00:00:00Z', 2, 'Europe/Berlin')).toEqual([
+      '2026-02-27T08:00:00Z',
+      '2026-03-31T07:00:00Z',
+    ]);
+    // New York: 1 March 2026 is a Sunday, so Monday the 2nd (EST); 1 April is a Wednesday (EDT).
+    expect(slots('cron(0 9 1W * ? *)', '2026-02-15T00:00:00Z', 2, 'America/New_York')).toEqual([
+      '2026-03-02T14:00:00Z',
+      '2026-04-01T13:00:00Z',
+    ]);
+  });
+
   it('America/New_York: weekdays keep 09:00 local across both changes; # and L in the zone', () => {
     expect(slots('cron(0 9 ? * MON-FRI *)', '2026-03-06T00:00:00Z', 2, 'America/New_York')).toEqual([
       '2026-03-06T14:00:00Z',
