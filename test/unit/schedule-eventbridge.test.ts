@@ -350,6 +350,8 @@ describe('refusals', () => {
       '"L-2" (days before the last day) is not supported; use L for the last day, or LW for the last weekday',
     ],
     ['cron(0 9 0 * ? *)', 'dayOfMonth', '0 is out of range 1-31'],
+    ['cron(0 9 ?,1 * ? *)', 'dayOfMonth', '"?,1": "?" stands alone in day-of-month'],
+    ['cron(0 9 ? * ?,MON *)', 'dayOfWeek', '"?,MON": "?" stands alone in day-of-week'],
     ['cron(0 9 1 13 ? *)', 'month', '13 is out of range 1-12'],
     ['cron(0 9 1 JAM ? *)', 'month', '"JAM" is not a valid value: expected 1-12 or JAN-DEC * , - /'],
     [

@@ -154,6 +154,7 @@ function dayOfMonth(text: string): DayOfMonthFields | string {
   if (text === '?' || text === '*')
     return { ...none, daysOfMonth: flags(32, range(1, 31)), dayOfMonthWildcard: true };
   const items = text.split(',');
+  if (items.includes('?')) return `"${text}": "?" stands alone in day-of-month`;
   if (items.some((item) => /w$/i.test(item))) {
     if (items.length !== 1)
       return `"${text}": W takes a single day, e.g. 15W, or LW; it cannot be part of a list`;
@@ -196,6 +197,7 @@ function dayOfWeek(text: string): DayOfWeekFields | string {
   };
   if (text === '?' || text === '*')
     return { ...none, daysOfWeek: flags(7, range(0, 6)), dayOfWeekWildcard: true };
+  if (text.split(',').includes('?')) return `"${text}": "?" stands alone in day-of-week`;
   if (text.includes('#')) return nthDayOfWeek(text, none);
   const days: number[] = [];
   const lastOf: number[] = [];
