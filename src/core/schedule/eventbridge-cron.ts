@@ -7,7 +7,8 @@
  * - exactly one of day-of-month and day-of-week is `?`, so the two never combine;
  * - day-of-month takes `L`, `nW` (weekday nearest the nth) and `LW`; day-of-week takes `L`
  *   (Saturday, the last day of the week), `nL` (last weekday n of the month) and `n#k`;
- * - a sixth field restricts the years, 1970-2199;
+ * - a sixth field restricts the years, 1970-2199 (the Scheduler guide calls it optional, so five
+ *   fields mean every year);
  * - ranges may wrap (`20-2` in hours is 20:00 to 02:59), as in the AWS examples.
  *
  * cron-parser knows neither `W` nor the year field, so the fields are expanded here.
