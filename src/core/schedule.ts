@@ -1,13 +1,22 @@
 /**
- * The schedule core: parses `cron`, `rate(...)` and `at(...)` expressions, validates them and
- * computes their slots in a time zone. Pure: every function takes its reference instant.
+ * The schedule core: parses `cron` (Unix, or EventBridge's `cron(...)`), `rate(...)` and `at(...)`
+ * expressions, validates them and computes their slots in a time zone. Pure: every function takes
+ * its reference instant.
  *
- * DST rules, worked examples and the reasons behind them: docs/scheduling.md.
+ * DST rules, worked examples and the reasons behind them: docs/scheduling.md; the EventBridge
+ * forms against AWS's: docs/migrating-from-eventbridge.md.
  */
 import cronstrue from 'cronstrue';
 import { ScheduleValidationError, type ValidationIssue } from './errors.js';
-import { CRON_ALIASES, type CronFields, neverFiresMessage, parseCronFields } from './schedule/cron-fields.js';
+import {
+  CRON_ALIASES,
+  type CronFields,
+  FIRST_YEAR,
+  neverFiresMessage,
+  parseCronFields,
+} from './schedule/cron-fields.js';
 import { dayMatches, nextCronInstant, nextWallTime } from './schedule/cron-schedule.js';
+import { parseEventBridgeCron } from './schedule/eventbridge-cron.js';
 import {
   DAY_MS,
   HOUR_MS,
@@ -24,7 +33,10 @@ export { assertTimeZone } from './schedule/time-zone.js';
 
 /** The three kinds of schedule expression. */
 export const ScheduleKind = {
-  /** `0 9 * * 1-5`: wall-clock times in the task's zone (5 fields, or 6 with leading seconds). */
+  /**
+   * `0 9 * * 1-5`: wall-clock times in the task's zone (5 fields, or 6 with leading seconds); also
+   * EventBridge's `cron(0 9 ? * MON-FRI *)`.
+   */
   Cron: 'cron',
   /** `rate(5 minutes)`: a fixed interval of real time, aligned to the Unix epoch. */
   Rate: 'rate',
@@ -66,10 +78,11 @@ export interface SlotWindow {
  * Parses and validates a schedule expression.
  *
  * @throws ScheduleValidationError naming each refused field (`schedule`, `second`, `minute`,
- * `hour`, `dayOfMonth`, `month`, `dayOfWeek`, `timezone`, `minIntervalMs`) and the reason.
+ * `hour`, `dayOfMonth`, `month`, `dayOfWeek`, `year`, `timezone`, `minIntervalMs`) and the reason.
  * @example
  * const s = parseSchedule('0 9 * * 1-5', { timezone: 'Europe/Berlin' });
  * s.next(new Date('2026-03-27T08:00:00Z')); // 2026-03-30T07:00:00.000Z (09:00 CEST, Monday)
+ * parseSchedule('cron(0 9 ? * MON-FRI *)', { timezone: 'Europe/Berlin' }); // the same, EventBridge form
  * parseSchedule('61 * * * *'); // throws: minute: 61 is out of range 0-59
  */
 export function parseSchedule(expression: string, options: ScheduleOptions = {}): Schedule {
@@ -89,7 +102,7 @@ export function parseSchedule(expression: string, options: ScheduleOptions = {})
   const text = expression.trim();
   switch (parsed.kind) {
     case 'cron':
-      return new CronSchedule(text, zone, parsed.fields, parsed.source);
+      return new CronSchedule(text, zone, parsed.fields, parsed.source, parsed.eventBridge);
     case 'rate':
       return new RateSchedule(text, zone, parsed.intervalMs, parsed.count, parsed.unit);
     case 'at': {
@@ -149,6 +162,8 @@ export function describeSchedule(schedule: Schedule): string {
       text = cronstrue.toString(schedule.source, {
         use24HourTimeFormat: false,
         throwExceptionOnParseError: true,
+        // EventBridge counts day-of-week 1-7 from Sunday; cronstrue reads 7 fields as Quartz.
+        dayOfWeekStartIndexZero: !schedule.eventBridge,
       });
     } catch {
       text = `Cron ${schedule.expression}`;
@@ -177,8 +192,10 @@ class CronSchedule implements Schedule {
     readonly timezone: string,
     /** Expanded fields; `fixedTime` selects the DST rule. */
     readonly fields: CronFields,
-    /** The expression with any `@alias` expanded (what cronstrue reads). */
+    /** The expression with any `@alias` expanded, or the Quartz form of `cron(...)` (what cronstrue reads). */
     readonly source: string,
+    /** Written in EventBridge's `cron(...)` form (day-of-week 1-7 from Sunday). */
+    readonly eventBridge = false,
   ) {
     this.#zone = zoneTable(timezone);
   }
@@ -237,7 +254,7 @@ type RateUnit = 'minute' | 'hour' | 'day';
 const RATE_UNIT_MS: Record<RateUnit, number> = { minute: MINUTE_MS, hour: HOUR_MS, day: DAY_MS };
 
 type ParsedExpression =
-  | { kind: 'cron'; fields: CronFields; source: string }
+  | { kind: 'cron'; fields: CronFields; source: string; eventBridge: boolean }
   | { kind: 'rate'; intervalMs: number; count: number; unit: RateUnit }
   | { kind: 'at'; wall: number }
   | { issues: ValidationIssue[] };
@@ -259,14 +276,57 @@ function parseExpression(expression: unknown, minIntervalMs: number): ParsedExpr
     const body = (call[2] ?? '').trim();
     if (name === 'rate') return parseRate(body, minIntervalMs);
     if (name === 'at') return parseAt(body);
-    return invalid(`unknown schedule type "${name}(...)"; use a cron expression, rate(...) or at(...)`);
+    if (name === 'cron') return parseEventBridge(text, body, minIntervalMs);
+    return invalid(
+      `unknown schedule type "${name}(...)"; use a cron expression, cron(...) (EventBridge form), rate(...) or at(...)`,
+    );
   }
   const cron = parseCronFields(text);
+  if (!cron.ok) return looksLikeEventBridge(text) ? invalid(eventBridgeHint(text)) : { issues: cron.issues };
+  const issue = cronFieldsIssue(cron.fields, neverFiresMessage(text), minIntervalMs);
+  if (issue !== undefined) return issue;
+  const source = CRON_ALIASES[text.toLowerCase()] ?? text;
+  return { kind: 'cron', fields: cron.fields, source, eventBridge: false };
+}
+
+/**
+ * Six fields with `?` in the third or fifth place: EventBridge's order without `cron(...)`. Read as
+ * Unix cron with seconds, `?` would land in the hour or month field, so it can never be valid.
+ */
+function looksLikeEventBridge(text: string): boolean {
+  const parts = text.split(/\s+/);
+  return parts.length === 6 && (parts[2] === '?' || parts[4] === '?');
+}
+
+function eventBridgeHint(text: string): string {
+  return `"${text}" is in EventBridge's order (minutes hours day-of-month month day-of-week year); write it as cron(${text})`;
+}
+
+/** `cron(min hour dom month dow year)`, EventBridge's form (see schedule/eventbridge-cron.ts). */
+function parseEventBridge(text: string, body: string, minIntervalMs: number): ParsedExpression {
+  const cron = parseEventBridgeCron(body);
   if (!cron.ok) return { issues: cron.issues };
-  if (nextWallTime(cron.fields, Date.UTC(2000, 0, 1)) === undefined) return invalid(neverFiresMessage(text));
-  const gap = tooFrequentGapMs(cron.fields, minIntervalMs);
+  const never = `"${text}" never fires: no date matches its day-of-month, month, day-of-week and year fields`;
+  const issue = cronFieldsIssue(cron.fields, never, minIntervalMs);
+  if (issue !== undefined) return issue;
+  return { kind: 'cron', fields: cron.fields, source: cron.description, eventBridge: true };
+}
+
+/**
+ * Refuses fields that match no date at all, or fire more often than `minIntervalMs`. With a year
+ * field the search starts at its first year, so an expression whose years are all past is
+ * accepted and simply has no next slot (like an `at()` that has passed).
+ */
+function cronFieldsIssue(
+  fields: CronFields,
+  neverFires: string,
+  minIntervalMs: number,
+): ParsedExpression | undefined {
+  const from = fields.years === undefined ? Date.UTC(2000, 0, 1) : Date.UTC(FIRST_YEAR, 0, 1);
+  if (nextWallTime(fields, from) === undefined) return invalid(neverFires);
+  const gap = tooFrequentGapMs(fields, minIntervalMs);
   if (gap !== undefined) return invalid(tooFrequentMessage(gap, minIntervalMs));
-  return { kind: 'cron', fields: cron.fields, source: CRON_ALIASES[text.toLowerCase()] ?? text };
+  return undefined;
 }
 
 const RATE_HELP =
@@ -351,7 +411,8 @@ function tooFrequentGapMs(fields: CronFields, minIntervalMs: number): number | u
 /** Whether two consecutive calendar days both fire, within one 400-year Gregorian cycle. */
 function hasConsecutiveDays(fields: CronFields): boolean {
   let previous = false;
-  for (let day = Date.UTC(2000, 0, 1); day < Date.UTC(2400, 0, 2); day += DAY_MS) {
+  const first = fields.years === undefined ? 2000 : FIRST_YEAR;
+  for (let day = Date.UTC(first, 0, 1); day < Date.UTC(first + 400, 0, 2); day += DAY_MS) {
     const d = new Date(day);
     const fires = dayMatches(fields, d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate());
     if (fires && previous) return true;

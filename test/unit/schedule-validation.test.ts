@@ -87,8 +87,8 @@ describe('parseSchedule validation', () => {
       message: 'is empty; expected a cron expression, rate(...) or at(...)',
     });
     expect(issuesOf('@often')[0]?.message).toContain('unknown shorthand "@often"');
-    expect(issuesOf('cron(0 9 * * ? *)')[0]?.message).toBe(
-      'unknown schedule type "cron(...)"; use a cron expression, rate(...) or at(...)',
+    expect(issuesOf('every(5 minutes)')[0]?.message).toBe(
+      'unknown schedule type "every(...)"; use a cron expression, cron(...) (EventBridge form), rate(...) or at(...)',
     );
   });
 

@@ -38,6 +38,10 @@ const SPECS: Record<CronField, FieldSpec> = {
   dayOfWeek: { min: 0, max: 7, names: DAY_NAMES, question: true },
 };
 
+/** Range of the EventBridge year field. */
+export const FIRST_YEAR = 1970;
+export const LAST_YEAR = 2199;
+
 /** Common shorthands, as the five-field expressions they stand for. */
 export const CRON_ALIASES: Readonly<Record<string, string>> = {
   '@yearly': '0 0 1 1 *',
@@ -68,6 +72,15 @@ export interface CronFields {
   readonly lastWeekdaysOfMonth: readonly boolean[];
   /** `1#2` in day-of-week: the 2nd Monday; 0 when absent. */
   readonly nthWeekday: number;
+  /** `15W` in day-of-month (EventBridge form): the weekday nearest the 15th; 0 when absent. */
+  readonly nearestWeekday: number;
+  /** `LW` in day-of-month (EventBridge form): the last weekday (Monday-Friday) of the month. */
+  readonly lastWeekdayOfMonth: boolean;
+  /**
+   * The year field (EventBridge form), index `year - FIRST_YEAR` up to {@link LAST_YEAR};
+   * undefined when every year matches.
+   */
+  readonly years: readonly boolean[] | undefined;
   /** Day-of-month is `*` or `?`. When both day fields are restricted, a day matching either runs. */
   readonly dayOfMonthWildcard: boolean;
   readonly dayOfWeekWildcard: boolean;
@@ -143,6 +156,9 @@ export function parseCronFields(expression: string): CronParseResult {
       daysOfWeek,
       lastWeekdaysOfMonth,
       nthWeekday: f.dayOfWeek.nthDay,
+      nearestWeekday: 0,
+      lastWeekdayOfMonth: false,
+      years: undefined,
       dayOfMonthWildcard: raw.dayOfMonth === '*' || raw.dayOfMonth === '?',
       dayOfWeekWildcard: raw.dayOfWeek === '*' || raw.dayOfWeek === '?',
       fixedTime: !periodic(raw.minute) && !periodic(raw.hour),
@@ -158,7 +174,8 @@ function fail(field: string, message: string): CronParseResult {
   return { ok: false, issues: [{ field, message }] };
 }
 
-function flags(length: number, on: readonly number[]): boolean[] {
+/** A boolean array of `length` with the given indexes set. */
+export function flags(length: number, on: readonly number[]): boolean[] {
   const out = new Array<boolean>(length).fill(false);
   for (const v of on) out[v] = true;
   return out;

@@ -16,7 +16,7 @@
  * the transition, loses slots in 30-minute gaps (Australia/Lord_Howe) and drops the whole skipped
  * day in Pacific/Apia. Its parser still expands the fields.
  */
-import type { CronFields } from './cron-fields.js';
+import { type CronFields, FIRST_YEAR, LAST_YEAR } from './cron-fields.js';
 import { DAY_MS, SECOND_MS, type ZoneTable } from './time-zone.js';
 
 /** Wall times further than this past the search start are not looked at (one Gregorian cycle). */
@@ -34,17 +34,62 @@ function firstAtOrAfter(values: readonly number[], from: number): number | undef
   return undefined;
 }
 
+/** Day of the week (0 = Sunday) of a calendar date. */
+function weekdayOf(year: number, month: number, day: number): number {
+  return new Date(Date.UTC(year, month - 1, day)).getUTCDay();
+}
+
+/**
+ * The day `nW` stands for: the weekday (Monday-Friday) nearest day `n` of the month, never
+ * crossing into another month (`1W` on a Saturday is Monday the 3rd); undefined when the month
+ * is shorter than `n`.
+ */
+export function nearestWeekdayDay(year: number, month: number, n: number): number | undefined {
+  const length = daysInMonth(year, month);
+  if (n > length) return undefined;
+  const weekday = weekdayOf(year, month, n);
+  if (weekday === 6) return n === 1 ? 3 : n - 1;
+  if (weekday === 0) return n === length ? n - 2 : n + 1;
+  return n;
+}
+
+/** The day `LW` stands for: the last Monday-Friday of the month. */
+export function lastWeekdayDay(year: number, month: number): number {
+  const length = daysInMonth(year, month);
+  const weekday = weekdayOf(year, month, length);
+  return weekday === 6 ? length - 1 : weekday === 0 ? length - 2 : length;
+}
+
+/** Whether the year field (EventBridge form) allows `year`. */
+function yearMatches(fields: CronFields, year: number): boolean {
+  return fields.years === undefined || fields.years[year - FIRST_YEAR] === true;
+}
+
+/** First year >= `year` the year field allows, or undefined. */
+function nextAllowedYear(fields: CronFields, year: number): number | undefined {
+  if (fields.years === undefined) return year;
+  for (let y = Math.max(year, FIRST_YEAR); y <= LAST_YEAR; y++) if (fields.years[y - FIRST_YEAR]) return y;
+  return undefined;
+}
+
+function dayOfMonthMatches(fields: CronFields, year: number, month: number, day: number): boolean {
+  if (fields.daysOfMonth[day] === true) return true;
+  if (fields.lastDayOfMonth && day === daysInMonth(year, month)) return true;
+  if (fields.nearestWeekday > 0 && day === nearestWeekdayDay(year, month, fields.nearestWeekday)) return true;
+  return fields.lastWeekdayOfMonth && day === lastWeekdayDay(year, month);
+}
+
 /** Whether the calendar day matches the day fields (vixie-cron OR rule, as cron-parser). */
 export function dayMatches(fields: CronFields, year: number, month: number, day: number): boolean {
-  if (!fields.months[month]) return false;
+  if (!fields.months[month] || !yearMatches(fields, year)) return false;
   const length = daysInMonth(year, month);
-  const weekday = new Date(Date.UTC(year, month - 1, day)).getUTCDay();
-  const domMatch = fields.daysOfMonth[day] === true || (fields.lastDayOfMonth && day === length);
+  const weekday = weekdayOf(year, month, day);
   const dowMatch =
     (fields.daysOfWeek[weekday] === true &&
       (fields.nthWeekday <= 0 || Math.ceil(day / 7) === fields.nthWeekday)) ||
     (fields.lastWeekdaysOfMonth[weekday] === true && day + 7 > length);
   if (fields.dayOfMonthWildcard) return fields.dayOfWeekWildcard ? true : dowMatch;
+  const domMatch = dayOfMonthMatches(fields, year, month, day);
   if (fields.dayOfWeekWildcard) return domMatch;
   return domMatch || dowMatch;
 }
@@ -82,6 +127,15 @@ export function nextWallTime(
   let s = d.getUTCSeconds();
   const end = Math.min(limit, MAX_TIME_MS);
   while (Date.UTC(year, month - 1, day) <= end) {
+    if (!yearMatches(fields, year)) {
+      // Whole year out (EventBridge year field): jump to 1 January of the next allowed one.
+      const next = nextAllowedYear(fields, year + 1);
+      if (next === undefined) return undefined;
+      year = next;
+      month = day = 1;
+      h = m = s = 0;
+      continue;
+    }
     if (!fields.months[month]) {
       // Whole month out: jump to the 1st of the next one.
       month += 1;
