@@ -333,7 +333,11 @@ export function TaskForm({ task, types, onClose, onSaved }: TaskFormProps) {
               errors: paramErrors,
               label: 'Default parameters',
               hint:
-                params.mode === 'fields' ? 'Empty fields take the default when the task runs.' : undefined,
+                params.mode === 'fields'
+                  ? 'Empty fields take the default when the task runs.'
+                  : schemaOf(fields.type)
+                    ? "Checked against the type's schema when saved."
+                    : undefined,
               idPrefix: id('parameters'),
             }),
           ),
