@@ -214,4 +214,19 @@ describe('parameters in the dashboard', () => {
     });
     expect(runs.parameters).toEqual({ steps: 2, stepMs: 10 });
   }, 30_000);
+  it('keeps the fields inside the dialog at phone width', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.getByRole('button', { name: 'New task' }).click();
+    const form = page.getByTestId('task-form');
+    await form.waitFor();
+    await form.getByLabel('Type', { exact: true }).selectOption('acme.report');
+    const fields = form.getByTestId('parameter-fields');
+    await fields.waitFor();
+    await fields.scrollIntoViewIfNeeded();
+    const overflow = await form.evaluate((dialog) => dialog.scrollWidth - dialog.clientWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    await page.screenshot({ path: `${repoRoot}/.tickwork/parameters-phone.png` });
+    await page.keyboard.press('Escape');
+    await form.waitFor({ state: 'detached' });
+  });
 });
