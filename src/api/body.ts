@@ -1,10 +1,11 @@
 /**
  * The request-body gate, in front of every route: size limit (Content-Length and the bytes
- * actually read), content type, JSON syntax and nesting. What passes is cached on the request,
+ * actually read), content type, JSON syntax, nesting and keys that would reach a prototype. What passes is cached on the request,
  * so the routes' validators parse a body that is known to be sound.
  */
 import type { MiddlewareHandler } from 'hono';
 import { ApiError } from './errors.js';
+import { RESERVED_KEYS, reservedKeyPath } from './parameters.js';
 import { MAX_BODY_BYTES } from './schemas.js';
 
 /** Deepest JSON any body may have (parameters have their own, lower limit). */
@@ -83,6 +84,12 @@ export const bodyGate: MiddlewareHandler = async (c, next) => {
     }
     if (nestsDeeperThan(parsed, MAX_BODY_DEPTH)) {
       throw new ApiError('invalid_json', `the body is nested more than ${MAX_BODY_DEPTH} levels deep`);
+    }
+    // Copying such a key onto an object sets its prototype, or shadows it: refuse them anywhere.
+    const reserved = reservedKeyPath(parsed);
+    if (reserved !== undefined) {
+      const message = `is a reserved key (${[...RESERVED_KEYS].join(', ')} are not allowed)`;
+      throw new ApiError('validation_failed', `${reserved}: ${message}`, [{ field: reserved, message }]);
     }
   }
   // Routes parse what was read here; an empty body reads as `{}` (e.g. run-now without options).

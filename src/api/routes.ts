@@ -76,7 +76,7 @@ export const routes = {
     method: 'get',
     path: '/task-types',
     tags: ['task types'],
-    summary: 'Registered task types',
+    summary: 'Registered task types, with the JSON Schema of their parameters',
     responses: { 200: json(TaskTypeListSchema, 'The registered types, by name') },
   }),
   listTasks: createRoute({
@@ -92,6 +92,8 @@ export const routes = {
     path: '/tasks',
     tags: ['tasks'],
     summary: 'Create a task',
+    description:
+      "`parameters` are checked against the type's `parametersSchema` (`GET /task-types`) when it has one; a field that does not fit is a 400 `validation_failed` naming it.",
     request: { body: body(TaskInputSchema, true) },
     responses: {
       201: json(TaskViewSchema, 'The task as created'),
@@ -149,7 +151,7 @@ export const routes = {
     tags: ['runs'],
     summary: 'Run now (also for disabled and system tasks)',
     description:
-      "Records a manual run (parameters merged over the task's) and dispatches it at once through the tick's lease path. " +
+      "Records a manual run (parameters merged over the task's, then checked against the type's schema) and dispatches it at once through the tick's lease path. " +
       'The overlap policy applies: under `skip` and `queue-one` a manual run waits for the running one to end. ' +
       'If the dispatch fails the next tick starts it.',
     request: { params: TaskIdParams, body: body(RunNowInputSchema, false) },

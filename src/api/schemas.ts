@@ -345,6 +345,14 @@ export const TaskTypeViewSchema = z
     functionName: z.string(),
     description: z.string().nullable(),
     timeoutSeconds: z.number().nullable(),
+    parametersSchema: z
+      .record(z.string(), z.unknown())
+      .nullable()
+      .openapi({
+        description:
+          "JSON Schema (draft 2020-12) of the type's parameters, as its `defineTask` declares them; `null`: any JSON object. " +
+          'Create, update and run-now refuse parameters that do not fit it (400 `validation_failed` naming each field).',
+      }),
   })
   .openapi('TaskType');
 export const TaskTypeListSchema = z.object({ items: z.array(TaskTypeViewSchema) }).openapi('TaskTypeList');

@@ -19,6 +19,7 @@ import {
   type RunRecord,
   RunStatus,
   type TaskState,
+  type TaskType,
   Trigger,
   taskDefaults,
 } from '../core/model.js';
@@ -29,6 +30,7 @@ import { settleTask } from '../task/settle.js';
 import { dispatchNow } from '../tick/run-tick.js';
 import type { ApiDeps } from './deps.js';
 import { ApiError } from './errors.js';
+import { checkParameters } from './parameters.js';
 import {
   jsonValueIssue,
   RUN_ID_PATTERN,
@@ -62,8 +64,9 @@ function validSchedule(deps: ApiDeps, expression: string, timezone: string): Sch
   return parseSchedule(expression, { timezone, minIntervalMs: deps.minIntervalMs });
 }
 
-async function checkType(deps: ApiDeps, type: string): Promise<void> {
-  if (await deps.registry.resolve(type)) return;
+async function checkType(deps: ApiDeps, type: string): Promise<TaskType> {
+  const found = await deps.registry.resolve(type);
+  if (found) return found;
   const registered = (await deps.registry.list()).map((t) => t.name);
   throw new UnknownTaskTypeError(type, registered);
 }
@@ -119,7 +122,8 @@ export async function createTask(deps: ApiDeps, input: TaskInput): Promise<TaskV
   const startAt = input.startAt === undefined ? undefined : new Date(input.startAt);
   const endAt = input.endAt === undefined ? undefined : new Date(input.endAt);
   checkWindow(startAt, endAt);
-  await checkType(deps, input.type);
+  const type = await checkType(deps, input.type);
+  checkParameters(type, input.parameters ?? {});
   const now = deps.clock.now();
   const nextSlotAt = nextSlot(schedule, now, { startAt, endAt });
   if (nextSlotAt === undefined) throw noFutureSlot();
@@ -235,7 +239,7 @@ export async function updateTask(
   patch: TaskPatch,
   ifMatch: number | undefined,
 ): Promise<TaskView> {
-  if (patch.type !== undefined) await checkType(deps, patch.type);
+  const patchedType = patch.type === undefined ? undefined : await checkType(deps, patch.type);
   for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
     const current = await loadTask(deps, taskId);
     if (current.system) throw new ReadOnlyTaskError(taskId);
@@ -244,6 +248,11 @@ export async function updateTask(
     }
     const next = applyPatch(deps, current, patch, deps.clock.now());
     if (!next) return viewOf(deps, current);
+    // A new type or new parameters: the parameters must fit the (new) type's schema.
+    if (patch.type !== undefined || patch.parameters !== undefined) {
+      const type = patchedType ?? (await deps.registry.resolve(next.type));
+      if (type) checkParameters(type, next.parameters);
+    }
     const result = await deps.store.saveTask(next, { expectedVersion: current.version });
     if (result.saved) return viewOf(deps, result.task);
     if (ifMatch !== undefined) {
@@ -305,6 +314,9 @@ export async function runNow(
     const issue = jsonValueIssue(merged);
     if (issue)
       throw new ValidationError([{ field: 'parameters', message: `merged with the task's: ${issue}` }]);
+    // What the run would start with, checked now rather than failing when the handler parses it.
+    const type = await deps.registry.resolve(current.type);
+    if (type) checkParameters(type, merged);
     const queued = current.pending.filter((p) => p.trigger === Trigger.Manual).length;
     if (queued >= MAX_QUEUED_MANUAL_RUNS) {
       throw new ApiError('conflict', `task ${taskId} already has ${queued} manual runs queued`);

@@ -221,5 +221,6 @@ export function taskTypeView(type: TaskType) {
     functionName: type.functionName,
     description: type.description ?? null,
     timeoutSeconds: type.timeoutSeconds ?? null,
+    parametersSchema: type.parametersSchema ?? null,
   };
 }

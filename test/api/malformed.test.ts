@@ -1,6 +1,7 @@
 /**
  * Property: no malformed request, however built, gets a 5xx or changes the table. Over 1,000
- * generated requests (bad cron, bad zones, wrong types, unknown fields, huge strings, deep JSON,
+ * generated requests (bad cron, bad zones, wrong types, unknown fields, `__proto__`/`constructor`/
+ * `prototype` keys, huge strings, deep JSON,
  * wrong content types, bodies over 256 KiB, chunked and not) go to the real app over HTTP on
  * DynamoDB Local; a scan of the whole table is identical before and after.
  */
@@ -109,6 +110,15 @@ const wrongTypeField = fc.tuple(fc.constantFrom(...knownFields), wrongValue).fil
 const unknownField = fc
   .string({ minLength: 1, maxLength: 20 })
   .filter((k) => !knownFields.has(k) && k !== '__proto__');
+/** Keys that reach into prototypes, anywhere in a body (computed keys make them own properties). */
+const reservedKey = fc.constantFrom('__proto__', 'constructor', 'prototype');
+const withReservedKey = fc
+  .tuple(reservedKey, fc.constantFrom('top', 'nested', 'in-array'), wrongValue)
+  .map(([key, where, value]): Record<string, unknown> => {
+    const holder = { [key]: value };
+    if (where === 'top') return holder;
+    return where === 'nested' ? { outer: holder } : { list: [1, holder] };
+  });
 const hugeString = fc.integer({ min: 2_001, max: 200_000 }).map((n) => 'x'.repeat(n));
 const badParameters = fc.oneof(
   fc.integer({ min: 17, max: 60 }).map((d) => ({ p: deep(d) })),
@@ -119,6 +129,7 @@ const badParameters = fc.oneof(
   fc.constant([1, 2]),
   fc.constant('params'),
   fc.constant(42),
+  withReservedKey,
 );
 const contentType = fc.constantFrom(
   'text/plain',
@@ -136,6 +147,7 @@ const taskBodies: fc.Arbitrary<unknown> = fc.oneof(
   badZone.map((timezone) => ({ ...validTask, timezone })),
   wrongTypeField.map(([field, value]) => ({ ...validTask, [field]: value })),
   unknownField.map((key) => ({ ...validTask, [key]: 1 })),
+  reservedKey.map((key) => ({ ...validTask, [key]: { name: 'x' } })),
   hugeString.map((name) => ({ ...validTask, name })),
   hugeString.map((description) => ({ ...validTask, description })),
   fc.integer({ min: 257, max: 5000 }).map((n) => ({ ...validTask, schedule: `${'1'.repeat(n)} * * * *` })),

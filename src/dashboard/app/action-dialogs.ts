@@ -1,31 +1,56 @@
-/** Run-now (with a JSON parameters editor), delete confirmation and the API token dialogs. */
+/** Run-now (parameters as the type's schema describes them), delete confirmation and the API token dialogs. */
 import { h } from 'preact';
-import { useId, useRef, useState } from 'preact/hooks';
-import { api, getToken, messageOf, setToken, type TaskView } from './api.js';
+import { useEffect, useId, useState } from 'preact/hooks';
+import { ApiFailure, api, getToken, messageOf, setToken, type TaskTypeView, type TaskView } from './api.js';
 import { Dialog } from './dialog.js';
-import { parseParameters } from './format.js';
+import {
+  initialParameters,
+  ParameterEditor,
+  type ParameterState,
+  parameterErrorsOf,
+  parametersOf,
+} from './parameter-fields.js';
+
+/** The run's parameters: a type with a schema starts from the task's own (what the run would use). */
+function startingParameters(task: TaskView, type: TaskTypeView | undefined): ParameterState {
+  if (!type?.parametersSchema) return { mode: 'json', text: '{}' };
+  return initialParameters(type.parametersSchema, task.parameters);
+}
 
 export function RunNowDialog({
   task,
+  type,
   onClose,
   onDone,
 }: {
   task: TaskView;
+  /** The task's type as registered (its schema drives the editor); undefined while types load. */
+  type: TaskTypeView | undefined;
   onClose: () => void;
   onDone: (message: string) => void;
 }) {
-  const [text, setText] = useState('{}');
+  const [params, setParams] = useState<ParameterState>(() => startingParameters(task, type));
+  const [touched, setTouched] = useState(false);
   const [error, setError] = useState<string | undefined>();
+  const [fieldErrors, setFieldErrors] = useState<Record<string, string>>({});
   const [sending, setSending] = useState(false);
-  const textarea = useRef<HTMLTextAreaElement>(null);
   const uid = useId();
-  const check = parseParameters(text);
-  const invalid = 'error' in check ? check.error : undefined;
+  const schemaKey = JSON.stringify(type?.parametersSchema ?? null);
+  // A type list that arrives after the dialog opened sets up the editor, unless the user typed.
+  useEffect(() => {
+    if (!touched) setParams(startingParameters(task, type));
+  }, [schemaKey]);
+  const change = (next: ParameterState) => {
+    setTouched(true);
+    setParams(next);
+    setFieldErrors({});
+  };
   const submit = async (event: Event) => {
     event.preventDefault();
     setError(undefined);
+    const check = parametersOf(params);
     if ('error' in check) {
-      textarea.current?.focus();
+      (document.getElementById(`${uid}-json`) as HTMLTextAreaElement | null)?.focus();
       return; // never sent: the message is already shown beside the editor
     }
     setSending(true);
@@ -37,41 +62,32 @@ export function RunNowDialog({
       onDone(`${task.name}: run ${accepted.runId} ${accepted.status}`);
     } catch (err) {
       setError(messageOf(err));
+      setFieldErrors(err instanceof ApiFailure ? parameterErrorsOf(err.details) : {});
     } finally {
       setSending(false);
     }
   };
   const defaults = Object.keys(task.parameters).length > 0 ? JSON.stringify(task.parameters) : undefined;
+  const hint =
+    params.mode === 'fields'
+      ? "Merged over the task's parameters; an empty field keeps the task's value, else the default."
+      : defaults
+        ? `Merged over the task's defaults: ${defaults}`
+        : 'The task has no default parameters.';
   return h(
     Dialog,
     { title: `Run ${task.name} now`, onClose, testId: 'run-dialog' },
     h(
       'form',
       { class: 'form', onSubmit: submit, noValidate: true },
-      h(
-        'div',
-        { class: 'field' },
-        h('label', { for: `${uid}-params` }, 'Parameters for this run (JSON object)'),
-        h('textarea', {
-          id: `${uid}-params`,
-          ref: textarea,
-          class: 'mono',
-          rows: 6,
-          value: text,
-          spellcheck: false,
-          onInput: (e: Event) => setText((e.currentTarget as HTMLTextAreaElement).value),
-          'aria-invalid': invalid ? 'true' : undefined,
-          'aria-describedby': `${uid}-help${invalid ? ` ${uid}-error` : ''}`,
-        }),
-        h(
-          'small',
-          { class: 'muted', id: `${uid}-help` },
-          defaults ? `Merged over the task's defaults: ${defaults}` : 'The task has no default parameters.',
-        ),
-        invalid
-          ? h('p', { class: 'field-error', id: `${uid}-error`, 'data-testid': 'parameters-error' }, invalid)
-          : null,
-      ),
+      h(ParameterEditor, {
+        state: params,
+        onChange: change,
+        errors: fieldErrors,
+        label: 'Parameters for this run',
+        hint,
+        idPrefix: uid,
+      }),
       error ? h('p', { class: 'form-error', role: 'alert' }, error) : null,
       h(
         'div',

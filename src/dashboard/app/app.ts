@@ -324,7 +324,12 @@ export function App() {
         })
       : null,
     modal?.kind === 'run'
-      ? h(RunNowDialog, { task: modal.task, onClose: closeModal, onDone: finished })
+      ? h(RunNowDialog, {
+          task: modal.task,
+          type: types.find((t) => t.name === modal.task.type),
+          onClose: closeModal,
+          onDone: finished,
+        })
       : null,
     modal?.kind === 'delete'
       ? h(DeleteDialog, { task: modal.task, onClose: closeModal, onDone: finished })

@@ -1,11 +1,13 @@
 /**
  * Create and edit form. The schedule preview asks the API (`GET /schedule-preview`) as the user
  * types, debounced, and shows the next five slots in the task's zone and in UTC, or the reason
- * the expression is refused, inline.
+ * the expression is refused, inline. Parameters follow the selected type's schema
+ * (`parameter-fields.ts`); the API's refusal of one is shown beside it.
  */
 import { h } from 'preact';
 import { useEffect, useId, useMemo, useRef, useState } from 'preact/hooks';
 import {
+  ApiFailure,
   api,
   messageOf,
   type SchedulePreview,
@@ -14,7 +16,14 @@ import {
   type TaskView,
 } from './api.js';
 import { Dialog } from './dialog.js';
-import { formatInstant, parseParameters, timeZones } from './format.js';
+import { formatInstant, timeZones } from './format.js';
+import {
+  initialParameters,
+  ParameterEditor,
+  type ParameterState,
+  parameterErrorsOf,
+  parametersOf,
+} from './parameter-fields.js';
 
 export interface TaskFormProps {
   /** The task to edit; absent to create one. */
@@ -41,7 +50,6 @@ interface Fields {
   timezone: string;
   enabled: boolean;
   priority: string;
-  parameters: string;
   overlap: string;
   catchUp: string;
   maxAttempts: string;
@@ -61,7 +69,6 @@ function fieldsOf(task: TaskView | undefined, types: TaskTypeView[]): Fields {
     timezone: task?.timezone ?? 'UTC',
     enabled: task?.enabled ?? true,
     priority: String(task?.priority ?? 0),
-    parameters: JSON.stringify(task?.parameters ?? {}, null, 2),
     overlap: task?.overlap ?? 'skip',
     catchUp: task?.catchUp ?? 'run-once',
     maxAttempts: String(task?.retry.maxAttempts ?? 1),
@@ -80,8 +87,8 @@ function intOf(text: string, label: string): number {
 }
 
 /** The request body the form stands for (throws on what the browser can already refuse). */
-function inputOf(fields: Fields): TaskInput {
-  const parameters = parseParameters(fields.parameters);
+function inputOf(fields: Fields, params: ParameterState): TaskInput {
+  const parameters = parametersOf(params);
   if ('error' in parameters) throw new Error(`Parameters: ${parameters.error}`);
   const input: TaskInput = {
     name: fields.name,
@@ -111,6 +118,12 @@ export function TaskForm({ task, types, onClose, onSaved }: TaskFormProps) {
   const [preview, setPreview] = useState<PreviewState>({ kind: 'idle' });
   const [error, setError] = useState<string | undefined>();
   const [fieldErrors, setFieldErrors] = useState<Record<string, string>>({});
+  const schemaOf = (name: string) => types.find((t) => t.name === name)?.parametersSchema ?? null;
+  // The task's own parameters while it keeps its type; a new type starts from its schema.
+  const startingParameters = (name: string) =>
+    initialParameters(schemaOf(name), task && name === task.type ? task.parameters : undefined);
+  const [params, setParams] = useState<ParameterState>(() => startingParameters(fields.type));
+  const [paramErrors, setParamErrors] = useState<Record<string, string>>({});
   const [saving, setSaving] = useState(false);
   const zones = useMemo(timeZones, []);
   const uid = useId();
@@ -120,6 +133,13 @@ export function TaskForm({ task, types, onClose, onSaved }: TaskFormProps) {
   useEffect(() => {
     if (!fields.type && types[0]) setFields((f) => ({ ...f, type: types[0]?.name ?? '' }));
   }, [types, fields.type]);
+
+  // Another type, or its schema arriving with the type list: the editor starts again from it.
+  const schemaKey = `${fields.type}\u0000${JSON.stringify(schemaOf(fields.type))}`;
+  useEffect(() => {
+    setParams(startingParameters(fields.type));
+    setParamErrors({});
+  }, [schemaKey]);
 
   useEffect(() => {
     const schedule = fields.schedule.trim();
@@ -155,8 +175,10 @@ export function TaskForm({ task, types, onClose, onSaved }: TaskFormProps) {
       });
     };
 
-  const parametersCheck = parseParameters(fields.parameters);
-  const parametersError = 'error' in parametersCheck ? parametersCheck.error : undefined;
+  const changeParams = (next: ParameterState) => {
+    setParams(next);
+    setParamErrors({});
+  };
   const scheduleError = preview.kind === 'error' ? preview.message : fieldErrors.schedule;
 
   const submit = async (event: Event) => {
@@ -164,7 +186,7 @@ export function TaskForm({ task, types, onClose, onSaved }: TaskFormProps) {
     setError(undefined);
     let input: TaskInput;
     try {
-      input = inputOf(fields);
+      input = inputOf(fields, params);
     } catch (err) {
       setError(messageOf(err));
       return;
@@ -191,6 +213,7 @@ export function TaskForm({ task, types, onClose, onSaved }: TaskFormProps) {
       const code = (err as { code?: string }).code;
       if (code === 'invalid_schedule' && !next.schedule) next.schedule = messageOf(err);
       setFieldErrors(next);
+      setParamErrors(err instanceof ApiFailure ? parameterErrorsOf(err.details) : {});
     } finally {
       setSaving(false);
     }
@@ -303,22 +326,20 @@ export function TaskForm({ task, types, onClose, onSaved }: TaskFormProps) {
           ),
           h(
             'div',
-            { class: 'field late' },
-            h('label', { for: id('parameters') }, 'Default parameters (JSON object)'),
-            h('textarea', {
-              id: id('parameters'),
-              name: 'parameters',
-              class: 'mono',
-              rows: 4,
-              value: fields.parameters,
-              onInput: set('parameters'),
-              spellcheck: false,
-              'aria-invalid': parametersError ? 'true' : undefined,
-              'aria-describedby': parametersError ? id('parameters-error') : undefined,
+            { class: 'late' },
+            h(ParameterEditor, {
+              state: params,
+              onChange: changeParams,
+              errors: paramErrors,
+              label: 'Default parameters',
+              hint:
+                params.mode === 'fields'
+                  ? 'Empty fields take the default when the task runs.'
+                  : schemaOf(fields.type)
+                    ? "Checked against the type's schema when saved."
+                    : undefined,
+              idPrefix: id('parameters'),
             }),
-            parametersError
-              ? h('p', { class: 'field-error', id: id('parameters-error') }, parametersError)
-              : null,
           ),
           h(
             'div',
