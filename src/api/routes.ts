@@ -95,7 +95,7 @@ export const routes = {
     request: { body: body(TaskInputSchema, true) },
     responses: {
       201: json(TaskViewSchema, 'The task as created'),
-      ...errors(...bodyErrors, 'invalid_schedule', 'unknown_task_type', 'conflict'),
+      ...errors(...bodyErrors, 'invalid_schedule', 'unknown_task_type', 'task_read_only', 'conflict'),
     },
   }),
   getTask: createRoute({

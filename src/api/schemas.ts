@@ -179,6 +179,10 @@ export const TaskInputSchema = z
     jitterSeconds: taskFields.jitterSeconds.optional(),
     historyRetentionDays: taskFields.historyRetentionDays.optional(),
     description: z.string().max(2000).optional(),
+    system: z.boolean().optional().openapi({
+      description:
+        'Read-only through the API (it can still be run and cancelled). Only a deploy sets it: `true` here is refused with 403 `task_read_only`.',
+    }),
   })
   .openapi('TaskInput');
 export type TaskInput = z.infer<typeof TaskInputSchema>;
