@@ -9,7 +9,13 @@
  * construct's custom resources, `deploy-event.ts`) both come here; only the deploy path may set
  * `system` or change a system task.
  */
-import { TaskNotFoundError, TickworkError, ValidationError, type ValidationIssue } from '../core/errors.js';
+import {
+  ReadOnlyTaskError,
+  TaskNotFoundError,
+  TickworkError,
+  ValidationError,
+  type ValidationIssue,
+} from '../core/errors.js';
 import type { TaskState } from '../core/model.js';
 import type { ApiDeps } from './deps.js';
 import { ApiError, type ErrorCode, errorCodes } from './errors.js';
@@ -106,7 +112,8 @@ async function applyOne(
 ): Promise<TaskChange> {
   const { id } = declaration;
   for (let attempt = 0; attempt < APPLY_ATTEMPTS; attempt++) {
-    if (!(await deps.store.getTask(id))) {
+    const current = await deps.store.getTask(id);
+    if (!current) {
       try {
         await createTask(deps, inputOf(declaration), write);
         return { id, action: 'created' };
@@ -116,10 +123,19 @@ async function applyOne(
         throw error;
       }
     }
+    // A system task through HTTP: fine while the declaration changes nothing, refused otherwise.
+    const readOnly = current.system && !write.deploy;
     try {
-      const { before, after } = await patchTask(deps, id, patchOf(declaration, only), write);
+      const { before, after } = await patchTask(
+        deps,
+        id,
+        patchOf(declaration, only),
+        readOnly ? { deploy: true, dryRun: true } : write,
+      );
       const fields = fieldChanges(before, after, declaredFields(declaration));
-      return Object.keys(fields).length > 0 ? { id, action: 'updated', fields } : { id, action: 'unchanged' };
+      if (Object.keys(fields).length === 0) return { id, action: 'unchanged' };
+      if (readOnly) throw new ReadOnlyTaskError(id);
+      return { id, action: 'updated', fields };
     } catch (error) {
       if (error instanceof TaskNotFoundError) continue; // deleted meanwhile: create it
       throw error;

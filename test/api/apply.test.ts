@@ -236,7 +236,11 @@ describe('system tasks', () => {
     expect((await call('GET', '/tasks/sys-apply')).body).toMatchObject({ system: true, description: null });
   });
 
-  it('an HTTP apply cannot change one, nor set or clear `system`', async () => {
+  it('an HTTP apply cannot change one, nor set or clear `system`; an unchanged one is fine', async () => {
+    const same = await apply([aDeclaration('sys-apply', { parameters: { a: 1 } })]);
+    expect(same.status).toBe(200);
+    expect(same.body.changes).toEqual([{ id: 'sys-apply', action: 'unchanged' }]);
+
     const change = await apply([aDeclaration('sys-apply', { priority: 9 })]);
     expect(change.status).toBe(403);
     expect(change.body.error).toMatchObject({ code: 'task_read_only' });
