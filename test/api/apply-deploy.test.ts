@@ -81,6 +81,31 @@ describe('deploy events', () => {
     expect(await store.getTask('dep-b')).toMatchObject({ schedule: '0 7 * * *', system: true, version: 2 });
   });
 
+  it("an admin's edits of a non-system task stay until a changed declaration is applied, which sets only its fields", async () => {
+    const declared = declaration('dep-i', { system: false, priority: 1 });
+    await handleDeployEvent(api.deps, request('Create', declared));
+    const edited = await fetch(`${api.baseUrl}/tasks/dep-i`, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ schedule: '30 6 * * *', description: 'by hand' }),
+    });
+    expect(edited.status).toBe(200);
+    // A deploy that leaves this declaration as it was sends no request for it: the edits stay.
+
+    const response = await handleDeployEvent(
+      api.deps,
+      request('Update', { ...declared, priority: 2 }, 'tickwork-task:dep-i'),
+    );
+
+    expect(response.Data.Action).toBe('updated');
+    expect(await store.getTask('dep-i')).toMatchObject({
+      schedule: '0 6 * * *',
+      priority: 2,
+      description: 'by hand',
+      system: false,
+    });
+  });
+
   it('Create of a task that exists (made by hand) takes it over: declared fields set, the rest kept', async () => {
     const made = await fetch(`${api.baseUrl}/tasks`, {
       method: 'POST',

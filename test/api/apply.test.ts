@@ -148,8 +148,15 @@ describe('POST /tasks/apply', () => {
   it("keeps an admin's edit through an unchanged re-apply; a changed declaration overwrites only its fields", async () => {
     const declared = aDeclaration('apply-e', { schedule: '0 6 * * *', priority: 1 });
     await apply([declared]);
-    // The administrator edits a declared field (schedule) and one no declaration sets (description).
-    const edited = await call('PATCH', '/tasks/apply-e', { schedule: '30 6 * * *', description: 'by hand' });
+
+    // An edit of a field the declaration does not set survives re-applying it.
+    expect((await call('PATCH', '/tasks/apply-e', { description: 'by hand' })).status).toBe(200);
+    const reapplied = await apply([declared]);
+    expect(reapplied.body.changes).toEqual([{ id: 'apply-e', action: 'unchanged' }]);
+    expect((await call('GET', '/tasks/apply-e')).body).toMatchObject({ description: 'by hand', version: 2 });
+
+    // The administrator edits a declared field too.
+    const edited = await call('PATCH', '/tasks/apply-e', { schedule: '30 6 * * *' });
     expect(edited.status).toBe(200);
 
     // The construct applies a declaration only when it changed; an apply of the same one still
