@@ -7,6 +7,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
+import { applyTasks } from './apply.js';
 import { bodyGate } from './body.js';
 import type { ApiDeps } from './deps.js';
 import { ApiError, type ErrorCode, errorCodes, issuesOf, toErrorResponse } from './errors.js';
@@ -125,6 +126,10 @@ export function createApp(deps: ApiDeps): OpenAPIHono {
     c.header('Location', `/tasks/${encodeURIComponent(task.id)}`);
     c.header('ETag', `"${task.version}"`);
     return c.json(task, 201);
+  });
+  app.openapi(routes.applyTasks, async (c) => {
+    const { tasks, dryRun } = c.req.valid('json');
+    return c.json(await applyTasks(deps, tasks, { source: 'http', dryRun: dryRun === true }), 200);
   });
   app.openapi(routes.getTask, async (c) => {
     const task = await service.getTask(deps, c.req.valid('param').id);

@@ -27,7 +27,8 @@ export const errorCodes = {
   },
   task_read_only: {
     status: 403,
-    description: 'System tasks cannot be changed or deleted through the API (they can be run and cancelled).',
+    description:
+      'System tasks cannot be changed or deleted through the API (they can be run and cancelled), and only a deploy sets `system`.',
   },
   task_not_found: { status: 404, description: 'No task has this id.' },
   run_not_found: { status: 404, description: 'The task has no run with this id.' },

@@ -6,6 +6,8 @@
 import { createRoute, type z } from '@hono/zod-openapi';
 import { type ErrorCode, errorCodes } from './errors.js';
 import {
+  ApplyInputSchema,
+  ApplyResultSchema,
   CancelInputSchema,
   DeleteQuery,
   ErrorSchema,
@@ -97,7 +99,23 @@ export const routes = {
     request: { body: body(TaskInputSchema, true) },
     responses: {
       201: json(TaskViewSchema, 'The task as created'),
-      ...errors(...bodyErrors, 'invalid_schedule', 'unknown_task_type', 'conflict'),
+      ...errors(...bodyErrors, 'invalid_schedule', 'unknown_task_type', 'task_read_only', 'conflict'),
+    },
+  }),
+  applyTasks: createRoute({
+    method: 'post',
+    path: '/tasks/apply',
+    tags: ['tasks'],
+    summary: 'Apply task declarations (tasks as code): create the absent, set the given fields of the others',
+    description:
+      'Each declaration is validated as `POST /tasks` validates a task. An absent task is created; a present one gets the fields the declaration gives, ' +
+      'and keeps the others (an edit of a field no declaration sets survives). The answer lists, per task, `created`, `updated` (each changed field from → to) or `unchanged`. ' +
+      'Every declaration is checked before anything is written, so a refused one changes nothing; `dryRun: true` writes nothing at all. ' +
+      'System tasks cannot be changed, and `system` cannot be set, through the API (403 `task_read_only`). See docs/tasks-as-code.md.',
+    request: { body: body(ApplyInputSchema, true) },
+    responses: {
+      200: json(ApplyResultSchema, 'What was (or, in a dry run, would be) done to each task'),
+      ...errors(...bodyErrors, 'invalid_schedule', 'unknown_task_type', 'task_read_only', 'conflict'),
     },
   }),
   getTask: createRoute({

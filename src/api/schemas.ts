@@ -179,9 +179,54 @@ export const TaskInputSchema = z
     jitterSeconds: taskFields.jitterSeconds.optional(),
     historyRetentionDays: taskFields.historyRetentionDays.optional(),
     description: z.string().max(2000).optional(),
+    system: z.boolean().optional().openapi({
+      description:
+        'Read-only through the API (it can still be run and cancelled). Only a deploy sets it: `true` here is refused with 403 `task_read_only`.',
+    }),
   })
   .openapi('TaskInput');
 export type TaskInput = z.infer<typeof TaskInputSchema>;
+
+/** Most declarations one `POST /tasks/apply` takes. */
+export const MAX_APPLY_TASKS = 200;
+
+/**
+ * A task as code: the fields of `POST /tasks`, with `id` required (it names the task across
+ * deploys) and `name` defaulting to the id. Applying it sets the fields it gives and leaves the
+ * others as they are (docs/tasks-as-code.md).
+ */
+export const TaskDeclarationSchema = z
+  .strictObject({
+    ...TaskInputSchema.shape,
+    id: TaskInputSchema.shape.id.unwrap().openapi({
+      description: 'Names the task: created when absent, updated when present.',
+      example: 'nightly-report',
+    }),
+    name: TaskInputSchema.shape.name
+      .optional()
+      .openapi({ description: 'Default: the id (when the task is created).' }),
+    system: TaskInputSchema.shape.system.openapi({
+      description:
+        'Read-only through the API (it can still be run and cancelled). Set only by a deploy: `true` in `POST /tasks/apply` is refused with 403 `task_read_only`.',
+    }),
+  })
+  .openapi('TaskDeclaration');
+export type TaskDeclaration = z.infer<typeof TaskDeclarationSchema>;
+
+export const ApplyInputSchema = z
+  .strictObject({
+    tasks: z
+      .array(TaskDeclarationSchema)
+      .max(MAX_APPLY_TASKS)
+      .openapi({
+        description: `The declarations, at most ${MAX_APPLY_TASKS}; each id once.`,
+      }),
+    dryRun: z
+      .boolean()
+      .optional()
+      .openapi({ description: 'Validate and list the changes, write nothing (default false).' }),
+  })
+  .openapi('ApplyInput');
 
 export const TaskPatchSchema = z
   .strictObject({
@@ -331,6 +376,28 @@ export const TaskViewSchema = z
   })
   .openapi('Task');
 export type TaskView = z.infer<typeof TaskViewSchema>;
+
+/** A value in an apply's field diff: what the API shows for the field (`null` when absent). */
+const diffValue = z.unknown().openapi({ description: 'The field as the task view shows it.' });
+
+export const TaskChangeSchema = z
+  .object({
+    id: z.string(),
+    action: z.enum(['created', 'updated', 'unchanged']),
+    fields: z
+      .record(z.string(), z.object({ from: diffValue, to: diffValue }))
+      .optional()
+      .openapi({ description: 'For `updated`: each declared field that changed, `{from, to}`.' }),
+  })
+  .openapi('TaskChange');
+
+export const ApplyResultSchema = z
+  .object({
+    dryRun: z.boolean().openapi({ description: 'True when nothing was written.' }),
+    changes: z.array(TaskChangeSchema).openapi({ description: 'One per declaration, in order.' }),
+  })
+  .openapi('ApplyResult');
+export type ApplyResult = z.infer<typeof ApplyResultSchema>;
 
 export const TaskPageSchema = z
   .object({ items: z.array(TaskViewSchema), nextToken: z.string().nullable() })

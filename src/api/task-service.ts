@@ -116,7 +116,29 @@ export async function getTask(deps: ApiDeps, taskId: string): Promise<TaskView> 
   return viewOf(deps, await loadTask(deps, taskId));
 }
 
-export async function createTask(deps: ApiDeps, input: TaskInput): Promise<TaskView> {
+/**
+ * How a create, update or delete is made. The HTTP API makes them with the defaults; the deploy
+ * path (tasks as code, `src/api/apply.ts`) alone may write system tasks and set `system`.
+ */
+export interface WriteOptions {
+  /** A deploy's declaration: may set or clear `system` and change or delete system tasks. */
+  deploy?: boolean;
+  /** Validate and compute the result, write nothing. */
+  dryRun?: boolean;
+}
+
+const systemOnlyByDeploy = () =>
+  new ApiError(
+    'task_read_only',
+    'system tasks are declared by a deploy; `system` cannot be set or cleared through the API',
+  );
+
+export async function createTask(
+  deps: ApiDeps,
+  input: TaskInput,
+  options: WriteOptions = {},
+): Promise<TaskView> {
+  if (input.system === true && !options.deploy) throw systemOnlyByDeploy();
   const timezone = input.timezone ?? taskDefaults.timezone;
   const schedule = validSchedule(deps, input.schedule, timezone);
   const startAt = input.startAt === undefined ? undefined : new Date(input.startAt);
@@ -145,7 +167,7 @@ export async function createTask(deps: ApiDeps, input: TaskInput): Promise<TaskV
     stopOnError: input.stopOnError ?? taskDefaults.stopOnError,
     timeoutSeconds: input.timeoutSeconds ?? taskDefaults.timeoutSeconds,
     hidden: input.hidden ?? taskDefaults.hidden,
-    system: false,
+    system: input.system ?? false,
     ...(startAt ? { startAt } : {}),
     ...(endAt ? { endAt } : {}),
     ...(input.maxRuns !== undefined ? { maxRuns: input.maxRuns } : {}),
@@ -162,13 +184,14 @@ export async function createTask(deps: ApiDeps, input: TaskInput): Promise<TaskV
     pending: [],
     summary: { runCount: 0 },
   };
+  if (options.dryRun) return viewOf(deps, task);
   const { created } = await deps.store.createTask(task);
   if (!created) throw new ApiError('conflict', `a task with id ${task.id} exists`);
   return viewOf(deps, task);
 }
 
 /** The task after a patch, or `undefined` when the patch changes nothing. */
-function applyPatch(deps: ApiDeps, current: TaskState, patch: TaskPatch, now: Date): TaskState | undefined {
+function applyPatch(deps: ApiDeps, current: TaskState, patch: SystemPatch, now: Date): TaskState | undefined {
   const next: TaskState = { ...current, retry: { ...current.retry } };
   const set = <K extends keyof TaskState>(key: K, value: TaskState[K] | undefined | null) => {
     if (value === undefined) return;
@@ -199,6 +222,7 @@ function applyPatch(deps: ApiDeps, current: TaskState, patch: TaskPatch, now: Da
   set('jitterSeconds', patch.jitterSeconds);
   set('historyRetentionDays', patch.historyRetentionDays);
   set('description', patch.description);
+  set('system', patch.system);
 
   const scheduleChanged =
     next.schedule !== current.schedule ||
@@ -233,44 +257,72 @@ function applyPatch(deps: ApiDeps, current: TaskState, patch: TaskPatch, now: Da
   return next;
 }
 
+/** A patch as the deploy path makes it: the API's fields and `system`. */
+export type SystemPatch = TaskPatch & { system?: boolean };
+
+/** A task before and after a patch; `after` is `before` when the patch changed nothing. */
+export interface PatchOutcome {
+  before: TaskState;
+  after: TaskState;
+  changed: boolean;
+}
+
+/**
+ * Patches a task by compare-and-set, retried from a fresh read when another writer got there
+ * first (never with `ifMatch`: then the caller's version is the condition, 409 when it moved).
+ * System tasks are refused unless `deploy`; a dry run validates and computes, writing nothing.
+ */
+export async function patchTask(
+  deps: ApiDeps,
+  taskId: string,
+  patch: SystemPatch,
+  options: WriteOptions & { ifMatch?: number | undefined } = {},
+): Promise<PatchOutcome> {
+  const patchedType = patch.type === undefined ? undefined : await checkType(deps, patch.type);
+  for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
+    const current = await loadTask(deps, taskId);
+    if (!options.deploy) {
+      if (current.system) throw new ReadOnlyTaskError(taskId);
+      if (patch.system !== undefined && patch.system !== current.system) throw systemOnlyByDeploy();
+    }
+    if (options.ifMatch !== undefined && current.version !== options.ifMatch) {
+      throw new VersionConflictError(taskId, options.ifMatch, current.version);
+    }
+    const next = applyPatch(deps, current, patch, deps.clock.now());
+    if (!next) return { before: current, after: current, changed: false };
+    // A new type or new parameters: the parameters must fit the (new) type's schema.
+    if (patch.type !== undefined || patch.parameters !== undefined) {
+      const type = patchedType ?? (await deps.registry.resolve(next.type));
+      if (type) checkParameters(type, next.parameters);
+    }
+    if (options.dryRun) return { before: current, after: next, changed: true };
+    const result = await deps.store.saveTask(next, { expectedVersion: current.version });
+    if (result.saved) return { before: current, after: result.task, changed: true };
+    if (options.ifMatch !== undefined) {
+      const now = await deps.store.getTask(taskId);
+      throw new VersionConflictError(taskId, options.ifMatch, now?.version);
+    }
+  }
+  throw new ApiError('conflict', `task ${taskId} kept changing while updating it; try again`);
+}
+
 export async function updateTask(
   deps: ApiDeps,
   taskId: string,
   patch: TaskPatch,
   ifMatch: number | undefined,
 ): Promise<TaskView> {
-  const patchedType = patch.type === undefined ? undefined : await checkType(deps, patch.type);
-  for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
-    const current = await loadTask(deps, taskId);
-    if (current.system) throw new ReadOnlyTaskError(taskId);
-    if (ifMatch !== undefined && current.version !== ifMatch) {
-      throw new VersionConflictError(taskId, ifMatch, current.version);
-    }
-    const next = applyPatch(deps, current, patch, deps.clock.now());
-    if (!next) return viewOf(deps, current);
-    // A new type or new parameters: the parameters must fit the (new) type's schema.
-    if (patch.type !== undefined || patch.parameters !== undefined) {
-      const type = patchedType ?? (await deps.registry.resolve(next.type));
-      if (type) checkParameters(type, next.parameters);
-    }
-    const result = await deps.store.saveTask(next, { expectedVersion: current.version });
-    if (result.saved) return viewOf(deps, result.task);
-    if (ifMatch !== undefined) {
-      const now = await deps.store.getTask(taskId);
-      throw new VersionConflictError(taskId, ifMatch, now?.version);
-    }
-  }
-  throw new ApiError('conflict', `task ${taskId} kept changing while updating it; try again`);
+  return viewOf(deps, (await patchTask(deps, taskId, patch, { ifMatch })).after);
 }
 
 export async function deleteTask(
   deps: ApiDeps,
   taskId: string,
-  options: { force: boolean; ifMatch: number | undefined },
+  options: { force: boolean; ifMatch: number | undefined; deploy?: boolean },
 ): Promise<void> {
   for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
     const current = await loadTask(deps, taskId);
-    if (current.system) throw new ReadOnlyTaskError(taskId);
+    if (current.system && !options.deploy) throw new ReadOnlyTaskError(taskId);
     if (options.ifMatch !== undefined && current.version !== options.ifMatch) {
       throw new VersionConflictError(taskId, options.ifMatch, current.version);
     }

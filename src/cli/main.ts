@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { runApply } from './apply.js';
 import { ApiClient, ApiClientError, type RunInfo, type TaskInfo } from './client.js';
 import { duration, fields, progressBar, table } from './format.js';
 
@@ -328,6 +329,17 @@ const commands: Record<string, Command> = {
       if (ctx.json) ctx.io.out(JSON.stringify({ deleted: id }));
       else ctx.io.out(`deleted ${id}`);
       return 0;
+    },
+  },
+  'tasks apply': {
+    usage: 'tickwork tasks apply -f <file|-> [--dry-run]   (JSON or YAML: {"tasks": [...]} or a list)',
+    summary: 'Apply task declarations (tasks as code): create absent tasks, set the declared fields',
+    options: { file: { type: 'string', short: 'f' }, 'dry-run': { type: 'boolean' } },
+    positionals: 0,
+    async run(ctx, _args, values) {
+      if (typeof values.file !== 'string') throw new UsageError('give the declarations file: -f <file>');
+      const options = { file: values.file, dryRun: values['dry-run'] === true, json: ctx.json };
+      return runApply(ctx.client(), options, ctx.io);
     },
   },
   'tasks enable': {

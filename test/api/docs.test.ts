@@ -20,6 +20,7 @@ describe('API reference', () => {
         'GET /task-types',
         'GET /tasks',
         'POST /tasks',
+        'POST /tasks/apply',
         'GET /tasks/{id}',
         'PATCH /tasks/{id}',
         'DELETE /tasks/{id}',

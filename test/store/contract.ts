@@ -154,6 +154,21 @@ export function describeTaskStoreContract(name: string, makeStore: () => Promise
         expect(again?.active).toEqual([]);
       });
 
+      it('keeps the system flag through create, save (set and cleared) and the task list', async () => {
+        const task = aTask({ system: true });
+        await store.createTask(task);
+        expect((await store.getTask(task.id))?.system).toBe(true);
+
+        await saveNext(store, task, { system: false });
+        expect((await store.getTask(task.id))?.system).toBe(false);
+        const cleared = await store.getTask(task.id);
+        if (!cleared) throw new Error('task missing');
+        await saveNext(store, cleared, { system: true });
+
+        const listed = await store.listTasks({ limit: 100 });
+        expect(listed.items.find((t) => t.id === task.id)).toMatchObject({ system: true, version: 3 });
+      });
+
       it('saves by compare-and-set on the version', async () => {
         const task = aTask();
         await store.createTask(task);
