@@ -96,7 +96,7 @@ const taskFields = {
     .openapi({ description: 'A registered task type (`GET /task-types`).', example: 'Acme.CleanupFiles' }),
   schedule: z.string().min(1).max(256).openapi({
     description:
-      '`cron` (5 fields, or 6 with leading seconds), `rate(N minutes|hours|days)` or `at(YYYY-MM-DDTHH:mm:ss)`.',
+      'Unix `cron` (5 fields, or 6 with leading seconds), EventBridge `cron(min hour dom month dow year)`, `rate(N minutes|hours|days)` or `at(YYYY-MM-DDTHH:mm:ss)` (docs/scheduling.md).',
     example: '0 9 * * 1-5',
   }),
   timezone: z.string().min(1).max(64).openapi({

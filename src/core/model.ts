@@ -94,7 +94,7 @@ export interface TaskConfig {
   name: string;
   /** Registered task type, e.g. `Acme.CleanupFiles`. */
   type: string;
-  /** `cron` (5 or 6 fields), `rate(N minutes|hours|days)` or `at(YYYY-MM-DDTHH:mm:ss)`. */
+  /** Unix `cron` (5 or 6 fields), EventBridge `cron(...)`, `rate(N minutes|hours|days)` or `at(YYYY-MM-DDTHH:mm:ss)`. */
   schedule: string;
   /** IANA time zone the schedule is read in. */
   timezone: string;
