@@ -270,3 +270,23 @@ describe('keys that reach into prototypes', () => {
     expect((await call('GET', path)).body).toMatchObject({ version: 1, parameters: {} });
   });
 });
+
+describe('POST /tasks/apply', () => {
+  it('checks each declaration’s parameters like a create or an update, writing nothing on a refusal', async () => {
+    const declaration = { ...aTaskInput({ id: 'apply-params' }), parameters: { region: 'mars' } };
+    const created = await call('POST', '/tasks/apply', { tasks: [declaration] });
+    expect(created.status).toBe(400);
+    expect(JSON.stringify(created.body)).toContain('parameters.region');
+    expect((await call('GET', '/tasks/apply-params')).status).toBe(404);
+
+    const good = await call('POST', '/tasks/apply', {
+      tasks: [{ ...declaration, parameters: { region: 'eu' } }],
+    });
+    expect(good.status).toBe(200);
+    const updated = await call('POST', '/tasks/apply', {
+      tasks: [{ ...declaration, parameters: { region: 'mars' } }],
+    });
+    expect(updated.status).toBe(400);
+    expect((await call('GET', '/tasks/apply-params')).body).toMatchObject({ parameters: { region: 'eu' } });
+  });
+});
