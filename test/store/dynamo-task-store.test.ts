@@ -13,6 +13,7 @@ import { shardOf } from '../../src/core/due.js';
 import type { TaskState } from '../../src/core/model.js';
 import { DynamoTaskStore } from '../../src/store/dynamo-task-store.js';
 import { ensureTable, tableDefinition } from '../../src/store/table-definition.js';
+import { CapacityMeter } from '../bench/capacity.js';
 import { aClaim, aRun, aTask, at } from '../support/builders.js';
 import { createTestTable } from '../support/dynamo.js';
 import { describeTaskStoreContract } from './contract.js';
@@ -55,11 +56,13 @@ describe('DynamoTaskStore on DynamoDB Local', () => {
   });
 
   it('accounts consumed capacity per call (a due-index key change costs 3 write units)', async () => {
-    const { store } = await createTestTable('capacity');
+    const { client, tableName, store } = await createTestTable('capacity');
+    const meter = CapacityMeter.attach(client);
     const units = async (action: () => Promise<unknown>) => {
-      store.resetCapacity();
+      meter.reset(tableName);
       await action();
-      return [store.capacity.readUnits, store.capacity.writeUnits, store.capacity.requests];
+      const { readUnits, writeUnits, requests } = meter.tally(tableName);
+      return [readUnits, writeUnits, requests];
     };
     const next = (t: TaskState, changes: Partial<TaskState>) => ({
       ...t,
