@@ -1,5 +1,6 @@
 /**
- * Generic DynamoDB plumbing for the store's adapter: sending a command, reading the item a failed
+ * Generic DynamoDB plumbing for the store's adapter: sending a command (and translating DynamoDB's
+ * throttling into the core's {@link StoreUnavailableError}), reading the item a failed
  * condition returned, `SET` expressions with placeholder names, paged Query, and batch reads and
  * deletes that retry what DynamoDB left unprocessed. Nothing here knows Tickwork's item layout.
  */
@@ -15,6 +16,7 @@ import {
   type ServiceOutputTypes,
 } from '@aws-sdk/lib-dynamodb';
 import type { Command } from '@smithy/types';
+import { StoreUnavailableError } from '../core/errors.js';
 import type { Item, ItemKey } from './dynamo-items.js';
 
 type DocumentCommand = Parameters<DynamoDBDocumentClient['send']>[0];
@@ -29,12 +31,61 @@ type DocumentConfig =
     ? Config
     : never;
 
-/** Sends one command through the document client (plain and document commands alike). */
+/**
+ * Sends one command through the document client (plain and document commands alike). Every call
+ * of the store goes through here, so this is where DynamoDB's "busy, try again" errors become
+ * {@link StoreUnavailableError} (see {@link translateError}).
+ */
 export async function send<I extends ServiceInputTypes, O extends ServiceOutputTypes>(
   doc: DynamoDBDocumentClient,
   command: Command<ServiceInputTypes, I, ServiceOutputTypes, O, DocumentConfig>,
 ): Promise<O> {
-  return doc.send(command);
+  try {
+    return await doc.send(command);
+  } catch (error) {
+    throw translateError(error);
+  }
+}
+
+/**
+ * DynamoDB errors that mean "busy or failing for a while", not "refused": thrown once the SDK's
+ * own retries are spent.
+ */
+const unavailableNames = new Set([
+  'ProvisionedThroughputExceededException',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+  'ServiceUnavailable',
+  'InternalServerError',
+  'TooManyRequestsException',
+  'TransactionConflictException',
+]);
+/** Cancellation reasons of a transaction that mean the same. */
+const throttlingReasons = new Set(['ThrottlingError', 'ProvisionedThroughputExceeded']);
+
+/**
+ * A throttling or service error as a {@link StoreUnavailableError} (the original as its cause),
+ * and so is a transaction cancelled by throttling alone (every reason throttling or `None`).
+ * Anything else, a lost condition included, comes back as it was.
+ */
+export function translateError(error: unknown): unknown {
+  const name = errorName(error);
+  if (name === undefined) return error;
+  const unavailable = () =>
+    new StoreUnavailableError(`the task store is unavailable (DynamoDB ${name}); retry later`, {
+      cause: error,
+    });
+  if (unavailableNames.has(name)) return unavailable();
+  if (name === 'TransactionCanceledException') {
+    const reasons = ((error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? []).map(
+      (reason) => reason.Code ?? 'None',
+    );
+    const throttled = reasons.filter((code) => throttlingReasons.has(code));
+    if (throttled.length > 0 && reasons.every((code) => code === 'None' || throttlingReasons.has(code))) {
+      return unavailable();
+    }
+  }
+  return error;
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
  * The DynamoDB adapter of the {@link TaskStore} port. Every race is a conditional write; losing
  * one comes back as a value (`saved: false`, `claimed: false`, ...), never as a
- * `ConditionalCheckFailedException`. Throttling and every other error propagate.
+ * `ConditionalCheckFailedException`. Throttling comes out as the core's `StoreUnavailableError`
+ * (`dynamo-support.ts` `send`); every other error propagates as it is.
  *
  * A run's writes, and what fences each one:
  * ```
@@ -91,6 +92,7 @@ import {
   oldItemOf,
   queryAll,
   queryPages,
+  send,
   UpdateBuilder,
   WRITE_ID,
 } from './dynamo-support.js';
@@ -136,7 +138,8 @@ export class DynamoTaskStore implements TaskStore {
   }
 
   private async getItem(key: ItemKey): Promise<Item | undefined> {
-    const out = await this.doc.send(
+    const out = await send(
+      this.doc,
       new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }),
     );
     return out.Item;
@@ -145,7 +148,7 @@ export class DynamoTaskStore implements TaskStore {
   // ------------------------------------------------------------------------------ task types
 
   async putTaskType(type: TaskType): Promise<void> {
-    await this.doc.send(new PutCommand({ TableName: this.tableName, Item: taskTypeToItem(type) }));
+    await send(this.doc, new PutCommand({ TableName: this.tableName, Item: taskTypeToItem(type) }));
   }
 
   async listTaskTypes(): Promise<TaskType[]> {
@@ -163,7 +166,8 @@ export class DynamoTaskStore implements TaskStore {
   async createTask(task: TaskState): Promise<{ created: boolean }> {
     const writeId = randomUUID();
     try {
-      await this.doc.send(
+      await send(
+        this.doc,
         new PutCommand({
           TableName: this.tableName,
           Item: { ...taskToItem(task, this.shardCount, this.dueKeyHoldMs), [WRITE_ID]: writeId },
@@ -193,7 +197,8 @@ export class DynamoTaskStore implements TaskStore {
     checkLimit(options.limit);
     const after = options.nextToken === undefined ? undefined : decodePageToken(options.nextToken, isTaskKey);
     const index = tableDefinition.taskIndex;
-    const out = await this.doc.send(
+    const out = await send(
+      this.doc,
       new QueryCommand({
         TableName: this.tableName,
         IndexName: index.indexName,
@@ -247,7 +252,7 @@ export class DynamoTaskStore implements TaskStore {
 
     if (runWrites.length === 0) {
       try {
-        await this.doc.send(new PutCommand({ ...put, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' }));
+        await send(this.doc, new PutCommand({ ...put, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' }));
         return saved();
       } catch (error) {
         if (!isConditionFailure(error)) throw error;
@@ -258,7 +263,8 @@ export class DynamoTaskStore implements TaskStore {
     const transactItems: NonNullable<TransactWriteCommandInput['TransactItems']> = [{ Put: put }];
     for (const write of runWrites) transactItems.push(this.runWriteItem(write));
     try {
-      await this.doc.send(
+      await send(
+        this.doc,
         new TransactWriteCommand({
           TransactItems: transactItems,
           // Makes the SDK's retries of an ambiguous failure idempotent (for ten minutes).
@@ -333,7 +339,8 @@ export class DynamoTaskStore implements TaskStore {
 
   async deleteTask(taskId: string, options: { expectedVersion: number }): Promise<{ deleted: boolean }> {
     try {
-      await this.doc.send(
+      await send(
+        this.doc,
         new DeleteCommand({
           TableName: this.tableName,
           Key: keys.task(taskId),
@@ -459,7 +466,8 @@ export class DynamoTaskStore implements TaskStore {
     const run = runFromClaim(claim);
     const writeId = randomUUID();
     try {
-      await this.doc.send(
+      await send(
+        this.doc,
         new PutCommand({
           TableName: this.tableName,
           Item: { ...runToItem(run), [WRITE_ID]: writeId },
@@ -495,7 +503,8 @@ export class DynamoTaskStore implements TaskStore {
     const builder = new UpdateBuilder().set(attributes);
     const condition = `${builder.name(attr.status)} = ${builder.value('running')} AND ${builder.name(attr.token)} = ${builder.value(fence.token)} AND ${builder.name(attr.requestId)} = ${builder.value(fence.requestId)}`;
     try {
-      const out = await this.doc.send(
+      const out = await send(
+        this.doc,
         new UpdateCommand({
           TableName: this.tableName,
           Key: keys.run(taskId, runId),
@@ -552,7 +561,8 @@ export class DynamoTaskStore implements TaskStore {
     for (let attempt = 0; attempt < 3; attempt++) {
       let old: Item | undefined;
       try {
-        await this.doc.send(
+        await send(
+          this.doc,
           new UpdateCommand({
             TableName: this.tableName,
             Key: key,
@@ -573,7 +583,8 @@ export class DynamoTaskStore implements TaskStore {
       if (status === 'running') continue;
       // Never claimed (no record, or one still `dispatched`): record it cancelled so it never starts.
       try {
-        await this.doc.send(
+        await send(
+          this.doc,
           new PutCommand({
             TableName: this.tableName,
             Item: runToItem({ ...record, status: 'cancelled', finishedAt: now }),
@@ -600,7 +611,8 @@ export class DynamoTaskStore implements TaskStore {
     const attributes = schedulerAttributes(update);
     if (Object.keys(attributes).length === 0) return;
     const builder = new UpdateBuilder().set(attributes);
-    await this.doc.send(
+    await send(
+      this.doc,
       new UpdateCommand({
         TableName: this.tableName,
         Key: keys.scheduler(),
