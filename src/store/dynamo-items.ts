@@ -32,7 +32,7 @@ import type {
   TaskType,
   Trigger,
 } from '../core/model.js';
-import type { RunClaim, RunOutcome } from '../core/ports.js';
+import type { RunClaim, RunFence, RunOutcome } from '../core/ports.js';
 import { tableDefinition } from './table-definition.js';
 
 /** An item as the DynamoDB document client reads and writes it. */
@@ -599,11 +599,7 @@ export function timeOutAttributes(record: RunRecord): { overwrite: Item; ifAbsen
  * Whether a refused completion found this very completion already stored: the SDK retried a
  * write that had succeeded, or the task SDK completed twice. Completing is idempotent.
  */
-export function isSameCompletion(
-  current: RunRecord,
-  fence: { token: number; requestId: string },
-  outcome: RunOutcome,
-): boolean {
+export function isSameCompletion(current: RunRecord, fence: RunFence, outcome: RunOutcome): boolean {
   return (
     current.token === fence.token &&
     current.requestId === fence.requestId &&

@@ -45,6 +45,7 @@ import type {
   HeartbeatResult,
   Page,
   RunClaim,
+  RunFence,
   RunOutcome,
   RunWrite,
   SaveTaskResult,
@@ -497,7 +498,7 @@ export class DynamoTaskStore implements TaskStore {
   private async fencedUpdate(
     taskId: string,
     runId: string,
-    fence: { token: number; requestId: string },
+    fence: RunFence,
     attributes: Item,
   ): Promise<{ held: true; item: Item } | { held: false; old?: Item }> {
     const builder = new UpdateBuilder().set(attributes);
@@ -528,7 +529,7 @@ export class DynamoTaskStore implements TaskStore {
   async heartbeat(
     taskId: string,
     runId: string,
-    fence: { token: number; requestId: string },
+    fence: RunFence,
     update: { now: Date; leaseExpiresAt: Date; progress?: Progress },
   ): Promise<HeartbeatResult> {
     const result = await this.fencedUpdate(taskId, runId, fence, heartbeatAttributes(update));
@@ -542,7 +543,7 @@ export class DynamoTaskStore implements TaskStore {
   async completeRun(
     taskId: string,
     runId: string,
-    fence: { token: number; requestId: string },
+    fence: RunFence,
     outcome: RunOutcome,
   ): Promise<CompleteResult> {
     const result = await this.fencedUpdate(taskId, runId, fence, outcomeAttributes(outcome));

@@ -20,6 +20,7 @@ import type {
   HeartbeatResult,
   Page,
   RunClaim,
+  RunFence,
   RunOutcome,
   RunWrite,
   SaveTaskResult,
@@ -262,7 +263,7 @@ export class MemoryTaskStore implements TaskStore {
   }
 
   /** The stored run item if it is running with this lease. */
-  private fenced(key: ItemKey, fence: { token: number; requestId: string }): Item | undefined {
+  private fenced(key: ItemKey, fence: RunFence): Item | undefined {
     const item = this.items.get(mapKey(key));
     const held =
       item?.[attr.status] === 'running' &&
@@ -274,7 +275,7 @@ export class MemoryTaskStore implements TaskStore {
   async heartbeat(
     taskId: string,
     runId: string,
-    fence: { token: number; requestId: string },
+    fence: RunFence,
     update: { now: Date; leaseExpiresAt: Date; progress?: Progress },
   ): Promise<HeartbeatResult> {
     const key = keys.run(taskId, runId);
@@ -292,7 +293,7 @@ export class MemoryTaskStore implements TaskStore {
   async completeRun(
     taskId: string,
     runId: string,
-    fence: { token: number; requestId: string },
+    fence: RunFence,
     outcome: RunOutcome,
   ): Promise<CompleteResult> {
     const key = keys.run(taskId, runId);
