@@ -55,10 +55,6 @@ import type {
 import { saveInBatches } from './dynamo-batch-save.js';
 import {
   attr,
-  checkDistinct,
-  checkHold,
-  checkLimit,
-  checkNextVersion,
   decodePageToken,
   encodePageToken,
   heartbeatAttributes,
@@ -97,7 +93,14 @@ import {
   UpdateBuilder,
   WRITE_ID,
 } from './dynamo-support.js';
-import { DEFAULT_SHARD_COUNT, tableDefinition } from './table-definition.js';
+import {
+  checkDistinct,
+  checkHold,
+  checkLimit,
+  checkNextVersion,
+  checkShardCount,
+} from './store-invariants.js';
+import { tableDefinition } from './table-definition.js';
 
 export interface DynamoTaskStoreOptions {
   /** A document client, or a plain client that the store wraps in one. */
@@ -127,10 +130,7 @@ export class DynamoTaskStore implements TaskStore {
 
   constructor(options: DynamoTaskStoreOptions) {
     this.tableName = options.tableName;
-    this.shardCount = options.shardCount ?? DEFAULT_SHARD_COUNT;
-    if (!Number.isInteger(this.shardCount) || this.shardCount < 1) {
-      throw new RangeError(`shardCount must be a whole number of at least 1, not ${this.shardCount}`);
-    }
+    this.shardCount = checkShardCount(options.shardCount);
     this.dueKeyHoldMs = checkHold(options.dueKeyHoldMs);
     this.doc =
       options.client instanceof DynamoDBDocumentClient

@@ -29,10 +29,6 @@ import type {
 } from '../core/ports.js';
 import {
   attr,
-  checkDistinct,
-  checkHold,
-  checkLimit,
-  checkNextVersion,
   decodePageToken,
   encodePageToken,
   heartbeatAttributes,
@@ -58,7 +54,13 @@ import {
   taskTypeToItem,
   timeOutAttributes,
 } from './dynamo-items.js';
-import { DEFAULT_SHARD_COUNT } from './table-definition.js';
+import {
+  checkDistinct,
+  checkHold,
+  checkLimit,
+  checkNextVersion,
+  checkShardCount,
+} from './store-invariants.js';
 
 const compareStrings = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 const mapKey = (key: ItemKey) => `${key.pk}\u0000${key.sk}`;
@@ -73,10 +75,7 @@ export class MemoryTaskStore implements TaskStore {
   private readonly items = new Map<string, Item>();
 
   constructor(options: { shardCount?: number; dueKeyHoldMs?: number } = {}) {
-    this.shardCount = options.shardCount ?? DEFAULT_SHARD_COUNT;
-    if (!Number.isInteger(this.shardCount) || this.shardCount < 1) {
-      throw new RangeError(`shardCount must be a whole number of at least 1, not ${this.shardCount}`);
-    }
+    this.shardCount = checkShardCount(options.shardCount);
     this.dueKeyHoldMs = checkHold(options.dueKeyHoldMs);
   }
 
