@@ -287,6 +287,10 @@ export class DynamoTaskStore implements TaskStore {
     }
   }
 
+  /**
+   * One save goes out as {@link saveTask}; more go 25 to a PartiQL batch (`dynamo-batch-save.ts`),
+   * each statement its own compare-and-set.
+   */
   async saveTasks(saves: { task: TaskState; expectedVersion: number }[]): Promise<SaveTaskResult[]> {
     checkDistinct(saves);
     // All or none are sent: a broken invariant in the last save must not let the first ones go.
