@@ -6,7 +6,12 @@
  * ever reaches a client: an unexpected error is a 500 `internal` with a fixed message.
  */
 import type { ZodError } from 'zod';
-import { TickworkError, ValidationError, type ValidationIssue } from '../core/errors.js';
+import {
+  TickworkError,
+  type ErrorCode as TickworkErrorCode,
+  ValidationError,
+  type ValidationIssue,
+} from '../core/errors.js';
 
 /** HTTP status and meaning of every error code the API sends. */
 export const errorCodes = {
@@ -60,9 +65,14 @@ export const errorCodes = {
     status: 503,
     description: 'A backing service (DynamoDB, EventBridge Scheduler) throttled or failed; retry later.',
   },
-} as const satisfies Record<string, { status: number; description: string }>;
+} as const satisfies { [C in TickworkErrorCode]?: { status: number; description: string } };
 
+/** The codes the API answers with (every one a Tickwork error code). */
 export type ErrorCode = keyof typeof errorCodes;
+
+function isApiCode(code: TickworkErrorCode): code is ErrorCode {
+  return Object.hasOwn(errorCodes, code);
+}
 
 /** An error the API answers with a given status and code. */
 export class ApiError extends TickworkError {
@@ -102,42 +112,32 @@ export function issuesOf(error: ZodError, prefix?: string): ValidationIssue[] {
   );
 }
 
-/** Names of AWS errors that mean "busy, try again", not "broken". */
-const transientNames = new Set([
-  'ProvisionedThroughputExceededException',
-  'ThrottlingException',
-  'RequestLimitExceeded',
-  'ServiceUnavailable',
-  'InternalServerError',
-  'TooManyRequestsException',
-  'TransactionConflictException',
-]);
+/** What a failure's body says: nothing internal. */
+const failureMessages: Partial<Record<ErrorCode, string>> = {
+  unavailable: 'a backing service is busy; retry later',
+};
 
 /**
- * Maps any thrown value to a status and body. Tickwork errors keep their code; everything else is
- * a 500 (or a 503 for throttling) with a message that reveals nothing internal.
+ * Maps any thrown value to a status and body. Tickwork errors keep their code; a failure (a code
+ * of status 500 and up, such as `unavailable` from a throttled store) and anything else get a
+ * fixed message that reveals nothing internal.
  */
 export function toErrorResponse(error: unknown): { status: number; body: ErrorBody; expected: boolean } {
-  const body = (code: string, message: string, details: ValidationIssue[] = []): ErrorBody => ({
+  const body = (code: ErrorCode, message: string, details: ValidationIssue[] = []): ErrorBody => ({
     error: { code, message, details },
   });
   if (error instanceof ApiError) {
     return { status: error.status, body: body(error.code, error.message, error.details), expected: true };
   }
-  if (error instanceof TickworkError) {
-    const known = errorCodes[error.code as ErrorCode] as { status: number } | undefined;
-    const details = error instanceof ValidationError ? error.issues : [];
-    if (known && known.status < 500) {
-      return { status: known.status, body: body(error.code, error.message, details), expected: true };
+  if (error instanceof TickworkError && isApiCode(error.code)) {
+    const { code } = error;
+    const { status } = errorCodes[code];
+    if (status < 500) {
+      const details = error instanceof ValidationError ? error.issues : [];
+      return { status, body: body(code, error.message, details), expected: true };
     }
-  }
-  const name = error instanceof Error ? error.name : '';
-  if (transientNames.has(name)) {
-    return {
-      status: 503,
-      body: body('unavailable', 'a backing service is busy; retry later'),
-      expected: false,
-    };
+    const message = failureMessages[code];
+    if (message !== undefined) return { status, body: body(code, message), expected: false };
   }
   return { status: 500, body: body('internal', 'internal error'), expected: false };
 }

@@ -5,7 +5,20 @@ import {
   UpdateScheduleCommand,
   type UpdateScheduleCommandInput,
 } from '@aws-sdk/client-scheduler';
+import { UnavailableError } from '../core/errors.js';
 import type { SchedulerControl } from '../core/ports.js';
+
+/** EventBridge Scheduler errors that mean "busy or failing for a while", not "refused". */
+const unavailableNames = new Set(['ThrottlingException', 'InternalServerException']);
+
+/** A throttling or service error as an {@link UnavailableError}; anything else as it was. */
+function translateError(error: unknown): unknown {
+  return error instanceof Error && unavailableNames.has(error.name)
+    ? new UnavailableError(`EventBridge Scheduler is unavailable (${error.name}); retry later`, {
+        cause: error,
+      })
+    : error;
+}
 
 /**
  * Pauses and resumes the tick by disabling and enabling its EventBridge Scheduler schedule, or
@@ -32,8 +45,12 @@ export class EventBridgeSchedulerControl implements SchedulerControl {
     this.groupName = schedule.groupName ?? 'default';
   }
 
-  private read(name: string): Promise<GetScheduleCommandOutput> {
-    return this.client.send(new GetScheduleCommand({ Name: name, GroupName: this.groupName }));
+  private async read(name: string): Promise<GetScheduleCommandOutput> {
+    try {
+      return await this.client.send(new GetScheduleCommand({ Name: name, GroupName: this.groupName }));
+    } catch (error) {
+      throw translateError(error);
+    }
   }
 
   async state(): Promise<'running' | 'paused'> {
@@ -55,7 +72,11 @@ export class EventBridgeSchedulerControl implements SchedulerControl {
       this.names.map(async (name) => {
         const current = await this.read(name);
         if (current.State === state) return;
-        await this.client.send(new UpdateScheduleCommand(updateInputOf(current, state)));
+        try {
+          await this.client.send(new UpdateScheduleCommand(updateInputOf(current, state)));
+        } catch (error) {
+          throw translateError(error);
+        }
       }),
     );
     const failed = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as Error] : []));

@@ -47,6 +47,16 @@ export type ClaimResult =
   | { claimed: false; existing: RunRecord };
 
 /** What the task SDK asks of a claim. */
+/**
+ * What fences the writes of a run's holder after its claim: the run's fencing token (from the
+ * tick, `RunEvent.token`) and the request id of the invocation that claimed it. The store
+ * refuses a heartbeat or completion that carries another fence.
+ */
+export interface RunFence {
+  token: number;
+  requestId: string;
+}
+
 export interface RunClaim {
   taskId: string;
   runId: string;
@@ -164,16 +174,11 @@ export interface TaskStore {
   heartbeat(
     taskId: string,
     runId: string,
-    fence: { token: number; requestId: string },
+    fence: RunFence,
     update: { now: Date; leaseExpiresAt: Date; progress?: Progress },
   ): Promise<HeartbeatResult>;
   /** Records a run's end if it is `running` with this token and request id. */
-  completeRun(
-    taskId: string,
-    runId: string,
-    fence: { token: number; requestId: string },
-    outcome: RunOutcome,
-  ): Promise<CompleteResult>;
+  completeRun(taskId: string, runId: string, fence: RunFence, outcome: RunOutcome): Promise<CompleteResult>;
   /**
    * Asks a run to cancel: sets the flag of a running run, or records a never-claimed run as
    * `cancelled` (from `record`) so that it never starts.

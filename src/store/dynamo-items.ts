@@ -32,7 +32,7 @@ import type {
   TaskType,
   Trigger,
 } from '../core/model.js';
-import type { RunClaim, RunOutcome } from '../core/ports.js';
+import type { RunClaim, RunFence, RunOutcome } from '../core/ports.js';
 import { tableDefinition } from './table-definition.js';
 
 /** An item as the DynamoDB document client reads and writes it. */
@@ -136,13 +136,6 @@ export function isRunKeyOf(taskId: string, key: ItemKey): boolean {
   return (
     key.pk === keys.task(taskId).pk && key.sk.startsWith(RUN_PREFIX) && key.sk.length > RUN_PREFIX.length
   );
-}
-
-/** Checks a page size. */
-export function checkLimit(limit: number): void {
-  if (!Number.isInteger(limit) || limit < 1) {
-    throw new ValidationError([{ field: 'limit', message: 'must be a whole number of at least 1' }]);
-  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -410,24 +403,6 @@ export function taskFromItem(item: Item): TaskState {
   });
 }
 
-/** Throws when a save's version is not the expected one plus one: a broken caller invariant. */
-export function checkNextVersion(task: { id: string; version: number }, expectedVersion: number): void {
-  if (task.version !== expectedVersion + 1) {
-    throw new RangeError(
-      `task ${task.id}: saving version ${task.version} over ${expectedVersion}; expected ${expectedVersion + 1}`,
-    );
-  }
-}
-
-/** Refuses a batch of task saves that names one task twice (DynamoDB refuses such a batch too). */
-export function checkDistinct(saves: { task: { id: string } }[]): void {
-  const ids = new Set<string>();
-  for (const { task } of saves) {
-    if (ids.has(task.id)) throw new RangeError(`task ${task.id} appears twice in one batch of saves`);
-    ids.add(task.id);
-  }
-}
-
 /**
  * Top-level attributes a task item may go without (`taskToItem` leaves out what is undefined):
  * a batched save, an update rather than a put, removes those its new item lacks.
@@ -442,15 +417,6 @@ export const optionalTaskAttributes: readonly string[] = [
   attr.dueShard,
   attr.dueAt,
 ];
-
-/** Validates a store's `dueKeyHoldMs` option (0 turns holding off). */
-export function checkHold(holdMs: number | undefined): number {
-  if (holdMs === undefined) return DEFAULT_DUE_KEY_HOLD_MS;
-  if (!Number.isInteger(holdMs) || holdMs < 0) {
-    throw new RangeError(`dueKeyHoldMs must be a whole number of milliseconds, at least 0, not ${holdMs}`);
-  }
-  return holdMs;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Runs
@@ -599,11 +565,7 @@ export function timeOutAttributes(record: RunRecord): { overwrite: Item; ifAbsen
  * Whether a refused completion found this very completion already stored: the SDK retried a
  * write that had succeeded, or the task SDK completed twice. Completing is idempotent.
  */
-export function isSameCompletion(
-  current: RunRecord,
-  fence: { token: number; requestId: string },
-  outcome: RunOutcome,
-): boolean {
+export function isSameCompletion(current: RunRecord, fence: RunFence, outcome: RunOutcome): boolean {
   return (
     current.token === fence.token &&
     current.requestId === fence.requestId &&

@@ -1,7 +1,8 @@
 /**
  * The DynamoDB adapter of the {@link TaskStore} port. Every race is a conditional write; losing
  * one comes back as a value (`saved: false`, `claimed: false`, ...), never as a
- * `ConditionalCheckFailedException`. Throttling and every other error propagate.
+ * `ConditionalCheckFailedException`. Throttling comes out as the core's `StoreUnavailableError`
+ * (`dynamo-support.ts` `send`); every other error propagates as it is.
  *
  * A run's writes, and what fences each one:
  * ```
@@ -17,15 +18,8 @@
  * ```
  */
 import { randomUUID } from 'node:crypto';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
-  type AttributeValue,
-  BatchExecuteStatementCommand,
-  type ConsumedCapacity,
-  type DynamoDBClient,
-} from '@aws-sdk/client-dynamodb';
-import {
-  BatchGetCommand,
-  BatchWriteCommand,
   DeleteCommand,
   DynamoDBDocumentClient,
   GetCommand,
@@ -35,7 +29,6 @@ import {
   type TransactWriteCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { convertToAttr } from '@aws-sdk/util-dynamodb';
 import { ConflictError } from '../core/errors.js';
 import {
   isTerminal,
@@ -52,18 +45,16 @@ import type {
   HeartbeatResult,
   Page,
   RunClaim,
+  RunFence,
   RunOutcome,
   RunWrite,
   SaveTaskResult,
   StoreUsage,
   TaskStore,
 } from '../core/ports.js';
+import { saveInBatches } from './dynamo-batch-save.js';
 import {
   attr,
-  checkDistinct,
-  checkHold,
-  checkLimit,
-  checkNextVersion,
   decodePageToken,
   encodePageToken,
   heartbeatAttributes,
@@ -74,7 +65,6 @@ import {
   isTaskKey,
   keyOf,
   keys,
-  optionalTaskAttributes,
   outcomeAttributes,
   RUN_SK_PREFIX,
   runFromClaim,
@@ -90,15 +80,27 @@ import {
   taskTypeToItem,
   timeOutAttributes,
 } from './dynamo-items.js';
-import { DEFAULT_SHARD_COUNT, tableDefinition } from './table-definition.js';
-
-/** Capacity the store's calls consumed, as DynamoDB reported it (`ReturnConsumedCapacity: INDEXES`). */
-export interface CapacityTally {
-  readUnits: number;
-  writeUnits: number;
-  /** Calls sent, failed ones included. */
-  requests: number;
-}
+import {
+  BATCH_WRITE_SIZE,
+  batchDelete,
+  batchGet,
+  errorName,
+  isConditionFailure,
+  oldItemOf,
+  queryAll,
+  queryPages,
+  send,
+  UpdateBuilder,
+  WRITE_ID,
+} from './dynamo-support.js';
+import {
+  checkDistinct,
+  checkHold,
+  checkLimit,
+  checkNextVersion,
+  checkShardCount,
+} from './store-invariants.js';
+import { tableDefinition } from './table-definition.js';
 
 export interface DynamoTaskStoreOptions {
   /** A document client, or a plain client that the store wraps in one. */
@@ -111,100 +113,7 @@ export interface DynamoTaskStoreOptions {
    * interval. Default one minute.
    */
   dueKeyHoldMs?: number;
-  /**
-   * Send `saveTasks` as PartiQL `BatchExecuteStatement`s of up to 25 conditional updates (one
-   * request instead of 25; each statement billed as the single write). Default `true`; `false`
-   * sends one PutItem per task, whose capacity DynamoDB Local reports (it reports none for
-   * PartiQL), which is what the cost benchmark needs.
-   */
-  batchStatements?: boolean;
 }
-
-/** Internal attribute: a nonce per conditional create, to recognise our own write when the SDK retried it. */
-const WRITE_ID = 'writeId';
-const CAPACITY = { ReturnConsumedCapacity: 'INDEXES' } as const;
-/** PartiQL batches report totals only (and DynamoDB Local reports nothing for them). */
-const TOTAL_CAPACITY = { ReturnConsumedCapacity: 'TOTAL' } as const;
-
-/** A table or attribute name as a PartiQL identifier. */
-function quoteName(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
-}
-
-/** The `writeId` of an item a failed statement returned, raw or unmarshalled. */
-function writeIdOf(item: Record<string, unknown> | undefined): string | undefined {
-  const value = item?.[WRITE_ID];
-  if (typeof value === 'string') return value;
-  return (value as AttributeValue | undefined)?.S;
-}
-const BATCH_GET_SIZE = 100;
-const BATCH_WRITE_SIZE = 25;
-const BATCH_ATTEMPTS = 8;
-
-function errorName(error: unknown): string | undefined {
-  return error instanceof Error ? error.name : undefined;
-}
-
-function isConditionFailure(error: unknown): error is Error & { Item?: Record<string, AttributeValue> } {
-  return errorName(error) === 'ConditionalCheckFailedException';
-}
-
-/** Converts a raw attribute value (as in `ConditionalCheckFailedException.Item`) to a plain value. */
-function fromAttributeValue(value: AttributeValue): unknown {
-  if (value.S !== undefined) return value.S;
-  if (value.N !== undefined) return Number(value.N);
-  if (value.BOOL !== undefined) return value.BOOL;
-  if (value.NULL !== undefined) return null;
-  if (value.M !== undefined) return fromRawItem(value.M);
-  if (value.L !== undefined) return value.L.map(fromAttributeValue);
-  if (value.B !== undefined) return value.B;
-  if (value.SS !== undefined) return new Set(value.SS);
-  if (value.NS !== undefined) return new Set(value.NS.map(Number));
-  if (value.BS !== undefined) return new Set(value.BS);
-  throw new Error('unsupported attribute value');
-}
-
-function fromRawItem(raw: Record<string, AttributeValue>): Item {
-  return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, fromAttributeValue(v)]));
-}
-
-/** The item a failed condition saw (`ReturnValuesOnConditionCheckFailure: ALL_OLD`), if any. */
-function oldItemOf(error: { Item?: Record<string, AttributeValue> }): Item | undefined {
-  return error.Item && Object.keys(error.Item).length > 0 ? fromRawItem(error.Item) : undefined;
-}
-
-/** Builds `SET` clauses with placeholder names, so no attribute ever collides with a reserved word. */
-class UpdateBuilder {
-  readonly names: Record<string, string> = {};
-  readonly values: Record<string, unknown> = {};
-  private readonly sets: string[] = [];
-  private n = 0;
-
-  name(attribute: string): string {
-    const placeholder = `#${attribute.replace(/[^A-Za-z0-9_]/g, '_')}`;
-    this.names[placeholder] = attribute;
-    return placeholder;
-  }
-  value(value: unknown): string {
-    const placeholder = `:v${this.n++}`;
-    this.values[placeholder] = value;
-    return placeholder;
-  }
-  set(attributes: Item, options: { ifAbsent?: boolean } = {}): this {
-    for (const [attribute, value] of Object.entries(attributes)) {
-      const n = this.name(attribute);
-      const v = this.value(value);
-      this.sets.push(options.ifAbsent ? `${n} = if_not_exists(${n}, ${v})` : `${n} = ${v}`);
-    }
-    return this;
-  }
-  get expression(): string {
-    return `SET ${this.sets.join(', ')}`;
-  }
-}
-
-const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
-const backoffMs = (attempt: number) => Math.min(1000, 25 * 2 ** attempt) * (0.5 + Math.random() / 2);
 
 /**
  * {@link TaskStore} on one DynamoDB table (see `table-definition.ts`).
@@ -216,56 +125,23 @@ const backoffMs = (attempt: number) => Math.min(1000, 25 * 2 ** attempt) * (0.5 
 export class DynamoTaskStore implements TaskStore {
   readonly shardCount: number;
   private readonly dueKeyHoldMs: number;
-  private readonly batchStatements: boolean;
-  /** Running tally of consumed capacity; the benchmark reads it. */
-  readonly capacity: CapacityTally = { readUnits: 0, writeUnits: 0, requests: 0 };
   private readonly doc: DynamoDBDocumentClient;
   private readonly tableName: string;
 
   constructor(options: DynamoTaskStoreOptions) {
     this.tableName = options.tableName;
-    this.shardCount = options.shardCount ?? DEFAULT_SHARD_COUNT;
-    if (!Number.isInteger(this.shardCount) || this.shardCount < 1) {
-      throw new RangeError(`shardCount must be a whole number of at least 1, not ${this.shardCount}`);
-    }
+    this.shardCount = checkShardCount(options.shardCount);
     this.dueKeyHoldMs = checkHold(options.dueKeyHoldMs);
-    this.batchStatements = options.batchStatements ?? true;
     this.doc =
       options.client instanceof DynamoDBDocumentClient
         ? options.client
         : DynamoDBDocumentClient.from(options.client, { marshallOptions: { removeUndefinedValues: true } });
   }
 
-  /** Sets the capacity tally back to zero. */
-  resetCapacity(): void {
-    this.capacity.readUnits = 0;
-    this.capacity.writeUnits = 0;
-    this.capacity.requests = 0;
-  }
-
-  /** Sends one call and adds what it consumed to {@link capacity}. */
-  private async call<O extends { ConsumedCapacity?: ConsumedCapacity | ConsumedCapacity[] | undefined }>(
-    kind: 'read' | 'write',
-    send: () => Promise<O>,
-  ): Promise<O> {
-    this.capacity.requests++;
-    const output = await send();
-    const consumed = output.ConsumedCapacity;
-    for (const c of Array.isArray(consumed) ? consumed : consumed ? [consumed] : []) {
-      if (c.ReadCapacityUnits !== undefined || c.WriteCapacityUnits !== undefined) {
-        this.capacity.readUnits += c.ReadCapacityUnits ?? 0;
-        this.capacity.writeUnits += c.WriteCapacityUnits ?? 0;
-      } else if (kind === 'read') this.capacity.readUnits += c.CapacityUnits ?? 0;
-      else this.capacity.writeUnits += c.CapacityUnits ?? 0;
-    }
-    return output;
-  }
-
   private async getItem(key: ItemKey): Promise<Item | undefined> {
-    const out = await this.call('read', () =>
-      this.doc.send(
-        new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true, ...CAPACITY }),
-      ),
+    const out = await send(
+      this.doc,
+      new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }),
     );
     return out.Item;
   }
@@ -273,30 +149,16 @@ export class DynamoTaskStore implements TaskStore {
   // ------------------------------------------------------------------------------ task types
 
   async putTaskType(type: TaskType): Promise<void> {
-    await this.call('write', () =>
-      this.doc.send(new PutCommand({ TableName: this.tableName, Item: taskTypeToItem(type), ...CAPACITY })),
-    );
+    await send(this.doc, new PutCommand({ TableName: this.tableName, Item: taskTypeToItem(type) }));
   }
 
   async listTaskTypes(): Promise<TaskType[]> {
-    const items: Item[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await this.call('read', () =>
-        this.doc.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            KeyConditionExpression: '#pk = :pk',
-            ExpressionAttributeNames: { '#pk': attr.pk },
-            ExpressionAttributeValues: { ':pk': TYPES_PK },
-            ExclusiveStartKey: start,
-            ...CAPACITY,
-          }),
-        ),
-      );
-      items.push(...(out.Items ?? []));
-      start = out.LastEvaluatedKey;
-    } while (start);
+    const items = await queryAll(this.doc, {
+      TableName: this.tableName,
+      KeyConditionExpression: '#pk = :pk',
+      ExpressionAttributeNames: { '#pk': attr.pk },
+      ExpressionAttributeValues: { ':pk': TYPES_PK },
+    });
     return items.map(taskTypeFromItem).sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
   }
 
@@ -305,17 +167,15 @@ export class DynamoTaskStore implements TaskStore {
   async createTask(task: TaskState): Promise<{ created: boolean }> {
     const writeId = randomUUID();
     try {
-      await this.call('write', () =>
-        this.doc.send(
-          new PutCommand({
-            TableName: this.tableName,
-            Item: { ...taskToItem(task, this.shardCount, this.dueKeyHoldMs), [WRITE_ID]: writeId },
-            ConditionExpression: 'attribute_not_exists(#pk)',
-            ExpressionAttributeNames: { '#pk': attr.pk },
-            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-            ...CAPACITY,
-          }),
-        ),
+      await send(
+        this.doc,
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...taskToItem(task, this.shardCount, this.dueKeyHoldMs), [WRITE_ID]: writeId },
+          ConditionExpression: 'attribute_not_exists(#pk)',
+          ExpressionAttributeNames: { '#pk': attr.pk },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
       );
       return { created: true };
     } catch (error) {
@@ -338,30 +198,33 @@ export class DynamoTaskStore implements TaskStore {
     checkLimit(options.limit);
     const after = options.nextToken === undefined ? undefined : decodePageToken(options.nextToken, isTaskKey);
     const index = tableDefinition.taskIndex;
-    const out = await this.call('read', () =>
-      this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: index.indexName,
-          KeyConditionExpression: '#kind = :kind',
-          ExpressionAttributeNames: { '#kind': attr.kind },
-          ExpressionAttributeValues: { ':kind': TASK_KIND },
-          Limit: options.limit,
-          ...(after
-            ? {
-                ExclusiveStartKey: {
-                  ...after,
-                  [attr.kind]: TASK_KIND,
-                  [attr.id]: after.pk.slice('TASK#'.length),
-                },
-              }
-            : {}),
-          ...CAPACITY,
-        }),
-      ),
+    const out = await send(
+      this.doc,
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: index.indexName,
+        KeyConditionExpression: '#kind = :kind',
+        ExpressionAttributeNames: { '#kind': attr.kind },
+        ExpressionAttributeValues: { ':kind': TASK_KIND },
+        Limit: options.limit,
+        ...(after
+          ? {
+              ExclusiveStartKey: {
+                ...after,
+                [attr.kind]: TASK_KIND,
+                [attr.id]: after.pk.slice('TASK#'.length),
+              },
+            }
+          : {}),
+      }),
     );
     const pageKeys = (out.Items ?? []).map(keyOf);
-    const byPk = new Map((await this.batchGetConsistent(pageKeys)).map((item) => [String(item.pk), item]));
+    const byPk = new Map(
+      (await batchGet(this.doc, this.tableName, pageKeys, { consistentRead: true })).map((item) => [
+        String(item.pk),
+        item,
+      ]),
+    );
     // A task deleted between the index read and the batch read is simply left out.
     const items = pageKeys.flatMap((k) => {
       const item = byPk.get(k.pk);
@@ -369,29 +232,6 @@ export class DynamoTaskStore implements TaskStore {
     });
     const last = pageKeys[pageKeys.length - 1];
     return out.LastEvaluatedKey && last ? { items, nextToken: encodePageToken(last) } : { items };
-  }
-
-  private async batchGetConsistent(wanted: ItemKey[]): Promise<Item[]> {
-    const found: Item[] = [];
-    for (let i = 0; i < wanted.length; i += 100) {
-      let pending: Record<string, unknown>[] = wanted.slice(i, i + 100).map((k) => ({ ...k }));
-      for (let round = 0; pending.length > 0; round++) {
-        if (round > 8) throw new Error('BatchGetItem left keys unprocessed after 8 retries');
-        if (round > 0) await new Promise((r) => setTimeout(r, 25 * 2 ** round));
-        const keysNow = pending;
-        const out = await this.call('read', () =>
-          this.doc.send(
-            new BatchGetCommand({
-              RequestItems: { [this.tableName]: { Keys: keysNow, ConsistentRead: true } },
-              ...CAPACITY,
-            }),
-          ),
-        );
-        found.push(...(out.Responses?.[this.tableName] ?? []));
-        pending = (out.UnprocessedKeys?.[this.tableName]?.Keys ?? []) as Record<string, unknown>[];
-      }
-    }
-    return found;
   }
 
   async saveTask(
@@ -413,11 +253,7 @@ export class DynamoTaskStore implements TaskStore {
 
     if (runWrites.length === 0) {
       try {
-        await this.call('write', () =>
-          this.doc.send(
-            new PutCommand({ ...put, ReturnValuesOnConditionCheckFailure: 'ALL_OLD', ...CAPACITY }),
-          ),
-        );
+        await send(this.doc, new PutCommand({ ...put, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' }));
         return saved();
       } catch (error) {
         if (!isConditionFailure(error)) throw error;
@@ -428,15 +264,13 @@ export class DynamoTaskStore implements TaskStore {
     const transactItems: NonNullable<TransactWriteCommandInput['TransactItems']> = [{ Put: put }];
     for (const write of runWrites) transactItems.push(this.runWriteItem(write));
     try {
-      await this.call('write', () =>
-        this.doc.send(
-          new TransactWriteCommand({
-            TransactItems: transactItems,
-            // Makes the SDK's retries of an ambiguous failure idempotent (for ten minutes).
-            ClientRequestToken: writeId,
-            ...CAPACITY,
-          }),
-        ),
+      await send(
+        this.doc,
+        new TransactWriteCommand({
+          TransactItems: transactItems,
+          // Makes the SDK's retries of an ambiguous failure idempotent (for ten minutes).
+          ClientRequestToken: writeId,
+        }),
       );
       return saved();
     } catch (error) {
@@ -453,72 +287,25 @@ export class DynamoTaskStore implements TaskStore {
     }
   }
 
+  /**
+   * One save goes out as {@link saveTask}; more go 25 to a PartiQL batch (`dynamo-batch-save.ts`),
+   * each statement its own compare-and-set.
+   */
   async saveTasks(saves: { task: TaskState; expectedVersion: number }[]): Promise<SaveTaskResult[]> {
     checkDistinct(saves);
     // All or none are sent: a broken invariant in the last save must not let the first ones go.
     for (const { task, expectedVersion } of saves) checkNextVersion(task, expectedVersion);
-    if (!this.batchStatements || saves.length === 1) {
+    if (saves.length === 1) {
       return Promise.all(saves.map(({ task, expectedVersion }) => this.saveTask(task, { expectedVersion })));
     }
-    const chunks: { task: TaskState; expectedVersion: number }[][] = [];
-    for (let i = 0; i < saves.length; i += BATCH_WRITE_SIZE)
-      chunks.push(saves.slice(i, i + BATCH_WRITE_SIZE));
-    return (await Promise.all(chunks.map((chunk) => this.saveChunk(chunk)))).flat();
-  }
-
-  /**
-   * One BatchExecuteStatement: per task an UPDATE that sets every attribute of its new item and
-   * removes the optional ones it lacks, if the stored version is the expected one. A statement
-   * that fails for any reason but a lost compare-and-set (throttling, say) is sent again on its
-   * own through {@link saveTask}, with the SDK's retries.
-   */
-  private async saveChunk(chunk: { task: TaskState; expectedVersion: number }[]): Promise<SaveTaskResult[]> {
-    const table = quoteName(this.tableName);
-    const prepared = chunk.map(({ task, expectedVersion }) => {
-      checkNextVersion(task, expectedVersion);
-      const writeId = randomUUID();
-      const item: Item = { ...taskToItem(task, this.shardCount, this.dueKeyHoldMs), [WRITE_ID]: writeId };
-      const sets = Object.entries(item).filter(([name]) => name !== attr.pk && name !== attr.sk);
-      const removes = optionalTaskAttributes.filter((name) => item[name] === undefined);
-      const statement = [
-        `UPDATE ${table}`,
-        ...sets.map(([name]) => `SET ${quoteName(name)} = ?`),
-        ...removes.map((name) => `REMOVE ${quoteName(name)}`),
-        `WHERE ${quoteName(attr.pk)} = ? AND ${quoteName(attr.sk)} = ? AND ${quoteName(attr.version)} = ?`,
-      ].join(' ');
-      return {
-        item,
-        writeId,
-        request: {
-          Statement: statement,
-          // Marshalled here: the document client's wrapper of this command fails to read back
-          // the item a failed statement returns.
-          Parameters: [...sets.map(([, value]) => value), item[attr.pk], item[attr.sk], expectedVersion].map(
-            (value) => convertToAttr(value, { removeUndefinedValues: true }),
-          ),
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
-        },
-      };
-    });
-    const out = await this.call('write', () =>
-      this.doc.send(
-        new BatchExecuteStatementCommand({ Statements: prepared.map((p) => p.request), ...TOTAL_CAPACITY }),
-      ),
-    );
-    const responses = out.Responses ?? [];
-    return Promise.all(
-      prepared.map(async ({ item, writeId }, i): Promise<SaveTaskResult> => {
-        const error = responses[i]?.Error;
-        if (!error) return { saved: true, task: taskFromItem(item) };
-        if (error.Code === 'ConditionalCheckFailed') {
-          // Our own write, applied by an attempt whose answer was lost and then sent again.
-          return writeIdOf(error.Item) === writeId
-            ? { saved: true, task: taskFromItem(item) }
-            : { saved: false, reason: 'version' };
-        }
-        const { task, expectedVersion } = chunk[i] as { task: TaskState; expectedVersion: number };
-        return this.saveTask(task, { expectedVersion });
-      }),
+    return saveInBatches(
+      {
+        doc: this.doc,
+        tableName: this.tableName,
+        itemOf: (task) => taskToItem(task, this.shardCount, this.dueKeyHoldMs),
+        saveOne: ({ task, expectedVersion }) => this.saveTask(task, { expectedVersion }),
+      },
+      saves,
     );
   }
 
@@ -557,17 +344,15 @@ export class DynamoTaskStore implements TaskStore {
 
   async deleteTask(taskId: string, options: { expectedVersion: number }): Promise<{ deleted: boolean }> {
     try {
-      await this.call('write', () =>
-        this.doc.send(
-          new DeleteCommand({
-            TableName: this.tableName,
-            Key: keys.task(taskId),
-            ConditionExpression: 'attribute_exists(#pk) AND #version = :expected',
-            ExpressionAttributeNames: { '#pk': attr.pk, '#version': attr.version },
-            ExpressionAttributeValues: { ':expected': options.expectedVersion },
-            ...CAPACITY,
-          }),
-        ),
+      await send(
+        this.doc,
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: keys.task(taskId),
+          ConditionExpression: 'attribute_exists(#pk) AND #version = :expected',
+          ExpressionAttributeNames: { '#pk': attr.pk, '#version': attr.version },
+          ExpressionAttributeValues: { ':expected': options.expectedVersion },
+        }),
       );
     } catch (error) {
       if (isConditionFailure(error)) return { deleted: false };
@@ -582,42 +367,19 @@ export class DynamoTaskStore implements TaskStore {
   }
 
   private async deleteHistory(taskId: string): Promise<void> {
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await this.call('read', () =>
-        this.doc.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :run)',
-            ProjectionExpression: '#pk, #sk',
-            ExpressionAttributeNames: { '#pk': attr.pk, '#sk': attr.sk },
-            ExpressionAttributeValues: { ':pk': keys.task(taskId).pk, ':run': RUN_SK_PREFIX },
-            ExclusiveStartKey: start,
-            ...CAPACITY,
-          }),
-        ),
-      );
-      const runKeys = (out.Items ?? []).map(keyOf);
+    const pages = queryPages(this.doc, {
+      TableName: this.tableName,
+      KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :run)',
+      ProjectionExpression: '#pk, #sk',
+      ExpressionAttributeNames: { '#pk': attr.pk, '#sk': attr.sk },
+      ExpressionAttributeValues: { ':pk': keys.task(taskId).pk, ':run': RUN_SK_PREFIX },
+    });
+    for await (const page of pages) {
+      const runKeys = (page.Items ?? []).map(keyOf);
       for (let i = 0; i < runKeys.length; i += BATCH_WRITE_SIZE) {
-        await this.batchDelete(runKeys.slice(i, i + BATCH_WRITE_SIZE));
+        await batchDelete(this.doc, this.tableName, runKeys.slice(i, i + BATCH_WRITE_SIZE));
       }
-      start = out.LastEvaluatedKey;
-    } while (start);
-  }
-
-  private async batchDelete(batch: ItemKey[]): Promise<void> {
-    type Requests = NonNullable<ConstructorParameters<typeof BatchWriteCommand>[0]['RequestItems']>;
-    let requests: Requests = { [this.tableName]: batch.map((key) => ({ DeleteRequest: { Key: key } })) };
-    for (let attempt = 0; attempt < BATCH_ATTEMPTS; attempt++) {
-      const out = await this.call('write', () =>
-        this.doc.send(new BatchWriteCommand({ RequestItems: requests, ...CAPACITY })),
-      );
-      const left = out.UnprocessedItems?.[this.tableName];
-      if (!left || left.length === 0) return;
-      requests = { [this.tableName]: left };
-      await sleep(backoffMs(attempt));
     }
-    throw new Error(`could not delete ${batch.length} run items: DynamoDB kept them unprocessed`);
   }
 
   // ------------------------------------------------------------------------------ due index
@@ -634,26 +396,21 @@ export class DynamoTaskStore implements TaskStore {
     if (limit !== undefined) checkLimit(limit);
     const tasks: TaskState[] = [];
     let itemsRead = 0;
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await this.call('read', () =>
-        this.doc.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            IndexName: tableDefinition.dueIndex.indexName,
-            KeyConditionExpression: '#shard = :shard AND #dueAt <= :now',
-            ExpressionAttributeNames: { '#shard': attr.dueShard, '#dueAt': attr.dueAt },
-            ExpressionAttributeValues: { ':shard': String(shard), ':now': now.getTime() },
-            ExclusiveStartKey: start,
-            Limit: limit === undefined ? undefined : limit - tasks.length,
-            ...CAPACITY,
-          }),
-        ),
-      );
-      itemsRead += out.Count ?? 0;
-      for (const item of out.Items ?? []) tasks.push(taskFromItem(item));
-      start = out.LastEvaluatedKey;
-    } while (start && (limit === undefined || tasks.length < limit));
+    const pages = queryPages(
+      this.doc,
+      {
+        TableName: this.tableName,
+        IndexName: tableDefinition.dueIndex.indexName,
+        KeyConditionExpression: '#shard = :shard AND #dueAt <= :now',
+        ExpressionAttributeNames: { '#shard': attr.dueShard, '#dueAt': attr.dueAt },
+        ExpressionAttributeValues: { ':shard': String(shard), ':now': now.getTime() },
+      },
+      { limit },
+    );
+    for await (const page of pages) {
+      itemsRead += page.Count ?? 0;
+      for (const item of page.Items ?? []) tasks.push(taskFromItem(item));
+    }
     return { tasks, usage: { itemsRead, writes: 0 } };
   }
 
@@ -665,33 +422,16 @@ export class DynamoTaskStore implements TaskStore {
     const runs = new Map<string, RunRecord>();
     // BatchGetItem refuses duplicate keys in one request.
     const unique = [...new Map(runKeys.map((k) => [`${k.taskId}\u0000${k.runId}`, k])).values()];
-    let itemsRead = 0;
-    for (let i = 0; i < unique.length; i += BATCH_GET_SIZE) {
-      type Requests = NonNullable<ConstructorParameters<typeof BatchGetCommand>[0]['RequestItems']>;
-      let requests: Requests = {
-        [this.tableName]: {
-          Keys: unique.slice(i, i + BATCH_GET_SIZE).map((k) => keys.run(k.taskId, k.runId)),
-        },
-      };
-      for (let attempt = 0; ; attempt++) {
-        const out = await this.call('read', () =>
-          this.doc.send(new BatchGetCommand({ RequestItems: requests, ...CAPACITY })),
-        );
-        for (const item of out.Responses?.[this.tableName] ?? []) {
-          const run = runFromItem(item);
-          runs.set(run.runId, run);
-          itemsRead++;
-        }
-        const left = out.UnprocessedKeys?.[this.tableName];
-        if (!left?.Keys || left.Keys.length === 0) break;
-        if (attempt + 1 >= BATCH_ATTEMPTS) {
-          throw new Error(`could not read ${left.Keys.length} run items: DynamoDB kept them unprocessed`);
-        }
-        requests = { [this.tableName]: left };
-        await sleep(backoffMs(attempt));
-      }
+    const items = await batchGet(
+      this.doc,
+      this.tableName,
+      unique.map((k) => keys.run(k.taskId, k.runId)),
+    );
+    for (const item of items) {
+      const run = runFromItem(item);
+      runs.set(run.runId, run);
     }
-    return { runs, usage: { itemsRead, writes: 0 } };
+    return { runs, usage: { itemsRead: items.length, writes: 0 } };
   }
 
   async getRun(taskId: string, runId: string): Promise<RunRecord | undefined> {
@@ -701,31 +441,25 @@ export class DynamoTaskStore implements TaskStore {
 
   async listRuns(taskId: string, options: { limit: number; nextToken?: string }): Promise<Page<RunRecord>> {
     checkLimit(options.limit);
-    let start: Record<string, unknown> | undefined =
+    const after =
       options.nextToken === undefined
         ? undefined
-        : { ...decodePageToken(options.nextToken, (key) => isRunKeyOf(taskId, key)) };
+        : decodePageToken(options.nextToken, (key) => isRunKeyOf(taskId, key));
     const items: Item[] = [];
     // One more than asked for tells whether there is a next page, so the last page has no token.
-    while (items.length <= options.limit) {
-      const out = await this.call('read', () =>
-        this.doc.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :run)',
-            ExpressionAttributeNames: { '#pk': attr.pk, '#sk': attr.sk },
-            ExpressionAttributeValues: { ':pk': keys.task(taskId).pk, ':run': RUN_SK_PREFIX },
-            ScanIndexForward: false,
-            Limit: options.limit + 1 - items.length,
-            ExclusiveStartKey: start,
-            ...CAPACITY,
-          }),
-        ),
-      );
-      items.push(...(out.Items ?? []));
-      start = out.LastEvaluatedKey;
-      if (!start) break;
-    }
+    const pages = queryPages(
+      this.doc,
+      {
+        TableName: this.tableName,
+        KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :run)',
+        ExpressionAttributeNames: { '#pk': attr.pk, '#sk': attr.sk },
+        ExpressionAttributeValues: { ':pk': keys.task(taskId).pk, ':run': RUN_SK_PREFIX },
+        ScanIndexForward: false,
+        ...(after ? { ExclusiveStartKey: { ...after } } : {}),
+      },
+      { limit: options.limit + 1 },
+    );
+    for await (const page of pages) items.push(...(page.Items ?? []));
     const page = items.slice(0, options.limit);
     const last = page[page.length - 1];
     const more = items.length > options.limit;
@@ -737,17 +471,15 @@ export class DynamoTaskStore implements TaskStore {
     const run = runFromClaim(claim);
     const writeId = randomUUID();
     try {
-      await this.call('write', () =>
-        this.doc.send(
-          new PutCommand({
-            TableName: this.tableName,
-            Item: { ...runToItem(run), [WRITE_ID]: writeId },
-            ConditionExpression: 'attribute_not_exists(#pk)',
-            ExpressionAttributeNames: { '#pk': attr.pk },
-            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-            ...CAPACITY,
-          }),
-        ),
+      await send(
+        this.doc,
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...runToItem(run), [WRITE_ID]: writeId },
+          ConditionExpression: 'attribute_not_exists(#pk)',
+          ExpressionAttributeNames: { '#pk': attr.pk },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
       );
       return { claimed: true, run: runFromItem(runToItem(run)) };
     } catch (error) {
@@ -770,26 +502,24 @@ export class DynamoTaskStore implements TaskStore {
   private async fencedUpdate(
     taskId: string,
     runId: string,
-    fence: { token: number; requestId: string },
+    fence: RunFence,
     attributes: Item,
   ): Promise<{ held: true; item: Item } | { held: false; old?: Item }> {
     const builder = new UpdateBuilder().set(attributes);
     const condition = `${builder.name(attr.status)} = ${builder.value('running')} AND ${builder.name(attr.token)} = ${builder.value(fence.token)} AND ${builder.name(attr.requestId)} = ${builder.value(fence.requestId)}`;
     try {
-      const out = await this.call('write', () =>
-        this.doc.send(
-          new UpdateCommand({
-            TableName: this.tableName,
-            Key: keys.run(taskId, runId),
-            UpdateExpression: builder.expression,
-            ConditionExpression: condition,
-            ExpressionAttributeNames: builder.names,
-            ExpressionAttributeValues: builder.values,
-            ReturnValues: 'ALL_NEW',
-            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-            ...CAPACITY,
-          }),
-        ),
+      const out = await send(
+        this.doc,
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.run(taskId, runId),
+          UpdateExpression: builder.expression,
+          ConditionExpression: condition,
+          ExpressionAttributeNames: builder.names,
+          ExpressionAttributeValues: builder.values,
+          ReturnValues: 'ALL_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
       );
       if (!out.Attributes) throw new Error(`updating run ${runId} returned no attributes`);
       return { held: true, item: out.Attributes };
@@ -803,7 +533,7 @@ export class DynamoTaskStore implements TaskStore {
   async heartbeat(
     taskId: string,
     runId: string,
-    fence: { token: number; requestId: string },
+    fence: RunFence,
     update: { now: Date; leaseExpiresAt: Date; progress?: Progress },
   ): Promise<HeartbeatResult> {
     const result = await this.fencedUpdate(taskId, runId, fence, heartbeatAttributes(update));
@@ -817,7 +547,7 @@ export class DynamoTaskStore implements TaskStore {
   async completeRun(
     taskId: string,
     runId: string,
-    fence: { token: number; requestId: string },
+    fence: RunFence,
     outcome: RunOutcome,
   ): Promise<CompleteResult> {
     const result = await this.fencedUpdate(taskId, runId, fence, outcomeAttributes(outcome));
@@ -836,19 +566,17 @@ export class DynamoTaskStore implements TaskStore {
     for (let attempt = 0; attempt < 3; attempt++) {
       let old: Item | undefined;
       try {
-        await this.call('write', () =>
-          this.doc.send(
-            new UpdateCommand({
-              TableName: this.tableName,
-              Key: key,
-              UpdateExpression: 'SET #cancel = :true',
-              ConditionExpression: '#status = :running',
-              ExpressionAttributeNames: { '#cancel': attr.cancelRequested, '#status': attr.status },
-              ExpressionAttributeValues: { ':true': true, ':running': 'running' },
-              ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-              ...CAPACITY,
-            }),
-          ),
+        await send(
+          this.doc,
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: key,
+            UpdateExpression: 'SET #cancel = :true',
+            ConditionExpression: '#status = :running',
+            ExpressionAttributeNames: { '#cancel': attr.cancelRequested, '#status': attr.status },
+            ExpressionAttributeValues: { ':true': true, ':running': 'running' },
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
         );
         return { requested: true, status: 'running' };
       } catch (error) {
@@ -860,17 +588,15 @@ export class DynamoTaskStore implements TaskStore {
       if (status === 'running') continue;
       // Never claimed (no record, or one still `dispatched`): record it cancelled so it never starts.
       try {
-        await this.call('write', () =>
-          this.doc.send(
-            new PutCommand({
-              TableName: this.tableName,
-              Item: runToItem({ ...record, status: 'cancelled', finishedAt: now }),
-              ConditionExpression: 'attribute_not_exists(#pk) OR #status = :dispatched',
-              ExpressionAttributeNames: { '#pk': attr.pk, '#status': attr.status },
-              ExpressionAttributeValues: { ':dispatched': 'dispatched' },
-              ...CAPACITY,
-            }),
-          ),
+        await send(
+          this.doc,
+          new PutCommand({
+            TableName: this.tableName,
+            Item: runToItem({ ...record, status: 'cancelled', finishedAt: now }),
+            ConditionExpression: 'attribute_not_exists(#pk) OR #status = :dispatched',
+            ExpressionAttributeNames: { '#pk': attr.pk, '#status': attr.status },
+            ExpressionAttributeValues: { ':dispatched': 'dispatched' },
+          }),
         );
         return { requested: true, status: 'cancelled' };
       } catch (error) {
@@ -890,17 +616,15 @@ export class DynamoTaskStore implements TaskStore {
     const attributes = schedulerAttributes(update);
     if (Object.keys(attributes).length === 0) return;
     const builder = new UpdateBuilder().set(attributes);
-    await this.call('write', () =>
-      this.doc.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: keys.scheduler(),
-          UpdateExpression: builder.expression,
-          ExpressionAttributeNames: builder.names,
-          ExpressionAttributeValues: builder.values,
-          ...CAPACITY,
-        }),
-      ),
+    await send(
+      this.doc,
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: keys.scheduler(),
+        UpdateExpression: builder.expression,
+        ExpressionAttributeNames: builder.names,
+        ExpressionAttributeValues: builder.values,
+      }),
     );
   }
 }

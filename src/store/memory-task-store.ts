@@ -20,6 +20,7 @@ import type {
   HeartbeatResult,
   Page,
   RunClaim,
+  RunFence,
   RunOutcome,
   RunWrite,
   SaveTaskResult,
@@ -28,10 +29,6 @@ import type {
 } from '../core/ports.js';
 import {
   attr,
-  checkDistinct,
-  checkHold,
-  checkLimit,
-  checkNextVersion,
   decodePageToken,
   encodePageToken,
   heartbeatAttributes,
@@ -57,8 +54,13 @@ import {
   taskTypeToItem,
   timeOutAttributes,
 } from './dynamo-items.js';
-import type { CapacityTally } from './dynamo-task-store.js';
-import { DEFAULT_SHARD_COUNT } from './table-definition.js';
+import {
+  checkDistinct,
+  checkHold,
+  checkLimit,
+  checkNextVersion,
+  checkShardCount,
+} from './store-invariants.js';
 
 const compareStrings = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 const mapKey = (key: ItemKey) => `${key.pk}\u0000${key.sk}`;
@@ -70,30 +72,19 @@ const mapKey = (key: ItemKey) => `${key.pk}\u0000${key.sk}`;
 export class MemoryTaskStore implements TaskStore {
   readonly shardCount: number;
   private readonly dueKeyHoldMs: number;
-  /** Calls made; no capacity is consumed in memory, so the units stay zero. */
-  readonly capacity: CapacityTally = { readUnits: 0, writeUnits: 0, requests: 0 };
   private readonly items = new Map<string, Item>();
 
   constructor(options: { shardCount?: number; dueKeyHoldMs?: number } = {}) {
-    this.shardCount = options.shardCount ?? DEFAULT_SHARD_COUNT;
-    if (!Number.isInteger(this.shardCount) || this.shardCount < 1) {
-      throw new RangeError(`shardCount must be a whole number of at least 1, not ${this.shardCount}`);
-    }
+    this.shardCount = checkShardCount(options.shardCount);
     this.dueKeyHoldMs = checkHold(options.dueKeyHoldMs);
   }
 
-  resetCapacity(): void {
-    this.capacity.requests = 0;
-  }
-
   private get(key: ItemKey): Item | undefined {
-    this.capacity.requests++;
     const item = this.items.get(mapKey(key));
     return item && structuredClone(item);
   }
 
   private put(item: Item): void {
-    this.capacity.requests++;
     this.items.set(mapKey(keyOf(item)), structuredClone(item));
   }
 
@@ -111,7 +102,6 @@ export class MemoryTaskStore implements TaskStore {
   }
 
   async listTaskTypes(): Promise<TaskType[]> {
-    this.capacity.requests++;
     return this.select((k) => k.pk === TYPES_PK)
       .map(taskTypeFromItem)
       .sort((a, b) => compareStrings(a.name, b.name));
@@ -134,7 +124,6 @@ export class MemoryTaskStore implements TaskStore {
   async listTasks(options: { limit: number; nextToken?: string }): Promise<Page<TaskState>> {
     checkLimit(options.limit);
     const after = options.nextToken === undefined ? undefined : decodePageToken(options.nextToken, isTaskKey);
-    this.capacity.requests++;
     const all = this.select((k) => k.sk === TASK_SK && (after === undefined || k.pk > after.pk));
     const page = all.slice(0, options.limit);
     const last = page[page.length - 1];
@@ -151,7 +140,6 @@ export class MemoryTaskStore implements TaskStore {
     const { expectedVersion, runWrites = [] } = options;
     checkNextVersion(task, expectedVersion);
     const item = taskToItem(task, this.shardCount, this.dueKeyHoldMs);
-    this.capacity.requests++;
     const stored = this.items.get(mapKey(keyOf(item)));
     if (stored?.[attr.version] !== expectedVersion) return { saved: false, reason: 'version' };
     // Check every run write before applying any: all or nothing, like a transaction.
@@ -198,7 +186,6 @@ export class MemoryTaskStore implements TaskStore {
 
   async deleteTask(taskId: string, options: { expectedVersion: number }): Promise<{ deleted: boolean }> {
     const key = keys.task(taskId);
-    this.capacity.requests++;
     if (this.items.get(mapKey(key))?.[attr.version] !== options.expectedVersion) return { deleted: false };
     this.items.delete(mapKey(key));
     for (const run of this.select((k) => k.pk === key.pk && k.sk.startsWith(RUN_SK_PREFIX))) {
@@ -218,7 +205,6 @@ export class MemoryTaskStore implements TaskStore {
       throw new RangeError(`shard ${shard} is not in 0..${this.shardCount - 1}`);
     }
     if (options.limit !== undefined) checkLimit(options.limit);
-    this.capacity.requests++;
     const shardKey = String(shard);
     const due = this.select((k) => k.sk === TASK_SK)
       .filter((item) => item[attr.dueShard] === shardKey && (item[attr.dueAt] as number) <= now.getTime())
@@ -256,7 +242,6 @@ export class MemoryTaskStore implements TaskStore {
         ? undefined
         : decodePageToken(options.nextToken, (key) => isRunKeyOf(taskId, key));
     const pk = keys.task(taskId).pk;
-    this.capacity.requests++;
     const all = this.select(
       (k) => k.pk === pk && k.sk.startsWith(RUN_SK_PREFIX) && (after === undefined || k.sk < after.sk),
     ).reverse();
@@ -277,7 +262,7 @@ export class MemoryTaskStore implements TaskStore {
   }
 
   /** The stored run item if it is running with this lease. */
-  private fenced(key: ItemKey, fence: { token: number; requestId: string }): Item | undefined {
+  private fenced(key: ItemKey, fence: RunFence): Item | undefined {
     const item = this.items.get(mapKey(key));
     const held =
       item?.[attr.status] === 'running' &&
@@ -289,11 +274,10 @@ export class MemoryTaskStore implements TaskStore {
   async heartbeat(
     taskId: string,
     runId: string,
-    fence: { token: number; requestId: string },
+    fence: RunFence,
     update: { now: Date; leaseExpiresAt: Date; progress?: Progress },
   ): Promise<HeartbeatResult> {
     const key = keys.run(taskId, runId);
-    this.capacity.requests++;
     const item = this.fenced(key, fence);
     if (!item) {
       const status = this.items.get(mapKey(key))?.[attr.status];
@@ -308,11 +292,10 @@ export class MemoryTaskStore implements TaskStore {
   async completeRun(
     taskId: string,
     runId: string,
-    fence: { token: number; requestId: string },
+    fence: RunFence,
     outcome: RunOutcome,
   ): Promise<CompleteResult> {
     const key = keys.run(taskId, runId);
-    this.capacity.requests++;
     const item = this.fenced(key, fence);
     if (!item) {
       const stored = this.items.get(mapKey(key));
@@ -328,7 +311,6 @@ export class MemoryTaskStore implements TaskStore {
 
   async requestCancel(record: RunRecord, now: Date): Promise<CancelRequestResult> {
     const key = keys.run(record.taskId, record.runId);
-    this.capacity.requests++;
     const item = this.items.get(mapKey(key));
     const status = item?.[attr.status] as RunRecord['status'] | undefined;
     if (item && status === 'running') {

@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import { type DynamoDbLocal, startDynamoDbLocal } from '../../src/local/dynamodb-local.js';
 import { DEFAULT_SHARD_COUNT } from '../../src/store/table-definition.js';
+import { CapacityMeter } from './capacity.js';
 import { runCeiling } from './ceiling.js';
 import type { SectionContext } from './context.js';
 import { runCost } from './cost.js';
@@ -111,6 +112,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
       lambdaEndpoint: stub.endpoint,
       client,
       doc: makeDoc(client),
+      meter: CapacityMeter.attach(client),
       ...(local ? { enginePid: local.pid } : {}),
       quick,
       log,

@@ -1,27 +1,26 @@
 /**
  * Section 4, cost per run: the DynamoDB requests and units of one whole run, step by step, from
- * the store's `ReturnConsumedCapacity: 'INDEXES'` tally, everything done one call at a time so
- * each call's units land in its own step. Cross-checked against the formula of
+ * the client's capacity meter (`capacity.ts`: `ReturnConsumedCapacity: 'INDEXES'` on every call),
+ * everything done one call at a time so each call's units land in its own step. Cross-checked against the formula of
  * docs/architecture.md computed from the real items' sizes. Also: what a losing attempt wastes.
  */
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import type { TaskState } from '../../src/core/model.js';
 import { planTask } from '../../src/core/plan.js';
-import type { RunEvent } from '../../src/core/ports.js';
+import type { RunEvent, SaveTaskResult } from '../../src/core/ports.js';
 import { newId } from '../../src/ids.js';
 import { keys } from '../../src/store/dynamo-items.js';
 import { DynamoTaskStore } from '../../src/store/dynamo-task-store.js';
 import { runTick, scheduleFor } from '../../src/tick/run-tick.js';
+import { diff, MethodMeter } from './capacity.js';
 import type { SectionContext } from './context.js';
 import {
   benchTask,
-  CapacityMeter,
   clockMs,
-  diff,
   FUNCTION_NAME,
   freshTable,
   makeInvoker,
   round,
-  snapshot,
   taskId,
   tickDeps,
 } from './harness.js';
@@ -59,8 +58,25 @@ function valueSize(value: unknown): number {
 const wru = (bytes: number) => Math.max(1, Math.ceil(bytes / 1024));
 const rruStrong = (bytes: number) => Math.max(1, Math.ceil(bytes / 4096));
 
+/**
+ * The store with `saveTasks` sent as one conditional PutItem per task, as `saveTask` sends it:
+ * DynamoDB Local reports no capacity for the PartiQL batch the store sends instead, and DynamoDB
+ * bills each statement of that batch as this very write of the same item.
+ */
+function unbatched(store: DynamoTaskStore): DynamoTaskStore {
+  const saveTasks = (saves: { task: TaskState; expectedVersion: number }[]): Promise<SaveTaskResult[]> =>
+    Promise.all(saves.map(({ task, expectedVersion }) => store.saveTask(task, { expectedVersion })));
+  return new Proxy(store, {
+    get(target, property, receiver) {
+      if (property === 'saveTasks') return saveTasks;
+      const value = Reflect.get(target, property, receiver);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
 /** What the dispatch writes consumed: single saves and batched ones alike. */
-function dispatchUnits(meter: CapacityMeter) {
+function dispatchUnits(meter: MethodMeter) {
   const one = meter.get('saveTask');
   const many = meter.get('saveTasks');
   return {
@@ -86,9 +102,9 @@ export async function runCost(ctx: SectionContext): Promise<SectionResult> {
   const n = ctx.env.quick ? 20 : 100;
   // One PutItem per dispatch rather than the tick's PartiQL batches: DynamoDB Local reports no
   // capacity for PartiQL. The units are the same: both write the same item in full.
-  const { tableName, store } = await freshTable(ctx.env, 'cost', { batchStatements: false });
-  const meter = new CapacityMeter(store);
-  const metered = meter.wrap();
+  const { tableName, store } = await freshTable(ctx.env, 'cost');
+  const meter = new MethodMeter(ctx.env.meter, tableName);
+  const metered = meter.wrap(unbatched(store));
   // Virtual time: every minute a slot; tick 1 at t0 + 1 s, tick 2 one minute later.
   const t0 = Math.floor(Date.now() / 60_000) * 60_000;
   let nowMs = t0 + 1000;
@@ -373,7 +389,7 @@ async function waitFor(done: () => boolean, timeoutMs = 10_000) {
 
 /**
  * A losing attempt, one at a time: two ticks read the same due task; the first saves; the
- * second's compare-and-set fails. Measured from the tally, plus the formula DynamoDB bills.
+ * second's compare-and-set fails. Measured from the meter, plus the formula DynamoDB bills.
  * Then a real race: two ticks at once over the same due tasks.
  */
 async function losingAttempt(ctx: SectionContext, taskBytes: number) {
@@ -388,9 +404,9 @@ async function losingAttempt(ctx: SectionContext, taskBytes: number) {
   if (!a) throw new Error('contend: the task is not due');
   const plan = () => planTask(a, { now, schedule: scheduleFor(a), runs: new Map(), newRunId: newId });
   const winner = await store.saveTask(plan().task, { expectedVersion: a.version });
-  const before = snapshot(store);
+  const before = ctx.env.meter.tally(tableName);
   const loser = await store.saveTask(plan().task, { expectedVersion: a.version });
-  const lost = diff(snapshot(store), before);
+  const lost = diff(ctx.env.meter.tally(tableName), before);
   if (!winner.saved || loser.saved) throw new Error('contend: expected one winner and one loser');
 
   // The race: two ticks at once over the same due tasks.
@@ -404,14 +420,15 @@ async function losingAttempt(ctx: SectionContext, taskBytes: number) {
   ctx.stub.latencyMs = 20;
   const invoker = makeInvoker(ctx.env.lambdaEndpoint);
   const storeB = new DynamoTaskStore({ client: ctx.env.doc, tableName });
-  store.resetCapacity();
+  ctx.env.meter.reset(tableName);
   const [ra, rb] = await Promise.all([
     runTick(await tickDeps(store, invoker), { concurrency: ctx.concurrency, recordTick: false }),
     runTick(await tickDeps(storeB, invoker), { concurrency: ctx.concurrency, recordTick: false }),
   ]);
   const started = ra.started + rb.started;
   const contended = ra.contended + rb.contended;
-  const reportedWrite = store.capacity.writeUnits + storeB.capacity.writeUnits;
+  // Both ticks' stores work on this one table: its tally is theirs.
+  const reportedWrite = ctx.env.meter.tally(tableName).writeUnits;
   return {
     reportedWrite: lost.writeUnits,
     reportedRead: lost.readUnits,

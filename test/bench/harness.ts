@@ -1,6 +1,6 @@
 /**
- * Benchmark plumbing: DynamoDB clients and tables, fast seeding, tick dependencies, a capacity
- * meter per store method, and small statistics helpers. No measurement lives here.
+ * Benchmark plumbing: DynamoDB clients and tables, fast seeding, tick dependencies and small
+ * statistics helpers. No measurement lives here (capacity metering: `capacity.ts`).
  */
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
@@ -14,10 +14,11 @@ import { type TaskState, taskDefaults } from '../../src/core/model.js';
 import type { Clock, InvokeResult, RunEvent, TaskInvoker, TaskStore } from '../../src/core/ports.js';
 import { newId } from '../../src/ids.js';
 import { taskToItem } from '../../src/store/dynamo-items.js';
-import { type CapacityTally, DynamoTaskStore } from '../../src/store/dynamo-task-store.js';
+import { DynamoTaskStore } from '../../src/store/dynamo-task-store.js';
 import { ensureTable } from '../../src/store/table-definition.js';
 import { TaskTypeRegistry } from '../../src/tick/registry.js';
 import type { TickDeps } from '../../src/tick/run-tick.js';
+import type { CapacityMeter } from './capacity.js';
 
 export const TASK_TYPE = 'bench.noop';
 export const FUNCTION_NAME = 'bench-noop';
@@ -31,6 +32,8 @@ export interface BenchEnv {
   /** One DynamoDB client per benchmark, default HTTP settings (as `functions/tick.ts` builds it). */
   client: DynamoDBClient;
   doc: DynamoDBDocumentClient;
+  /** Capacity of every call through `client` (and `doc`), per table. */
+  meter: CapacityMeter;
   /** The DynamoDB Local process, when the benchmark started it (for its CPU time). */
   enginePid?: number;
   quick: boolean;
@@ -56,13 +59,12 @@ export function makeInvoker(lambdaEndpoint: string): LambdaTaskInvoker {
 export async function freshTable(
   env: BenchEnv,
   name: string,
-  options: { batchStatements?: boolean } = {},
 ): Promise<{ tableName: string; store: DynamoTaskStore }> {
   const tableName = `bench-${name}-${newId().toLowerCase()}`;
   await ensureTable(env.client, tableName);
-  const store = new DynamoTaskStore({ client: env.doc, tableName, ...options });
+  const store = new DynamoTaskStore({ client: env.doc, tableName });
   await store.putTaskType({ name: TASK_TYPE, functionName: FUNCTION_NAME });
-  store.resetCapacity();
+  env.meter.reset(tableName);
   return { tableName, store };
 }
 
@@ -209,63 +211,6 @@ export function median(values: readonly number[]): number {
 export function round(value: number, digits = 3): number {
   const f = 10 ** digits;
   return Math.round(value * f) / f;
-}
-
-/** A copy of the store's capacity tally. */
-export function snapshot(store: DynamoTaskStore): CapacityTally {
-  return { ...store.capacity };
-}
-
-export function diff(after: CapacityTally, before: CapacityTally): CapacityTally {
-  return {
-    readUnits: after.readUnits - before.readUnits,
-    writeUnits: after.writeUnits - before.writeUnits,
-    requests: after.requests - before.requests,
-  };
-}
-
-/**
- * Capacity per store method: wraps a store so that every call adds the tally's change during
- * the call to its method's bucket. Exact when calls of different methods do not overlap in
- * time (the cost section runs everything one at a time).
- */
-export class CapacityMeter {
-  readonly byMethod = new Map<string, CapacityTally>();
-
-  constructor(private readonly store: DynamoTaskStore) {}
-
-  reset(): void {
-    this.byMethod.clear();
-  }
-
-  get(method: string): CapacityTally {
-    return this.byMethod.get(method) ?? { readUnits: 0, writeUnits: 0, requests: 0 };
-  }
-
-  /** The same store, metered. */
-  wrap(): DynamoTaskStore {
-    const meter = this;
-    return new Proxy(this.store, {
-      get(target, property, receiver) {
-        const value = Reflect.get(target, property, receiver);
-        if (typeof value !== 'function' || typeof property !== 'string') return value;
-        return async (...args: unknown[]) => {
-          const before = snapshot(target);
-          try {
-            return await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
-          } finally {
-            const delta = diff(snapshot(target), before);
-            const bucket = meter.get(property);
-            meter.byMethod.set(property, {
-              readUnits: bucket.readUnits + delta.readUnits,
-              writeUnits: bucket.writeUnits + delta.writeUnits,
-              requests: bucket.requests + delta.requests,
-            });
-          }
-        };
-      },
-    });
-  }
 }
 
 /** The document client the store would build, shared by sections that talk to the table directly. */

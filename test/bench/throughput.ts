@@ -73,7 +73,7 @@ export async function drain(
   );
   ctx.stub.reset();
   ctx.stub.latencyMs = options.latencyMs ?? 20;
-  store.resetCapacity();
+  ctx.env.meter.reset(tableName);
   const probe = firstSaveProbe(store);
   const deps = await tickDeps(probe.store, makeInvoker(ctx.env.lambdaEndpoint));
   const reports: DrainResult['reports'] = [];
@@ -100,6 +100,7 @@ export async function drain(
   const wallMs = clockMs() - t0;
   const cpu = process.cpuUsage(cpu0);
   const writeRequests = reports.reduce((n, r) => n + r.writes, 0);
+  const capacity = ctx.env.meter.tally(tableName);
   return {
     due: count,
     started,
@@ -109,8 +110,8 @@ export async function drain(
     queryPhaseMs,
     writeRequests,
     writeRequestsPerRun: writeRequests / Math.max(1, started),
-    writeUnitsPerRun: store.capacity.writeUnits / Math.max(1, started),
-    requestsPerRun: store.capacity.requests / Math.max(1, started),
+    writeUnitsPerRun: capacity.writeUnits / Math.max(1, started),
+    requestsPerRun: capacity.requests / Math.max(1, started),
     cpuMsPerRun: (cpu.user + cpu.system) / 1000 / Math.max(1, started),
     reports,
     errors: errors.slice(0, 10),

@@ -7,7 +7,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { dueIndexKey, shardOf } from '../../src/core/due.js';
 import { ValidationError } from '../../src/core/errors.js';
 import type { RunRecord, TaskState } from '../../src/core/model.js';
-import type { RunOutcome, RunWrite, TaskStore } from '../../src/core/ports.js';
+import type { RunFence, RunOutcome, RunWrite, TaskStore } from '../../src/core/ports.js';
 import { aClaim, aRun, aTask, at, T0 } from '../support/builders.js';
 
 /** Saves the next version of `task` (with `changes`) over the current one. */
@@ -652,7 +652,7 @@ export function describeTaskStoreContract(name: string, makeStore: () => Promise
         await store.createTask(task);
         const claim = aClaim({ taskId: task.id, leaseExpiresAt: at(300_000) });
         await store.claimRun(claim);
-        const beat = (f: { token: number; requestId: string }, runId = claim.runId) =>
+        const beat = (f: RunFence, runId = claim.runId) =>
           store.heartbeat(task.id, runId, f, { now: at(1000), leaseExpiresAt: at(600_000) });
 
         expect(await beat({ token: 2, requestId: 'req-1' })).toEqual({ held: false, status: 'running' });

@@ -10,9 +10,11 @@ import { DynamoDBDocumentClient, PutCommand, TransactWriteCommand } from '@aws-s
 import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
 import { shardOf } from '../../src/core/due.js';
+import { StoreUnavailableError } from '../../src/core/errors.js';
 import type { TaskState } from '../../src/core/model.js';
 import { DynamoTaskStore } from '../../src/store/dynamo-task-store.js';
 import { ensureTable, tableDefinition } from '../../src/store/table-definition.js';
+import { CapacityMeter } from '../bench/capacity.js';
 import { aClaim, aRun, aTask, at } from '../support/builders.js';
 import { createTestTable } from '../support/dynamo.js';
 import { describeTaskStoreContract } from './contract.js';
@@ -55,11 +57,13 @@ describe('DynamoTaskStore on DynamoDB Local', () => {
   });
 
   it('accounts consumed capacity per call (a due-index key change costs 3 write units)', async () => {
-    const { store } = await createTestTable('capacity');
+    const { client, tableName, store } = await createTestTable('capacity');
+    const meter = CapacityMeter.attach(client);
     const units = async (action: () => Promise<unknown>) => {
-      store.resetCapacity();
+      meter.reset(tableName);
       await action();
-      return [store.capacity.readUnits, store.capacity.writeUnits, store.capacity.requests];
+      const { readUnits, writeUnits, requests } = meter.tally(tableName);
+      return [readUnits, writeUnits, requests];
     };
     const next = (t: TaskState, changes: Partial<TaskState>) => ({
       ...t,
@@ -123,18 +127,18 @@ describe('DynamoTaskStore faults (aws-sdk-client-mock)', () => {
       $metadata: {},
     });
 
-  it('propagates throttling of a task save: an error, not a lost race', async () => {
+  it('reports throttling of a task save as the store being unavailable, not as a lost race', async () => {
     const { mock, store } = mockedStore();
     mock.on(PutCommand).rejects(throttled());
     const task = aTask();
 
     await expect(store.saveTask({ ...task, version: 2 }, { expectedVersion: 1 })).rejects.toThrow(
-      ProvisionedThroughputExceededException,
+      StoreUnavailableError,
     );
-    await expect(store.claimRun(aClaim())).rejects.toThrow(ProvisionedThroughputExceededException);
+    await expect(store.claimRun(aClaim())).rejects.toThrow(StoreUnavailableError);
   });
 
-  it('propagates a transaction cancelled by throttling rather than calling it a lost race', async () => {
+  it('reports a transaction cancelled by throttling as the store being unavailable, not as a lost race', async () => {
     const { mock, store } = mockedStore();
     mock.on(TransactWriteCommand).rejects(
       new TransactionCanceledException({
@@ -150,7 +154,7 @@ describe('DynamoTaskStore faults (aws-sdk-client-mock)', () => {
         { ...task, version: 2 },
         { expectedVersion: 1, runWrites: [{ kind: 'record', record: aRun() }] },
       ),
-    ).rejects.toThrow(TransactionCanceledException);
+    ).rejects.toThrow(StoreUnavailableError);
   });
 
   it('recognises its own claim when the SDK retried a write whose response was lost', async () => {
