@@ -77,6 +77,21 @@ export interface PageOf<T> {
   nextToken: string | null;
 }
 
+/** Every item of a paged list (up to `limit`), fetching page after page. */
+export async function allPages<T>(
+  fetchPage: (nextToken: string | undefined) => Promise<PageOf<T>>,
+  limit?: number,
+): Promise<T[]> {
+  const items: T[] = [];
+  let token: string | undefined;
+  do {
+    const page = await fetchPage(token);
+    items.push(...page.items);
+    token = page.nextToken ?? undefined;
+  } while (token !== undefined && (limit === undefined || items.length < limit));
+  return limit === undefined ? items : items.slice(0, limit);
+}
+
 export class ApiClient {
   private readonly base: URL;
   private readonly signer: SignatureV4 | undefined;

@@ -1,0 +1,102 @@
+/** `tickwork run|cancel|runs`: starting, stopping and reading the runs of a task. */
+import { int, parseParams, UsageError } from '../args.js';
+import { allPages, type RunInfo } from '../client.js';
+import type { Command, Ctx } from '../command.js';
+import { progressBar } from '../format.js';
+import { emit, printRun, runTable } from '../print.js';
+
+const TERMINAL = new Set(['succeeded', 'failed', 'cancelled', 'timed-out', 'skipped', 'missed']);
+
+const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
+
+/** Polls a run until it ends, drawing a progress bar; exit 0 only when it succeeded. */
+async function waitForRun(
+  ctx: Ctx,
+  taskId: string,
+  runId: string,
+  timeoutMs: number | undefined,
+): Promise<number> {
+  const deadline = timeoutMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + timeoutMs;
+  let last = '';
+  let run: RunInfo;
+  for (;;) {
+    run = await ctx.client().getRun(taskId, runId);
+    if (!ctx.json) {
+      const line = progressBar(run.progress, run.status);
+      if (ctx.io.status) ctx.io.status(line);
+      else if (line !== last) ctx.io.err(line);
+      last = line;
+    }
+    if (TERMINAL.has(run.status)) break;
+    if (Date.now() > deadline) {
+      if (ctx.io.status) ctx.io.err('');
+      ctx.io.err(`gave up waiting for run ${runId} (still ${run.status})`);
+      return 1;
+    }
+    await sleep(200);
+  }
+  if (ctx.io.status && !ctx.json) ctx.io.err('');
+  printRun(ctx, run);
+  return run.status === 'succeeded' ? 0 : 1;
+}
+
+const run: Command = {
+  name: 'run',
+  usage: 'tickwork run <id> [--param k=v ...] [--wait [--timeout <seconds>]]',
+  summary: 'Run a task now; --wait follows it with a progress bar and exits 1 unless it succeeds',
+  options: {
+    param: { type: 'string', multiple: true },
+    wait: { type: 'boolean', short: 'w' },
+    timeout: { type: 'string' },
+  },
+  args: 1,
+  async run(ctx, [id], values) {
+    const taskId = id as string;
+    const timeout = int(values.timeout, 'timeout');
+    const accepted = await ctx.client().runNow(taskId, parseParams(values.param as string[] | undefined));
+    if (!values.wait) {
+      emit(ctx, accepted, () => `run ${accepted.runId} ${accepted.status}`, { compact: true });
+      return 0;
+    }
+    if (!ctx.json) ctx.io.err(`run ${accepted.runId} ${accepted.status}`);
+    return waitForRun(ctx, taskId, accepted.runId, timeout === undefined ? undefined : timeout * 1000);
+  },
+};
+
+const cancel: Command = {
+  name: 'cancel',
+  usage: 'tickwork cancel <id> [--run <runId>]',
+  summary: 'Cancel the active run of a task (or the next queued one)',
+  options: { run: { type: 'string' } },
+  args: 1,
+  async run(ctx, [id], values) {
+    const result = await ctx.client().cancel(id as string, values.run as string | undefined);
+    emit(ctx, result, () => `cancel requested for run ${result.runId} (${result.status})`, { compact: true });
+    return 0;
+  },
+};
+
+const runs: Command = {
+  name: 'runs',
+  usage: 'tickwork runs <id> [<runId>] [--limit <n>]',
+  summary: "A task's run history, newest first, or one run",
+  options: { limit: { type: 'string' } },
+  args: [0, 2],
+  async run(ctx, [id, runId], values) {
+    if (id === undefined) throw new UsageError('give a task id');
+    if (runId !== undefined) {
+      printRun(ctx, await ctx.client().getRun(id, runId));
+      return 0;
+    }
+    const limit = int(values.limit, 'limit') ?? 20;
+    const items = await allPages(
+      (nextToken) => ctx.client().listRuns(id, { limit: Math.min(100, limit), nextToken }),
+      limit,
+    );
+    emit(ctx, items, () => runTable(items));
+    return 0;
+  },
+};
+
+/** The commands about runs. */
+export const runCommands: Command[] = [run, cancel, runs];
