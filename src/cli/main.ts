@@ -37,7 +37,6 @@ function help(): string {
   return [
     'usage: tickwork <command> [options]',
     '',
-    `  ${'dev'.padEnd(width)}  start the local runtime (see tickwork dev --help)`,
     ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     '',
     'global options:',
@@ -52,8 +51,9 @@ function usageOf(command: Command): string {
 }
 
 function commandHelp(command: Command): string {
+  const options = command.details ? `\n\noptions:\n${command.details}` : '';
   const global = command.global === false ? '' : `\n\nglobal options:\n${GLOBAL_HELP}`;
-  return `${usageOf(command)}\n\n${command.summary}.${global}`;
+  return `usage: ${command.usage}\n\n${command.summary}.${options}${global}`;
 }
 
 /** The command `argv` starts with (two words before one), and the arguments after its name. */
@@ -120,10 +120,6 @@ function report(io: CliIo, ctx: Ctx, command: Command, error: unknown): number {
 /** Runs the CLI with `argv` (without `node` and the script); resolves to the exit code. */
 export async function main(rawArgv: string[], io: CliIo = defaultIo): Promise<number> {
   const argv = globalsLast(rawArgv);
-  if (argv[0] === 'dev') {
-    const { runDev } = await import('./dev.js');
-    return runDev(argv.slice(1));
-  }
   const first = argv[0];
   if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
     io.out(help());

@@ -1,5 +1,6 @@
 /** Every `tickwork` command, group by group, in the order `--help` lists them. */
 import type { Command } from '../command.js';
+import { devCommands } from './dev.js';
 import { previewCommands } from './preview.js';
 import { runCommands } from './runs.js';
 import { schedulerCommands } from './scheduler.js';
@@ -7,6 +8,7 @@ import { taskCommands } from './tasks.js';
 import { typeCommands } from './types.js';
 
 export const commands: readonly Command[] = [
+  ...devCommands,
   ...taskCommands,
   ...runCommands,
   ...schedulerCommands,
