@@ -7,6 +7,16 @@ import { Sha256 } from '@aws-crypto/sha256-js';
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
+import type { z } from 'zod';
+import type {
+  LogsSchema,
+  PreviewSchema,
+  RunAcceptedSchema,
+  RunView,
+  SchedulerViewSchema,
+  TaskTypeViewSchema,
+  TaskView,
+} from '../api/schemas.js';
 
 /** What the admin API answered with an error: status, `code`, message and details. */
 export class ApiClientError extends Error {
@@ -41,37 +51,13 @@ export function regionOfHost(hostname: string): string | undefined {
 
 export type Query = Record<string, string | number | boolean | undefined>;
 
-/** Minimal typed views of what the API returns (the full shapes are in docs/api.md). */
-export interface RunInfo {
-  runId: string;
-  taskId: string;
-  status: string;
-  trigger: string;
-  attempt: number;
-  scheduledFor: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-  durationMs: number | null;
-  result: string | null;
-  error: { name: string; message: string } | null;
-  progress: { value: number; max: number | null; percent: number | null; message: string | null } | null;
-  [key: string]: unknown;
-}
-export interface TaskInfo {
-  id: string;
-  name: string;
-  type: string;
-  schedule: string;
-  timezone: string;
-  enabled: boolean;
-  version: number;
-  nextRunAt: string | null;
-  lastRunAt: string | null;
-  lastStatus: string | null;
-  runCount: number;
-  currentRun: RunInfo | null;
-  [key: string]: unknown;
-}
+/** What the API answers, typed from its own schemas (so a renamed field breaks the build here). */
+export type { RunView, TaskView };
+export type RunAccepted = z.infer<typeof RunAcceptedSchema>;
+export type SchedulerView = z.infer<typeof SchedulerViewSchema>;
+export type TaskTypeView = z.infer<typeof TaskTypeViewSchema>;
+export type SchedulePreview = z.infer<typeof PreviewSchema>;
+export type RunLogs = z.infer<typeof LogsSchema>;
 export interface PageOf<T> {
   items: T[];
   nextToken: string | null;
@@ -181,22 +167,19 @@ export class ApiClient {
   }
 
   taskTypes() {
-    return this.request<{ items: { name: string; functionName: string; description: string | null }[] }>(
-      'GET',
-      '/task-types',
-    );
+    return this.request<{ items: TaskTypeView[] }>('GET', '/task-types');
   }
   listTasks(query: { limit?: number; nextToken?: string; includeHidden?: boolean } = {}) {
-    return this.request<PageOf<TaskInfo>>('GET', '/tasks', { query });
+    return this.request<PageOf<TaskView>>('GET', '/tasks', { query });
   }
   getTask(id: string) {
-    return this.request<TaskInfo>('GET', this.task(id));
+    return this.request<TaskView>('GET', this.task(id));
   }
   createTask(input: Record<string, unknown>) {
-    return this.request<TaskInfo>('POST', '/tasks', { body: input });
+    return this.request<TaskView>('POST', '/tasks', { body: input });
   }
   updateTask(id: string, patch: Record<string, unknown>, ifMatch?: number) {
-    return this.request<TaskInfo>('PATCH', this.task(id), {
+    return this.request<TaskView>('PATCH', this.task(id), {
       body: patch,
       ...(ifMatch !== undefined ? { headers: { 'if-match': `"${ifMatch}"` } } : {}),
     });
@@ -207,35 +190,31 @@ export class ApiClient {
     });
   }
   runNow(id: string, parameters?: Record<string, unknown>) {
-    return this.request<{ runId: string; status: string }>('POST', this.task(id, '/run'), {
+    return this.request<RunAccepted>('POST', this.task(id, '/run'), {
       body: parameters ? { parameters } : {},
     });
   }
   cancel(id: string, runId?: string) {
-    return this.request<{ runId: string; status: string }>('POST', this.task(id, '/cancel'), {
+    return this.request<RunAccepted>('POST', this.task(id, '/cancel'), {
       body: runId ? { runId } : {},
     });
   }
   listRuns(id: string, query: { limit?: number; nextToken?: string } = {}) {
-    return this.request<PageOf<RunInfo>>('GET', this.task(id, '/runs'), { query });
+    return this.request<PageOf<RunView>>('GET', this.task(id, '/runs'), { query });
   }
   getRun(id: string, runId: string) {
-    return this.request<RunInfo>('GET', this.task(id, `/runs/${encodeURIComponent(runId)}`));
+    return this.request<RunView>('GET', this.task(id, `/runs/${encodeURIComponent(runId)}`));
   }
   scheduler() {
-    return this.request<{ state: string; lastTickAt: string | null }>('GET', '/scheduler');
+    return this.request<SchedulerView>('GET', '/scheduler');
   }
   pause() {
-    return this.request<{ state: string; lastTickAt: string | null }>('POST', '/scheduler/pause');
+    return this.request<SchedulerView>('POST', '/scheduler/pause');
   }
   resume() {
-    return this.request<{ state: string; lastTickAt: string | null }>('POST', '/scheduler/resume');
+    return this.request<SchedulerView>('POST', '/scheduler/resume');
   }
   preview(query: { schedule: string; timezone?: string; count?: number; from?: string }) {
-    return this.request<{ description: string; next: string[]; timezone: string }>(
-      'GET',
-      '/schedule-preview',
-      { query },
-    );
+    return this.request<SchedulePreview>('GET', '/schedule-preview', { query });
   }
 }

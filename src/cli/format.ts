@@ -1,4 +1,5 @@
 /** Plain-text output of the `tickwork` CLI: aligned tables, durations and a progress bar. */
+import type { RunView } from '../api/schemas.js';
 
 /** Left-aligned columns separated by two spaces; `null`/`undefined` print as `-`. */
 export function table(headers: string[], rows: unknown[][]): string {
@@ -36,7 +37,7 @@ export function duration(ms: number | null | undefined): string {
 
 /** `[########............]  40%  message` */
 export function progressBar(
-  progress: { value: number; max: number | null; percent: number | null; message: string | null } | null,
+  progress: Pick<NonNullable<RunView['progress']>, 'percent' | 'message'> | null,
   status: string,
   width = 24,
 ): string {

@@ -1,5 +1,5 @@
 /** How the CLI prints what the API answered: JSON with `--json`, else tables and `key: value` lines. */
-import type { RunInfo, TaskInfo } from './client.js';
+import type { RunView, TaskView } from './client.js';
 import type { Ctx } from './command.js';
 import { duration, fields, progressBar, table } from './format.js';
 
@@ -12,7 +12,7 @@ export function emit(ctx: Ctx, value: unknown, asText: () => string, options: { 
 }
 
 /** One task, as `key: value` lines. */
-export function printTask(ctx: Ctx, task: TaskInfo): void {
+export function printTask(ctx: Ctx, task: TaskView): void {
   emit(ctx, task, () => {
     const run = task.currentRun;
     return fields([
@@ -25,17 +25,17 @@ export function printTask(ctx: Ctx, task: TaskInfo): void {
       ['version', task.version],
       ['next run', task.nextRunAt],
       ['last run', task.lastRunAt ? `${task.lastRunAt} ${task.lastStatus ?? ''}` : null],
-      ['last error', (task.lastError as { message?: string } | null)?.message],
+      ['last error', task.lastError ? `${task.lastError.name}: ${task.lastError.message}` : null],
       ['runs', task.runCount],
       ['current run', run ? `${run.runId} ${progressBar(run.progress, run.status)}` : null],
-      ['next slots', (task.nextSlots as string[] | undefined)?.join(', ')],
+      ['next slots', task.nextSlots.join(', ')],
       ['parameters', task.parameters],
     ]);
   });
 }
 
 /** One run, as `key: value` lines. */
-export function printRun(ctx: Ctx, run: RunInfo): void {
+export function printRun(ctx: Ctx, run: RunView): void {
   emit(ctx, run, () =>
     fields([
       ['run', run.runId],
@@ -55,7 +55,7 @@ export function printRun(ctx: Ctx, run: RunInfo): void {
 }
 
 /** Tasks as a table, one line each. */
-export function taskTable(tasks: TaskInfo[]): string {
+export function taskTable(tasks: TaskView[]): string {
   return table(
     ['id', 'name', 'type', 'schedule', 'enabled', 'next run', 'last run', 'status'],
     tasks.map((t) => [
@@ -72,7 +72,7 @@ export function taskTable(tasks: TaskInfo[]): string {
 }
 
 /** Runs as a table, one line each. */
-export function runTable(runs: RunInfo[]): string {
+export function runTable(runs: RunView[]): string {
   return table(
     ['run', 'status', 'trigger', 'scheduled for', 'started', 'duration', 'progress', 'result / error'],
     runs.map((r) => [

@@ -1,11 +1,10 @@
 /** `tickwork run|cancel|runs`: starting, stopping and reading the runs of a task. */
+import { terminalStatuses } from '../../core/model.js';
 import { int, parseParams, UsageError } from '../args.js';
-import { allPages, type RunInfo } from '../client.js';
+import { allPages, type RunView } from '../client.js';
 import type { Command, Ctx } from '../command.js';
 import { progressBar } from '../format.js';
 import { emit, printRun, runTable } from '../print.js';
-
-const TERMINAL = new Set(['succeeded', 'failed', 'cancelled', 'timed-out', 'skipped', 'missed']);
 
 const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
 
@@ -18,7 +17,7 @@ async function waitForRun(
 ): Promise<number> {
   const deadline = timeoutMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + timeoutMs;
   let last = '';
-  let run: RunInfo;
+  let run: RunView;
   for (;;) {
     run = await ctx.client().getRun(taskId, runId);
     if (!ctx.json) {
@@ -27,7 +26,7 @@ async function waitForRun(
       else if (line !== last) ctx.io.err(line);
       last = line;
     }
-    if (TERMINAL.has(run.status)) break;
+    if (run.status !== 'queued' && terminalStatuses.has(run.status)) break;
     if (Date.now() > deadline) {
       if (ctx.io.status) ctx.io.err('');
       ctx.io.err(`gave up waiting for run ${runId} (still ${run.status})`);
