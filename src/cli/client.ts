@@ -8,6 +8,7 @@ import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import type { z } from 'zod';
+import { type ApiErrorDetail, parseApiResponse } from '../api/client-response.js';
 import type {
   LogsSchema,
   PreviewSchema,
@@ -25,7 +26,7 @@ export class ApiClientError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
-    readonly details: { field: string; message: string }[] = [],
+    readonly details: ApiErrorDetail[] = [],
   ) {
     super(message);
   }
@@ -139,27 +140,10 @@ export class ApiClient {
       );
     }
     const response = await this.fetchImpl(url, { method, headers, ...(body !== undefined ? { body } : {}) });
-    const text = await response.text();
-    let parsed: unknown;
-    try {
-      parsed = text === '' ? undefined : JSON.parse(text);
-    } catch {
-      parsed = undefined;
-    }
-    if (!response.ok) {
-      const error = (
-        parsed as
-          | { error?: { code?: string; message?: string; details?: { field: string; message: string }[] } }
-          | undefined
-      )?.error;
-      throw new ApiClientError(
-        response.status,
-        error?.code ?? `http_${response.status}`,
-        error?.message ?? (text.slice(0, 200) || response.statusText),
-        error?.details ?? [],
-      );
-    }
-    return parsed as T;
+    const answer = await parseApiResponse<T>(response);
+    if (answer.ok) return answer.body;
+    const { status, code, message, details } = answer.refusal;
+    throw new ApiClientError(status, code, message, details);
   }
 
   private task(id: string, rest = ''): string {
