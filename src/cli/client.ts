@@ -32,6 +32,26 @@ export class ApiClientError extends Error {
   }
 }
 
+/** No answer at all from the endpoint: refused, unknown host, TLS failure, reset. */
+export class ApiUnreachableError extends Error {
+  override readonly name = 'ApiUnreachableError';
+  constructor(
+    /** The endpoint as given (`--endpoint`, `TICKWORK_ENDPOINT` or the default). */
+    readonly endpoint: string,
+    cause: unknown,
+  ) {
+    super(`could not reach the Tickwork API at ${endpoint} (${reasonOf(cause)})`, { cause });
+  }
+}
+
+/** `ECONNREFUSED`, `ENOTFOUND`…, else the message: why `fetch` got no answer. */
+function reasonOf(error: unknown): string {
+  const cause = (error as { cause?: { code?: unknown; message?: unknown } } | undefined)?.cause;
+  if (typeof cause?.code === 'string') return cause.code;
+  if (typeof cause?.message === 'string') return cause.message;
+  return error instanceof Error ? error.message : String(error);
+}
+
 export interface ApiClientOptions {
   /** Base URL, e.g. `http://127.0.0.1:3000` or `https://abc123.execute-api.eu-west-1.amazonaws.com`. */
   endpoint: string;
@@ -80,11 +100,14 @@ export async function allPages<T>(
 }
 
 export class ApiClient {
+  /** The endpoint as given, for messages. */
+  readonly endpoint: string;
   private readonly base: URL;
   private readonly signer: SignatureV4 | undefined;
   private readonly fetchImpl: typeof fetch;
 
   constructor(options: ApiClientOptions) {
+    this.endpoint = options.endpoint;
     this.base = new URL(options.endpoint);
     this.fetchImpl = options.fetch ?? fetch;
     const sign = options.sign ?? (this.base.protocol === 'https:' && !LOOPBACK.has(this.base.hostname));
@@ -139,7 +162,12 @@ export class ApiClient {
         Object.entries(signed.headers).filter(([k]) => k.toLowerCase() !== 'host'),
       );
     }
-    const response = await this.fetchImpl(url, { method, headers, ...(body !== undefined ? { body } : {}) });
+    let response: Response;
+    try {
+      response = await this.fetchImpl(url, { method, headers, ...(body !== undefined ? { body } : {}) });
+    } catch (error) {
+      throw new ApiUnreachableError(this.endpoint, error);
+    }
     const answer = await parseApiResponse<T>(response);
     if (answer.ok) return answer.body;
     const { status, code, message, details } = answer.refusal;

@@ -15,6 +15,8 @@ export interface CliIo {
   status?: (text: string) => void;
   env: NodeJS.ProcessEnv;
   fetch?: typeof fetch;
+  /** Calls `handler` on Ctrl-C (SIGINT) until the returned function is called. */
+  onInterrupt?: (handler: () => void) => () => void;
 }
 
 /** What a command's `run` gets besides its arguments. */

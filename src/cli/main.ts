@@ -19,7 +19,7 @@ import {
   UsageError,
   type Values,
 } from './args.js';
-import { ApiClient, ApiClientError } from './client.js';
+import { ApiClient, ApiClientError, ApiUnreachableError } from './client.js';
 import type { CliIo, Command, Ctx } from './command.js';
 import { commands } from './commands/index.js';
 
@@ -30,7 +30,13 @@ const defaultIo: CliIo = {
   err: (line) => process.stderr.write(`${line}\n`),
   ...(process.stderr.isTTY ? { status: (line: string) => process.stderr.write(`\r\x1b[2K${line}`) } : {}),
   env: process.env,
+  onInterrupt: (handler) => {
+    process.once('SIGINT', handler);
+    return () => process.off('SIGINT', handler);
+  },
 };
+
+const UNREACHABLE_HINT = `  Is it running? Start one with \`tickwork dev\`, or point --endpoint or ${ENDPOINT_VARIABLE} at it.`;
 
 function help(): string {
   const width = Math.max(...commands.map((c) => c.name.length), 3);
@@ -111,9 +117,16 @@ function report(io: CliIo, ctx: Ctx, command: Command, error: unknown): number {
     }
     return 1;
   }
-  const e = error as Error & { cause?: { code?: string } };
-  const why = e.cause?.code === 'ECONNREFUSED' ? ' (is the API running? start it with `tickwork dev`)' : '';
-  io.err(`error: ${e.message}${why}`);
+  if (error instanceof ApiUnreachableError) {
+    io.err(
+      ctx.json
+        ? JSON.stringify({ error: { code: 'unreachable', message: error.message } })
+        : `error: ${error.message}`,
+    );
+    if (!ctx.json) io.err(UNREACHABLE_HINT);
+    return 1;
+  }
+  io.err(`error: ${(error as Error).message}`);
   return 1;
 }
 

@@ -207,6 +207,43 @@ describe('tickwork CLI', () => {
     expect((await cli('run', 'x', '--param', 'novalue')).code).toBe(2);
   });
 
+  it('Ctrl-C during run --wait leaves the run going and says how to cancel it (exit 130)', async () => {
+    await cli(
+      'tasks',
+      'create',
+      '--id',
+      'cli-ctrl-c',
+      '--name',
+      'Long',
+      '--type',
+      testTypes.slow,
+      '--schedule',
+      'rate(1 hour)',
+    );
+    let interrupt: (() => void) | undefined;
+    const err: string[] = [];
+    const code = await main(['run', 'cli-ctrl-c', '--wait', '--endpoint', api.baseUrl], {
+      out: () => {},
+      err: (line) => {
+        err.push(line);
+        if (line.includes('running')) interrupt?.();
+      },
+      env: {},
+      onInterrupt: (handler) => {
+        interrupt = handler;
+        return () => {
+          interrupt = undefined;
+        };
+      },
+    });
+    expect(code).toBe(130);
+    expect(interrupt).toBeUndefined(); // the listener is gone once main returns
+    const runId = (err[0] ?? '').split(' ')[1] as string;
+    expect(err.at(-1)).toBe(`run ${runId} goes on; cancel it with \`tickwork cancel cli-ctrl-c\``);
+    expect((await api.deps.store.getRun('cli-ctrl-c', runId))?.status).toBe('running');
+    expect((await cli('cancel', 'cli-ctrl-c')).code).toBe(0);
+  });
+
   it('spawned: `tickwork tasks get --json` through the real entry point, and a failing exit code', async () => {
     const { stdout } = await promisify(execFile)(
       process.execPath,

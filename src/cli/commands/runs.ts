@@ -2,47 +2,87 @@
 import { terminalStatuses } from '../../core/model.js';
 import { int, parseParams, UsageError } from '../args.js';
 import { allPages, type RunView } from '../client.js';
-import type { Command, Ctx } from '../command.js';
+import type { CliIo, Command, Ctx } from '../command.js';
 import { progressBar } from '../format.js';
 import { emit, printRun, runTable } from '../print.js';
 
 const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
 
-/** Polls a run until it ends, drawing a progress bar; exit 0 only when it succeeded. */
-async function waitForRun(
-  ctx: Ctx,
-  taskId: string,
-  runId: string,
-  timeoutMs: number | undefined,
-): Promise<number> {
-  const deadline = timeoutMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + timeoutMs;
+/** Exit code after Ctrl-C, as a shell reports a process ended by SIGINT. */
+const INTERRUPTED = 130;
+
+/** Ctrl-C as a promise (never settles when the io cannot tell); `stop` removes the listener. */
+function ctrlC(io: CliIo): { interrupted: Promise<'interrupted'>; stop: () => void } {
+  let stop = () => {};
+  const interrupted = new Promise<'interrupted'>((done) => {
+    stop = io.onInterrupt?.(() => done('interrupted')) ?? stop;
+  });
+  return { interrupted, stop };
+}
+
+/** `promise`, or 'interrupted' if Ctrl-C comes first (a late rejection of `promise` is ignored). */
+function unlessInterrupted<T>(promise: Promise<T>, interrupted: Promise<'interrupted'>) {
+  promise.catch(() => {});
+  return Promise.race([promise, interrupted]);
+}
+
+/** Draws the progress line: rewritten in place on a TTY, else printed when it changes. */
+function progressDrawer(ctx: Ctx): { draw(run: RunView): void; end(): void } {
   let last = '';
-  let run: RunView;
-  for (;;) {
-    run = await ctx.client().getRun(taskId, runId);
-    if (!ctx.json) {
+  return {
+    draw(run) {
+      if (ctx.json) return;
       const line = progressBar(run.progress, run.status);
       if (ctx.io.status) ctx.io.status(line);
       else if (line !== last) ctx.io.err(line);
       last = line;
+    },
+    end() {
+      if (ctx.io.status && !ctx.json) ctx.io.err('');
+    },
+  };
+}
+
+/**
+ * Polls a run until it ends, drawing a progress bar; exit 0 only when it succeeded. Ctrl-C stops
+ * the waiting, not the run, and says how to cancel it.
+ */
+async function waitForRun(ctx: Ctx, taskId: string, runId: string, timeoutMs?: number): Promise<number> {
+  const deadline = timeoutMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + timeoutMs;
+  const progress = progressDrawer(ctx);
+  const { interrupted, stop } = ctrlC(ctx.io);
+  try {
+    for (;;) {
+      const run = await unlessInterrupted(ctx.client().getRun(taskId, runId), interrupted);
+      if (run === 'interrupted') break;
+      progress.draw(run);
+      if (run.status !== 'queued' && terminalStatuses.has(run.status)) {
+        progress.end();
+        printRun(ctx, run);
+        return run.status === 'succeeded' ? 0 : 1;
+      }
+      if (Date.now() > deadline) {
+        progress.end();
+        ctx.io.err(`gave up waiting for run ${runId} (still ${run.status})`);
+        return 1;
+      }
+      if ((await unlessInterrupted(sleep(200), interrupted)) === 'interrupted') break;
     }
-    if (run.status !== 'queued' && terminalStatuses.has(run.status)) break;
-    if (Date.now() > deadline) {
-      if (ctx.io.status) ctx.io.err('');
-      ctx.io.err(`gave up waiting for run ${runId} (still ${run.status})`);
-      return 1;
-    }
-    await sleep(200);
+    progress.end();
+    ctx.io.err(`run ${runId} goes on; cancel it with \`tickwork cancel ${taskId}\``);
+    return INTERRUPTED;
+  } finally {
+    stop();
   }
-  if (ctx.io.status && !ctx.json) ctx.io.err('');
-  printRun(ctx, run);
-  return run.status === 'succeeded' ? 0 : 1;
 }
 
 const run: Command = {
   name: 'run',
   usage: 'tickwork run <id> [--param k=v ...] [--wait [--timeout <seconds>]]',
   summary: 'Run a task now; --wait follows it with a progress bar and exits 1 unless it succeeds',
+  details: `  --param k=v        a parameter for this run (value read as JSON when it parses); repeatable
+  --wait, -w         follow the run until it ends; Ctrl-C stops following (exit 130), not the run
+  --timeout <s>      with --wait: give up after this many seconds (exit 1)`,
   options: {
     param: { type: 'string', multiple: true },
     wait: { type: 'boolean', short: 'w' },
