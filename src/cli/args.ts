@@ -23,18 +23,34 @@ export const ENDPOINT_VARIABLE = 'TICKWORK_ENDPOINT';
 export const globalOptions = {
   endpoint: { type: 'string' },
   region: { type: 'string' },
+  output: { type: 'string', short: 'o' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } satisfies Options;
 
+/** What `-o` accepts: `table` (the default), `wide` (more columns), `json`, `yaml`. */
+export const outputFormats = ['table', 'wide', 'json', 'yaml'] as const;
+export type OutputFormat = (typeof outputFormats)[number];
+
+/** The output format of `-o`/`--output`, or `--json` (an alias of `-o json`). */
+export function outputFormat(values: Values): OutputFormat {
+  const given = text(values.output);
+  if (given === undefined) return values.json === true ? 'json' : 'table';
+  const format = outputFormats.find((f) => f === given);
+  if (!format) throw new UsageError(`-o: one of ${outputFormats.join(', ')}, got "${given}"`);
+  if (values.json === true && format !== 'json') throw new UsageError(`--json contradicts -o ${format}`);
+  return format;
+}
+
 export const GLOBAL_HELP = `  --endpoint <url>   the admin API (default: $${ENDPOINT_VARIABLE}, else ${DEFAULT_ENDPOINT});
                      https endpoints on AWS are signed with SigV4
   --region <region>  region for signing (default: from the host, else AWS_REGION)
-  --json             print JSON instead of tables
+  -o, --output <fmt> table (default), wide (more columns), json or yaml
+  --json             the same as -o json
   --help, -h         this help`;
 
 /** Global options given before the command take one argument (`--endpoint URL`) or none. */
-const LEADING_WITH_VALUE = new Set(['--endpoint', '--region']);
+const LEADING_WITH_VALUE = new Set(['--endpoint', '--region', '--output', '-o']);
 const LEADING_FLAGS = new Set(['--json']);
 
 /** Moves global options given before the command (`tickwork --endpoint URL tasks list`) after it. */
@@ -50,7 +66,7 @@ export function globalsLast(argv: string[]): string[] {
     } else if (LEADING_WITH_VALUE.has(arg) && i + 1 < argv.length) {
       leading.push(arg, argv[i + 1] as string);
       i += 2;
-    } else if (arg.includes('=') && LEADING_WITH_VALUE.has(flag)) {
+    } else if ((arg.includes('=') && LEADING_WITH_VALUE.has(flag)) || /^-o[a-z]+$/.test(arg)) {
       leading.push(arg);
       i += 1;
     } else break;

@@ -4,7 +4,7 @@
  * plus one line there. `main.ts` parses the flags, prints `--help` and usage errors, and maps
  * errors to exit codes, so a command's `run` holds only what the command does.
  */
-import type { Options, Values } from './args.js';
+import type { Options, OutputFormat, Values } from './args.js';
 import type { ApiClient } from './client.js';
 
 /** Where the CLI writes; tests capture it. */
@@ -22,8 +22,10 @@ export interface CliIo {
 /** What a command's `run` gets besides its arguments. */
 export interface Ctx {
   io: CliIo;
-  /** `--json` was given. */
-  json: boolean;
+  /** `-o`: `table`, `wide`, `json` or `yaml` (`--json` is `json`). */
+  output: OutputFormat;
+  /** The output is for programs (`json` or `yaml`): no progress lines, errors as data. */
+  structured: boolean;
   /** The admin API's client, made on first use (commands that never call it need no endpoint). */
   client(): ApiClient;
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * The `tickwork` command: `dev` starts the local runtime; every other command talks to the admin
- * API (`--endpoint`, default the local runtime) and prints tables, or JSON with `--json`.
+ * API (`--endpoint`, else `TICKWORK_ENDPOINT`, else the local runtime) and prints tables, or
+ * JSON or YAML with `-o json|yaml` (`--json`).
  * The commands live in `commands/`, one file per group; this file finds the command, parses its
  * flags, prints help and maps errors to exit codes.
  *
@@ -14,6 +15,7 @@ import {
   GLOBAL_HELP,
   globalOptions,
   globalsLast,
+  outputFormat,
   parseFlags,
   text,
   UsageError,
@@ -22,6 +24,7 @@ import {
 import { ApiClient, ApiClientError, ApiUnreachableError } from './client.js';
 import type { CliIo, Command, Ctx } from './command.js';
 import { commands } from './commands/index.js';
+import { emitError } from './print.js';
 
 export type { CliIo } from './command.js';
 
@@ -88,9 +91,11 @@ function parseCommandLine(command: Command, rest: string[]): { values: Values; p
 
 function contextOf(io: CliIo, values: Values): Ctx {
   let client: ApiClient | undefined;
+  const output = outputFormat(values);
   return {
     io,
-    json: values.json === true,
+    output,
+    structured: output === 'json' || output === 'yaml',
     client: () => {
       client ??= new ApiClient({
         endpoint: text(values.endpoint) ?? io.env[ENDPOINT_VARIABLE] ?? DEFAULT_ENDPOINT,
@@ -109,8 +114,7 @@ function report(io: CliIo, ctx: Ctx, command: Command, error: unknown): number {
     return 2;
   }
   if (error instanceof ApiClientError) {
-    if (ctx.json)
-      io.err(JSON.stringify({ error: { code: error.code, message: error.message, details: error.details } }));
+    if (ctx.structured) emitError(ctx, { code: error.code, message: error.message, details: error.details });
     else {
       io.err(`error: ${error.message} (${error.code}, HTTP ${error.status})`);
       for (const d of error.details) io.err(`  ${d.field}: ${d.message}`);
@@ -118,12 +122,8 @@ function report(io: CliIo, ctx: Ctx, command: Command, error: unknown): number {
     return 1;
   }
   if (error instanceof ApiUnreachableError) {
-    io.err(
-      ctx.json
-        ? JSON.stringify({ error: { code: 'unreachable', message: error.message } })
-        : `error: ${error.message}`,
-    );
-    if (!ctx.json) io.err(UNREACHABLE_HINT);
+    if (ctx.structured) emitError(ctx, { code: 'unreachable', message: error.message });
+    else io.err(`error: ${error.message}\n${UNREACHABLE_HINT}`);
     return 1;
   }
   io.err(`error: ${(error as Error).message}`);

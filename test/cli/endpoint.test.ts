@@ -40,7 +40,11 @@ describe('the endpoint', () => {
     expect(variable.err).toContain(`could not reach the Tickwork API at ${url} (ECONNREFUSED)`);
     const json = await cli(['status', '--json', '--endpoint', url]);
     expect(JSON.parse(json.err)).toEqual({
-      error: { code: 'unreachable', message: `could not reach the Tickwork API at ${url} (ECONNREFUSED)` },
+      error: {
+        code: 'unreachable',
+        message: `could not reach the Tickwork API at ${url} (ECONNREFUSED)`,
+        details: [],
+      },
     });
   });
 });

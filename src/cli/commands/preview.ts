@@ -9,7 +9,7 @@ import { int, text, UsageError, type Values } from '../args.js';
 import type { SchedulePreview } from '../client.js';
 import type { Command, Ctx } from '../command.js';
 import { zonedTime } from '../format.js';
-import { emit } from '../print.js';
+import { emit, emitError } from '../print.js';
 
 const MAX_COUNT = 50;
 
@@ -58,11 +58,8 @@ export function previewText(preview: SchedulePreview): string {
 }
 
 function refuse(ctx: Ctx, error: ScheduleValidationError): number {
-  if (ctx.json) {
-    ctx.io.err(
-      JSON.stringify({ error: { code: error.code, message: error.message, details: error.issues } }),
-    );
-  } else ctx.io.err(`error: ${error.message} (${error.code})`);
+  if (ctx.structured) emitError(ctx, { code: error.code, message: error.message, details: error.issues });
+  else ctx.io.err(`error: ${error.message} (${error.code})`);
   return 1;
 }
 

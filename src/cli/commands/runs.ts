@@ -31,14 +31,14 @@ function progressDrawer(ctx: Ctx): { draw(run: RunView): void; end(): void } {
   let last = '';
   return {
     draw(run) {
-      if (ctx.json) return;
+      if (ctx.structured) return;
       const line = progressBar(run.progress, run.status);
       if (ctx.io.status) ctx.io.status(line);
       else if (line !== last) ctx.io.err(line);
       last = line;
     },
     end() {
-      if (ctx.io.status && !ctx.json) ctx.io.err('');
+      if (ctx.io.status && !ctx.structured) ctx.io.err('');
     },
   };
 }
@@ -97,7 +97,7 @@ const run: Command = {
       emit(ctx, accepted, () => `run ${accepted.runId} ${accepted.status}`, { compact: true });
       return 0;
     }
-    if (!ctx.json) ctx.io.err(`run ${accepted.runId} ${accepted.status}`);
+    if (!ctx.structured) ctx.io.err(`run ${accepted.runId} ${accepted.status}`);
     return waitForRun(ctx, taskId, accepted.runId, timeout === undefined ? undefined : timeout * 1000);
   },
 };
@@ -132,7 +132,7 @@ const runs: Command = {
       (nextToken) => ctx.client().listRuns(id, { limit: Math.min(100, limit), nextToken }),
       limit,
     );
-    emit(ctx, items, () => runTable(items));
+    emit(ctx, items, (wide) => runTable(items, wide));
     return 0;
   },
 };

@@ -83,7 +83,7 @@ const list: Command = {
       (nextToken) => ctx.client().listTasks({ limit: 100, includeHidden: values.all === true, nextToken }),
       int(values.limit, 'limit'),
     );
-    emit(ctx, items, () => taskTable(items));
+    emit(ctx, items, (wide) => taskTable(items, wide));
     return 0;
   },
 };

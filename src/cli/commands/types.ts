@@ -10,11 +10,21 @@ const types: Command = {
   args: 0,
   async run(ctx) {
     const { items } = await ctx.client().taskTypes();
-    emit(ctx, items, () =>
-      table(
-        ['type', 'function', 'description'],
-        items.map((t) => [t.name, t.functionName, t.description]),
-      ),
+    emit(ctx, items, (wide) =>
+      wide
+        ? table(
+            ['type', 'function', 'timeout', 'description'],
+            items.map((t) => [
+              t.name,
+              t.functionName,
+              t.timeoutSeconds === null ? null : `${t.timeoutSeconds} s`,
+              t.description,
+            ]),
+          )
+        : table(
+            ['type', 'function', 'description'],
+            items.map((t) => [t.name, t.functionName, t.description]),
+          ),
     );
     return 0;
   },
