@@ -117,7 +117,7 @@ export function parseDevArgs(argv: string[], cwd: string = process.cwd()): DevCo
 const dev: Command = {
   name: 'dev',
   usage: 'tickwork dev [options]',
-  summary: 'Run the scheduler on this machine: DynamoDB Local, your handlers, the tick, API and dashboard',
+  summary: 'Run the scheduler on this machine (DynamoDB Local, your handlers, tick, API, dashboard)',
   details: DEV_HELP,
   options: devOptions,
   args: 0,

@@ -72,7 +72,8 @@ const preview: Command = {
   --count <n>               how many slots, 1-${MAX_COUNT} (default 5)
   --from <ISO instant>      list the slots after this instant (default now)
   --min-interval <duration> refuse schedules firing more often, as the deployment does (default 1m;
-                            tickwork dev accepts down to its --tick-every)`,
+                            tickwork dev accepts down to its --tick-every)
+  Computed here: --endpoint and --region are accepted and not used.`,
   options: {
     tz: { type: 'string' },
     count: { type: 'string' },
