@@ -80,6 +80,13 @@ function taskPolicies(task: TaskView): [string, unknown][] {
   ];
 }
 
+/** The API's log route (`/tasks/…/logs`) as a full URL one can open or curl; a link as it is. */
+function logsUrl(ctx: Ctx, logs: string | null): string | null {
+  if (logs === null || !logs.startsWith('/')) return logs;
+  const base = ctx.client().endpoint;
+  return `${base.replace(/\/+$/, '')}${logs}`;
+}
+
 /** One run, as `key: value` lines (`-o wide` adds its parameters and timestamps). */
 export function printRun(ctx: Ctx, run: RunView): void {
   emit(ctx, run, (wide) =>
@@ -95,7 +102,7 @@ export function printRun(ctx: Ctx, run: RunView): void {
       ['progress', run.progress ? progressBar(run.progress, run.status) : null],
       ['result', run.result],
       ['error', errorText(run.error)],
-      ['logs', run.logs],
+      ['logs', logsUrl(ctx, run.logs)],
       ...(wide
         ? ([
             ['type', run.type],
