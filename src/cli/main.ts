@@ -140,7 +140,9 @@ export async function main(rawArgv: string[], io: CliIo = defaultIo): Promise<nu
   }
   const found = findCommand(argv);
   if (!found) {
-    io.err(`tickwork: unknown command "${argv.slice(0, 2).join(' ')}"\n\n${help()}`);
+    const group = commands.filter((c) => c.name.startsWith(`${first} `)).map((c) => c.name.split(' ')[1]);
+    const hint = group.length > 0 ? `: give one of ${group.join(', ')}` : '';
+    io.err(`tickwork: unknown command "${argv.slice(0, 2).join(' ')}"${hint}\n\n${help()}`);
     return 2;
   }
   const { command, rest } = found;
