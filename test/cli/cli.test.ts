@@ -244,6 +244,32 @@ describe('tickwork CLI', () => {
     expect((await cli('tasks', 'list', '-o', 'yaml', '--json')).code).toBe(2);
   });
 
+  it('on a TTY, run --wait redraws one status line with the time waited', async () => {
+    await cli(
+      'tasks',
+      'create',
+      '--id',
+      'cli-tty',
+      '--name',
+      'Tty',
+      '--type',
+      testTypes.ok,
+      '--schedule',
+      '0 3 * * *',
+    );
+    const status: string[] = [];
+    const err: string[] = [];
+    const code = await main(['run', 'cli-tty', '--wait', '--endpoint', api.baseUrl], {
+      out: () => {},
+      err: (line) => err.push(line),
+      status: (line) => status.push(line),
+      env: {},
+    });
+    expect(code).toBe(0);
+    expect(status.at(-1)).toMatch(/^\[.{24}\]\s+(\d+|\?)%\s+succeeded.*\(\d+(\.\d)? m?s\)$/);
+    expect(err.at(-1)).toBe(''); // the status line is ended before the run prints
+  });
+
   it('Ctrl-C during run --wait leaves the run going and says how to cancel it (exit 130)', async () => {
     await cli(
       'tasks',

@@ -3,7 +3,7 @@ import { terminalStatuses } from '../../core/model.js';
 import { int, parseParams, UsageError } from '../args.js';
 import { allPages, type RunView } from '../client.js';
 import type { CliIo, Command, Ctx } from '../command.js';
-import { progressBar } from '../format.js';
+import { duration, progressBar } from '../format.js';
 import { emit, printRun, runTable } from '../print.js';
 
 const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
@@ -26,14 +26,18 @@ function unlessInterrupted<T>(promise: Promise<T>, interrupted: Promise<'interru
   return Promise.race([promise, interrupted]);
 }
 
-/** Draws the progress line: rewritten in place on a TTY, else printed when it changes. */
+/**
+ * Draws the progress line: rewritten in place on a TTY with the time waited so far, else printed
+ * (without it) each time it changes.
+ */
 function progressDrawer(ctx: Ctx): { draw(run: RunView): void; end(): void } {
   let last = '';
+  const startedAt = Date.now();
   return {
     draw(run) {
       if (ctx.structured) return;
       const line = progressBar(run.progress, run.status);
-      if (ctx.io.status) ctx.io.status(line);
+      if (ctx.io.status) ctx.io.status(`${line}  (${duration(Date.now() - startedAt)})`);
       else if (line !== last) ctx.io.err(line);
       last = line;
     },
