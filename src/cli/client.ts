@@ -7,6 +7,17 @@ import { Sha256 } from '@aws-crypto/sha256-js';
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
+import type { z } from 'zod';
+import { type ApiErrorDetail, parseApiResponse } from '../api/client-response.js';
+import type {
+  LogsSchema,
+  PreviewSchema,
+  RunAcceptedSchema,
+  RunView,
+  SchedulerViewSchema,
+  TaskTypeViewSchema,
+  TaskView,
+} from '../api/schemas.js';
 
 /** What the admin API answered with an error: status, `code`, message and details. */
 export class ApiClientError extends Error {
@@ -15,10 +26,30 @@ export class ApiClientError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
-    readonly details: { field: string; message: string }[] = [],
+    readonly details: ApiErrorDetail[] = [],
   ) {
     super(message);
   }
+}
+
+/** No answer at all from the endpoint: refused, unknown host, TLS failure, reset. */
+export class ApiUnreachableError extends Error {
+  override readonly name = 'ApiUnreachableError';
+  constructor(
+    /** The endpoint as given (`--endpoint`, `TICKWORK_ENDPOINT` or the default). */
+    readonly endpoint: string,
+    cause: unknown,
+  ) {
+    super(`could not reach the Tickwork API at ${endpoint} (${reasonOf(cause)})`, { cause });
+  }
+}
+
+/** `ECONNREFUSED`, `ENOTFOUND`…, else the message: why `fetch` got no answer. */
+function reasonOf(error: unknown): string {
+  const cause = (error as { cause?: { code?: unknown; message?: unknown } } | undefined)?.cause;
+  if (typeof cause?.code === 'string') return cause.code;
+  if (typeof cause?.message === 'string') return cause.message;
+  return error instanceof Error ? error.message : String(error);
 }
 
 export interface ApiClientOptions {
@@ -41,48 +72,42 @@ export function regionOfHost(hostname: string): string | undefined {
 
 export type Query = Record<string, string | number | boolean | undefined>;
 
-/** Minimal typed views of what the API returns (the full shapes are in docs/api.md). */
-export interface RunInfo {
-  runId: string;
-  taskId: string;
-  status: string;
-  trigger: string;
-  attempt: number;
-  scheduledFor: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-  durationMs: number | null;
-  result: string | null;
-  error: { name: string; message: string } | null;
-  progress: { value: number; max: number | null; percent: number | null; message: string | null } | null;
-  [key: string]: unknown;
-}
-export interface TaskInfo {
-  id: string;
-  name: string;
-  type: string;
-  schedule: string;
-  timezone: string;
-  enabled: boolean;
-  version: number;
-  nextRunAt: string | null;
-  lastRunAt: string | null;
-  lastStatus: string | null;
-  runCount: number;
-  currentRun: RunInfo | null;
-  [key: string]: unknown;
-}
+/** What the API answers, typed from its own schemas (so a renamed field breaks the build here). */
+export type { RunView, TaskView };
+export type RunAccepted = z.infer<typeof RunAcceptedSchema>;
+export type SchedulerView = z.infer<typeof SchedulerViewSchema>;
+export type TaskTypeView = z.infer<typeof TaskTypeViewSchema>;
+export type SchedulePreview = z.infer<typeof PreviewSchema>;
+export type RunLogs = z.infer<typeof LogsSchema>;
 export interface PageOf<T> {
   items: T[];
   nextToken: string | null;
 }
 
+/** Every item of a paged list (up to `limit`), fetching page after page. */
+export async function allPages<T>(
+  fetchPage: (nextToken: string | undefined) => Promise<PageOf<T>>,
+  limit?: number,
+): Promise<T[]> {
+  const items: T[] = [];
+  let token: string | undefined;
+  do {
+    const page = await fetchPage(token);
+    items.push(...page.items);
+    token = page.nextToken ?? undefined;
+  } while (token !== undefined && (limit === undefined || items.length < limit));
+  return limit === undefined ? items : items.slice(0, limit);
+}
+
 export class ApiClient {
+  /** The endpoint as given, for messages. */
+  readonly endpoint: string;
   private readonly base: URL;
   private readonly signer: SignatureV4 | undefined;
   private readonly fetchImpl: typeof fetch;
 
   constructor(options: ApiClientOptions) {
+    this.endpoint = options.endpoint;
     this.base = new URL(options.endpoint);
     this.fetchImpl = options.fetch ?? fetch;
     const sign = options.sign ?? (this.base.protocol === 'https:' && !LOOPBACK.has(this.base.hostname));
@@ -137,28 +162,16 @@ export class ApiClient {
         Object.entries(signed.headers).filter(([k]) => k.toLowerCase() !== 'host'),
       );
     }
-    const response = await this.fetchImpl(url, { method, headers, ...(body !== undefined ? { body } : {}) });
-    const text = await response.text();
-    let parsed: unknown;
+    let response: Response;
     try {
-      parsed = text === '' ? undefined : JSON.parse(text);
-    } catch {
-      parsed = undefined;
+      response = await this.fetchImpl(url, { method, headers, ...(body !== undefined ? { body } : {}) });
+    } catch (error) {
+      throw new ApiUnreachableError(this.endpoint, error);
     }
-    if (!response.ok) {
-      const error = (
-        parsed as
-          | { error?: { code?: string; message?: string; details?: { field: string; message: string }[] } }
-          | undefined
-      )?.error;
-      throw new ApiClientError(
-        response.status,
-        error?.code ?? `http_${response.status}`,
-        error?.message ?? (text.slice(0, 200) || response.statusText),
-        error?.details ?? [],
-      );
-    }
-    return parsed as T;
+    const answer = await parseApiResponse<T>(response);
+    if (answer.ok) return answer.body;
+    const { status, code, message, details } = answer.refusal;
+    throw new ApiClientError(status, code, message, details);
   }
 
   private task(id: string, rest = ''): string {
@@ -166,22 +179,19 @@ export class ApiClient {
   }
 
   taskTypes() {
-    return this.request<{ items: { name: string; functionName: string; description: string | null }[] }>(
-      'GET',
-      '/task-types',
-    );
+    return this.request<{ items: TaskTypeView[] }>('GET', '/task-types');
   }
   listTasks(query: { limit?: number; nextToken?: string; includeHidden?: boolean } = {}) {
-    return this.request<PageOf<TaskInfo>>('GET', '/tasks', { query });
+    return this.request<PageOf<TaskView>>('GET', '/tasks', { query });
   }
   getTask(id: string) {
-    return this.request<TaskInfo>('GET', this.task(id));
+    return this.request<TaskView>('GET', this.task(id));
   }
   createTask(input: Record<string, unknown>) {
-    return this.request<TaskInfo>('POST', '/tasks', { body: input });
+    return this.request<TaskView>('POST', '/tasks', { body: input });
   }
   updateTask(id: string, patch: Record<string, unknown>, ifMatch?: number) {
-    return this.request<TaskInfo>('PATCH', this.task(id), {
+    return this.request<TaskView>('PATCH', this.task(id), {
       body: patch,
       ...(ifMatch !== undefined ? { headers: { 'if-match': `"${ifMatch}"` } } : {}),
     });
@@ -192,35 +202,31 @@ export class ApiClient {
     });
   }
   runNow(id: string, parameters?: Record<string, unknown>) {
-    return this.request<{ runId: string; status: string }>('POST', this.task(id, '/run'), {
+    return this.request<RunAccepted>('POST', this.task(id, '/run'), {
       body: parameters ? { parameters } : {},
     });
   }
   cancel(id: string, runId?: string) {
-    return this.request<{ runId: string; status: string }>('POST', this.task(id, '/cancel'), {
+    return this.request<RunAccepted>('POST', this.task(id, '/cancel'), {
       body: runId ? { runId } : {},
     });
   }
   listRuns(id: string, query: { limit?: number; nextToken?: string } = {}) {
-    return this.request<PageOf<RunInfo>>('GET', this.task(id, '/runs'), { query });
+    return this.request<PageOf<RunView>>('GET', this.task(id, '/runs'), { query });
   }
   getRun(id: string, runId: string) {
-    return this.request<RunInfo>('GET', this.task(id, `/runs/${encodeURIComponent(runId)}`));
+    return this.request<RunView>('GET', this.task(id, `/runs/${encodeURIComponent(runId)}`));
   }
   scheduler() {
-    return this.request<{ state: string; lastTickAt: string | null }>('GET', '/scheduler');
+    return this.request<SchedulerView>('GET', '/scheduler');
   }
   pause() {
-    return this.request<{ state: string; lastTickAt: string | null }>('POST', '/scheduler/pause');
+    return this.request<SchedulerView>('POST', '/scheduler/pause');
   }
   resume() {
-    return this.request<{ state: string; lastTickAt: string | null }>('POST', '/scheduler/resume');
+    return this.request<SchedulerView>('POST', '/scheduler/resume');
   }
   preview(query: { schedule: string; timezone?: string; count?: number; from?: string }) {
-    return this.request<{ description: string; next: string[]; timezone: string }>(
-      'GET',
-      '/schedule-preview',
-      { query },
-    );
+    return this.request<SchedulePreview>('GET', '/schedule-preview', { query });
   }
 }

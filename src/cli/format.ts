@@ -1,4 +1,5 @@
 /** Plain-text output of the `tickwork` CLI: aligned tables, durations and a progress bar. */
+import type { RunView } from '../api/schemas.js';
 
 /** Left-aligned columns separated by two spaces; `null`/`undefined` print as `-`. */
 export function table(headers: string[], rows: unknown[][]): string {
@@ -36,7 +37,7 @@ export function duration(ms: number | null | undefined): string {
 
 /** `[########............]  40%  message` */
 export function progressBar(
-  progress: { value: number; max: number | null; percent: number | null; message: string | null } | null,
+  progress: Pick<NonNullable<RunView['progress']>, 'percent' | 'message'> | null,
   status: string,
   width = 24,
 ): string {
@@ -46,4 +47,30 @@ export function progressBar(
   const pct = percent === null ? '  ?%' : `${String(Math.round(percent)).padStart(3)}%`;
   const message = progress?.message ? `  ${progress.message}` : '';
   return `[${bar}] ${pct}  ${status}${message}`;
+}
+
+const zoneFormats = new Map<string, Intl.DateTimeFormat>();
+
+/** `Mon 2026-11-30 09:00 +01:00` (seconds only when not zero): an instant's wall time in a zone. */
+export function zonedTime(at: Date, timeZone: string): string {
+  let format = zoneFormats.get(timeZone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      weekday: 'short',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+      timeZoneName: 'longOffset',
+    });
+    zoneFormats.set(timeZone, format);
+  }
+  const part = Object.fromEntries(format.formatToParts(at).map((p) => [p.type, p.value]));
+  const offset = (part.timeZoneName ?? 'GMT').replace(/^GMT/, '') || '+00:00';
+  const seconds = part.second === '00' ? '' : `:${part.second}`;
+  return `${part.weekday} ${part.year}-${part.month}-${part.day} ${part.hour}:${part.minute}${seconds} ${offset}`;
 }

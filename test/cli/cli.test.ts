@@ -5,6 +5,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { main } from '../../src/cli/main.js';
 import { type ApiHarness, startApi, testTypes, waitFor } from '../api/harness.js';
 import { createTestTable } from '../support/dynamo.js';
@@ -205,6 +206,105 @@ describe('tickwork CLI', () => {
     expect((await cli('run')).code).toBe(2);
     expect((await cli('run', 'x', '--bogus')).code).toBe(2);
     expect((await cli('run', 'x', '--param', 'novalue')).code).toBe(2);
+  });
+
+  it('-o json|yaml|wide; --json is -o json', async () => {
+    await cli(
+      'tasks',
+      'create',
+      '--id',
+      'cli-out',
+      '--name',
+      'Out',
+      '--type',
+      testTypes.ok,
+      '--schedule',
+      '0 3 * * *',
+      '--tz',
+      'Europe/Berlin',
+    );
+    const json = await cli('tasks', 'get', 'cli-out', '-o', 'json');
+    expect(JSON.parse(json.out)).toMatchObject({ id: 'cli-out', timezone: 'Europe/Berlin' });
+    expect((await cli('tasks', 'get', 'cli-out', '--json')).out).toBe(json.out);
+    const yaml = await cli('tasks', 'get', 'cli-out', '-o', 'yaml');
+    expect(parse(yaml.out)).toEqual(JSON.parse(json.out));
+    expect(yaml.out).toMatch(/^id: cli-out$/m);
+    const list = await cli('-o', 'wide', 'tasks', 'list');
+    expect(list.code, list.err).toBe(0);
+    expect(list.out).toMatch(/^ID\s+NAME.*\s+ZONE\s+OVERLAP\s+PRIORITY\s+RUNS\s+QUEUED\s+PROGRESS$/m);
+    expect(list.out).toMatch(/cli-out .*Europe\/Berlin\s+skip\s+0\s+0\s+0/);
+    expect((await cli('tasks', 'get', 'cli-out', '-o', 'wide')).out).toMatch(/^overlap:\s+skip$/m);
+    expect((await cli('runs', 'cli-out', '-owide')).out).toMatch(
+      /^RUN\s+STATUS.*ATTEMPT\s+FINISHED\s+PARAMETERS/,
+    );
+    const missing = await cli('tasks', 'get', 'nope', '-o', 'yaml');
+    expect(missing.code).toBe(1);
+    expect(parse(missing.err)).toMatchObject({ error: { code: 'task_not_found' } });
+    expect((await cli('tasks', 'list', '-o', 'xml')).code).toBe(2);
+    expect((await cli('tasks', 'list', '-o', 'yaml', '--json')).code).toBe(2);
+  });
+
+  it('on a TTY, run --wait redraws one status line with the time waited', async () => {
+    await cli(
+      'tasks',
+      'create',
+      '--id',
+      'cli-tty',
+      '--name',
+      'Tty',
+      '--type',
+      testTypes.ok,
+      '--schedule',
+      '0 3 * * *',
+    );
+    const status: string[] = [];
+    const err: string[] = [];
+    const code = await main(['run', 'cli-tty', '--wait', '--endpoint', api.baseUrl], {
+      out: () => {},
+      err: (line) => err.push(line),
+      status: (line) => status.push(line),
+      env: {},
+    });
+    expect(code).toBe(0);
+    expect(status.at(-1)).toMatch(/^\[.{24}\]\s+(\d+|\?)%\s+succeeded.*\(\d+(\.\d)? m?s\)$/);
+    expect(err.at(-1)).toBe(''); // the status line is ended before the run prints
+  });
+
+  it('Ctrl-C during run --wait leaves the run going and says how to cancel it (exit 130)', async () => {
+    await cli(
+      'tasks',
+      'create',
+      '--id',
+      'cli-ctrl-c',
+      '--name',
+      'Long',
+      '--type',
+      testTypes.slow,
+      '--schedule',
+      'rate(1 hour)',
+    );
+    let interrupt: (() => void) | undefined;
+    const err: string[] = [];
+    const code = await main(['run', 'cli-ctrl-c', '--wait', '--endpoint', api.baseUrl], {
+      out: () => {},
+      err: (line) => {
+        err.push(line);
+        if (line.includes('running')) interrupt?.();
+      },
+      env: {},
+      onInterrupt: (handler) => {
+        interrupt = handler;
+        return () => {
+          interrupt = undefined;
+        };
+      },
+    });
+    expect(code).toBe(130);
+    expect(interrupt).toBeUndefined(); // the listener is gone once main returns
+    const runId = (err[0] ?? '').split(' ')[1] as string;
+    expect(err.at(-1)).toBe(`run ${runId} goes on; cancel it with \`tickwork cancel cli-ctrl-c\``);
+    expect((await api.deps.store.getRun('cli-ctrl-c', runId))?.status).toBe('running');
+    expect((await cli('cancel', 'cli-ctrl-c')).code).toBe(0);
   });
 
   it('spawned: `tickwork tasks get --json` through the real entry point, and a failing exit code', async () => {

@@ -1,34 +1,23 @@
 /** Typed calls of the Tickwork API for the end-to-end suite (HTTP only, through a {@link Target}). */
 import { ulid } from 'ulid';
+import type { z } from 'zod';
+import type {
+  LogsSchema,
+  RunAcceptedSchema,
+  RunView,
+  SchedulerViewSchema,
+  TaskView,
+} from '../../src/api/schemas.js';
 import { waitFor } from '../support/wait.js';
 import type { Target } from './target.js';
 
-/** The run view fields the suite reads. */
-export interface Run {
-  runId: string;
-  taskId: string;
-  status: string;
-  trigger: string;
-  attempt: number;
-  scheduledFor: string;
-  dispatchedAt: string | null;
-  startedAt: string | null;
-  finishedAt: string | null;
-  result: string | null;
-  error: { name: string; message: string } | null;
-  progress: { value: number; max: number | null; percent: number | null; message: string | null } | null;
-  slotCount: number | null;
-  logs: string | null;
-}
-
-/** The task view fields the suite reads. */
-export interface Task {
-  id: string;
-  enabled: boolean;
-  version: number;
-  currentRun: Run | null;
-  disabledReason?: string | null;
-}
+/** A run as the API shows it. */
+export type Run = RunView;
+/** A task as the API shows it. */
+export type Task = TaskView;
+type RunAccepted = z.infer<typeof RunAcceptedSchema>;
+type SchedulerView = z.infer<typeof SchedulerViewSchema>;
+type RunLogs = z.infer<typeof LogsSchema>;
 
 /** A unique task id for one test (tests share a runtime, and two runtimes a table). */
 export const taskId = (name: string) => `e2e-${name}-${ulid().toLowerCase()}`;
@@ -52,17 +41,14 @@ export function apiOf(target: Target) {
     async patchTask(id: string, patch: Record<string, unknown>): Promise<Task> {
       return expectStatus(await target.request('PATCH', `/tasks/${id}`, patch), 200, `patch ${id}`);
     },
-    async runNow(
-      id: string,
-      parameters?: Record<string, unknown>,
-    ): Promise<{ runId: string; status: string }> {
+    async runNow(id: string, parameters?: Record<string, unknown>): Promise<RunAccepted> {
       return expectStatus(
         await target.request('POST', `/tasks/${id}/run`, parameters ? { parameters } : {}),
         202,
         `run ${id}`,
       );
     },
-    async cancel(id: string): Promise<{ runId: string; status: string }> {
+    async cancel(id: string): Promise<RunAccepted> {
       return expectStatus(await target.request('POST', `/tasks/${id}/cancel`, {}), 202, `cancel ${id}`);
     },
     async runs(id: string): Promise<Run[]> {
@@ -76,17 +62,14 @@ export function apiOf(target: Target) {
     async run(id: string, runId: string): Promise<Run> {
       return expectStatus(await target.request('GET', `/tasks/${id}/runs/${runId}`), 200, `run ${runId}`);
     },
-    async logs(
-      id: string,
-      runId: string,
-    ): Promise<{ lines: { message: string }[] | null; url: string | null }> {
+    async logs(id: string, runId: string): Promise<RunLogs> {
       return expectStatus(
         await target.request('GET', `/tasks/${id}/runs/${runId}/logs`),
         200,
         `logs of ${runId}`,
       );
     },
-    async scheduler(): Promise<{ state: string; lastTickAt: string | null }> {
+    async scheduler(): Promise<SchedulerView> {
       return expectStatus(await target.request('GET', '/scheduler'), 200, 'scheduler');
     },
     async pause(): Promise<void> {

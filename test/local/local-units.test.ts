@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { parseDevArgs, UsageError } from '../../src/local/args.js';
 import { ConfigError, demoSetup, loadLocalSetup, resolveSetup } from '../../src/local/config.js';
 import { demoTasks, newTaskState } from '../../src/local/demo-tasks.js';
 import { formatDurationMs, parseDuration } from '../../src/local/duration.js';
@@ -33,57 +32,6 @@ describe('tick boundaries', () => {
     expect(nextBoundary(T0.getTime(), 60_000)).toBe(T0.getTime() + 60_000);
     expect(nextBoundary(1_234, 1000)).toBe(2000);
     expect(nextBoundary(1_234, 500)).toBe(1500);
-  });
-});
-
-describe('tickwork dev flags', () => {
-  it('defaults to persistent storage under .tickwork, port 3000 on loopback, minutely ticks', () => {
-    const command = parseDevArgs([], '/repo');
-    expect(command).toMatchObject({
-      help: false,
-      storage: { kind: 'persistent', dataDir: '/repo/.tickwork' },
-      table: 'tickwork',
-      port: 3000,
-      host: '127.0.0.1',
-      tickEveryMs: 60_000,
-      demo: true,
-      graceMs: 5000,
-    });
-  });
-
-  it('reads every flag', () => {
-    expect(
-      parseDevArgs(
-        [
-          '--dynamodb-endpoint',
-          'http://127.0.0.1:8000',
-          '--table',
-          'shared',
-          '--tick-every',
-          '1s',
-          '--no-demo',
-          '--port',
-          '0',
-        ],
-        '/repo',
-      ),
-    ).toMatchObject({
-      storage: { kind: 'endpoint', endpoint: 'http://127.0.0.1:8000' },
-      table: 'shared',
-      tickEveryMs: 1000,
-      demo: false,
-      port: 0,
-    });
-    expect(parseDevArgs(['--in-memory'])).toMatchObject({ storage: { kind: 'in-memory' } });
-    expect(parseDevArgs(['--help'])).toEqual({ help: true });
-  });
-
-  it('refuses contradictions and nonsense with a usage error', () => {
-    expect(() => parseDevArgs(['--in-memory', '--data-dir', 'x'])).toThrow(UsageError);
-    expect(() => parseDevArgs(['--dynamodb-endpoint', 'http://x', '--in-memory'])).toThrow(UsageError);
-    expect(() => parseDevArgs(['--tick-every', 'often'])).toThrow(/tick-every/);
-    expect(() => parseDevArgs(['--port', '70000'])).toThrow(/port/);
-    expect(() => parseDevArgs(['--frobnicate'])).toThrow(UsageError);
   });
 });
 

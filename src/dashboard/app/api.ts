@@ -4,6 +4,7 @@
  * that carries the API's own `error.message`, so no action ever fails silently.
  */
 import type { z } from '@hono/zod-openapi';
+import { type ApiRefusal, parseApiResponse } from '../../api/client-response.js';
 import type {
   LogsSchema,
   PreviewSchema,
@@ -84,37 +85,18 @@ async function request<T>(
       'network',
     );
   }
-  if (response.status === 204) return undefined as T;
-  const text = await response.text();
-  let parsed: unknown;
-  try {
-    parsed = text === '' ? undefined : JSON.parse(text);
-  } catch {
-    parsed = undefined;
-  }
-  if (!response.ok) throw failureOf(response, parsed, text);
-  return parsed as T;
+  const answer = await parseApiResponse<T>(response);
+  if (answer.ok) return answer.body;
+  throw failureOf(answer.refusal);
 }
 
-/** The API's `{error: {code, message, details}}`, or API Gateway's `{message}`, or the status line. */
-function failureOf(response: Response, parsed: unknown, text: string): ApiFailure {
-  const body = (parsed ?? {}) as {
-    error?: { code?: string; message?: string; details?: { field: string; message: string }[] };
-    message?: string;
-  };
-  if (body.error?.message) {
-    return new ApiFailure(
-      body.error.message,
-      response.status,
-      body.error.code ?? 'error',
-      body.error.details ?? [],
-    );
-  }
-  let message = body.message ?? (text.trim().slice(0, 200) || `${response.status} ${response.statusText}`);
-  if (response.status === 401 || response.status === 403) {
-    message = `${message} (HTTP ${response.status}: set an API token with the "API token" button)`;
-  }
-  return new ApiFailure(message, response.status, 'http');
+/** The refusal as an {@link ApiFailure}; a 401/403 that did not come from the API hints at the token. */
+function failureOf({ status, code, message, details }: ApiRefusal): ApiFailure {
+  const hint =
+    code.startsWith('http_') && (status === 401 || status === 403)
+      ? ` (HTTP ${status}: set an API token with the "API token" button)`
+      : '';
+  return new ApiFailure(`${message}${hint}`, status, code, details);
 }
 
 /** The admin API, as the dashboard uses it. */

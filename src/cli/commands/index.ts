@@ -1,0 +1,17 @@
+/** Every `tickwork` command, group by group, in the order `--help` lists them. */
+import type { Command } from '../command.js';
+import { devCommands } from './dev.js';
+import { previewCommands } from './preview.js';
+import { runCommands } from './runs.js';
+import { schedulerCommands } from './scheduler.js';
+import { taskCommands } from './tasks.js';
+import { typeCommands } from './types.js';
+
+export const commands: readonly Command[] = [
+  ...devCommands,
+  ...taskCommands,
+  ...runCommands,
+  ...schedulerCommands,
+  ...typeCommands,
+  ...previewCommands,
+];
