@@ -14,7 +14,7 @@ describe('usage errors', () => {
     const bare = await cli('tasks');
     expect(bare.code).toBe(2);
     expect(bare.err.split('\n')[0]).toBe(
-      'tickwork: unknown command "tasks": give one of list, get, create, update, delete, enable, disable',
+      'tickwork: unknown command "tasks": give one of list, get, create, update, delete, enable, disable, apply',
     );
   });
 });
