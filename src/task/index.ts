@@ -15,7 +15,7 @@
  * export const handler = createTaskHandler({ 'Acme.CleanupFiles': cleanupFiles });
  */
 export type { CancelReason, JsonValue, Parameters, Trigger } from '../core/model.js';
-export type { RunEvent } from '../core/ports.js';
+export { idempotencyKeyOf, parseRunEvent, type RunEvent } from '../core/run-event.js';
 export {
   defineTask,
   type TaskBody,
@@ -26,7 +26,6 @@ export {
 } from './define-task.js';
 export { type TaskEnv, type TaskEnvInput, taskEnvSchema } from './env.js';
 export { InvalidRunEventError, TaskCancelledError } from './errors.js';
-export { idempotencyKeyOf, parseRunEvent } from './event.js';
 export {
   createTaskHandler,
   type TaskHandler,

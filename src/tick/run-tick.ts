@@ -2,15 +2,8 @@ import pLimit from 'p-limit';
 import type { ActiveRun } from '../core/model.js';
 import { isTerminal, type RunRecord, RunStatus, type TaskState } from '../core/model.js';
 import { dispatchedRecord, type PlanSettings, planTask, type TaskPlan } from '../core/plan.js';
-import type {
-  Clock,
-  RunEvent,
-  RunNotice,
-  RunNotifier,
-  RunWrite,
-  TaskInvoker,
-  TaskStore,
-} from '../core/ports.js';
+import type { Clock, RunNotice, RunNotifier, RunWrite, TaskInvoker, TaskStore } from '../core/ports.js';
+import { runEventOf } from '../core/run-event.js';
 import { parseSchedule, type Schedule } from '../core/schedule.js';
 import type { TaskTypeRegistry } from './registry.js';
 
@@ -149,26 +142,6 @@ export function scheduleFor(task: Pick<TaskState, 'schedule' | 'timezone'>): Sch
     scheduleCache.set(key, schedule);
   }
   return schedule;
-}
-
-/** The event a handler receives for a run. */
-export function runEventOf(task: TaskState, run: ActiveRun): RunEvent {
-  return {
-    tickwork: 1,
-    taskId: task.id,
-    runId: run.runId,
-    type: task.type,
-    scheduledFor: run.scheduledFor.toISOString(),
-    dispatchedAt: run.dispatchedAt.toISOString(),
-    attempt: run.attempt,
-    trigger: run.trigger,
-    parameters: run.parameters,
-    token: run.token,
-    leaseExpiresAt: run.expiresAt.toISOString(),
-    historyRetentionDays: task.historyRetentionDays,
-    // A run-now queued behind this run later is found by the tick (see `dueAtOf`), not here.
-    settle: task.pending.length > 0 || task.overlap === 'queue-one',
-  };
 }
 
 /**
