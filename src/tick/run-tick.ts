@@ -4,7 +4,7 @@ import { isTerminal, type RunRecord, RunStatus, type TaskState } from '../core/m
 import { dispatchedRecord, type PlanSettings, planTask, type TaskPlan } from '../core/plan.js';
 import type { Clock, RunNotice, RunNotifier, RunWrite, TaskInvoker, TaskStore } from '../core/ports.js';
 import { runEventOf } from '../core/run-event.js';
-import { parseSchedule, type Schedule } from '../core/schedule.js';
+import { scheduleFor } from '../core/schedule-cache.js';
 import type { TaskTypeRegistry } from './registry.js';
 
 /** The subset of a structured logger (Powertools `Logger` fits) the tick uses. */
@@ -128,20 +128,6 @@ function noticesOf(task: TaskState, writes: RunWrite[]): RunNotice[] {
         ]
       : [],
   );
-}
-
-const scheduleCache = new Map<string, Schedule>();
-
-/** Parsed schedules by expression and zone; stored schedules were validated when saved. */
-export function scheduleFor(task: Pick<TaskState, 'schedule' | 'timezone'>): Schedule {
-  const key = `${task.timezone}\u0000${task.schedule}`;
-  let schedule = scheduleCache.get(key);
-  if (!schedule) {
-    schedule = parseSchedule(task.schedule, { timezone: task.timezone, minIntervalMs: 0 });
-    if (scheduleCache.size > 5000) scheduleCache.clear();
-    scheduleCache.set(key, schedule);
-  }
-  return schedule;
 }
 
 /**
