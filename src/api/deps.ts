@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import type { Clock, SchedulerControl, TaskStore } from '../core/ports.js';
+import type { TickDeps } from '../tick/dispatch.js';
 import type { TaskTypeRegistry } from '../tick/registry.js';
-import type { TickDeps } from '../tick/run-tick.js';
 
 /** One log line of a run, as the local runtime keeps them. */
 export interface RunLogLine {

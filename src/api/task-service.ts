@@ -25,8 +25,8 @@ import {
 import { dispatchedRecord, historyExpiry } from '../core/plan.js';
 import { describeSchedule, nextSlot, parseSchedule, previewSlots, type Schedule } from '../core/schedule.js';
 import { newId } from '../ids.js';
-import { settleTask } from '../task/settle.js';
-import { dispatchNow } from '../tick/run-tick.js';
+import { dispatchNow } from '../tick/dispatch.js';
+import { settleTask } from '../tick/settle.js';
 import type { ApiDeps } from './deps.js';
 import { ApiError } from './errors.js';
 import {

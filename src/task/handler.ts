@@ -23,12 +23,12 @@ import type { Clock, RunNotifier, RunOutcome, TaskStore } from '../core/ports.js
 import { idempotencyKeyOf, parseRunEvent, type RunEvent } from '../core/run-event.js';
 import { newId } from '../ids.js';
 import { DynamoTaskStore } from '../store/dynamo-task-store.js';
+import { type SettleResult, settleTask } from '../tick/settle.js';
 import type { TaskContext, TaskImplementation, TaskTypes } from './define-task.js';
 import { taskEnvSchema } from './env.js';
 import { cloudWatchLogsUrl } from './logs-link.js';
 import { type BodyEnding, outcomeOf, runErrorOf, truncateUtf8 } from './outcome.js';
 import { RunLease, runLeaseMs } from './run-lease.js';
-import { type SettleResult, settleTask } from './settle.js';
 
 /** Options of {@link createTaskHandler}; all optional (tests and the local runtime set some). */
 export interface TaskHandlerOptions {

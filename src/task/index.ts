@@ -16,6 +16,7 @@
  */
 export type { CancelReason, JsonValue, Parameters, Trigger } from '../core/model.js';
 export { idempotencyKeyOf, parseRunEvent, type RunEvent } from '../core/run-event.js';
+export type { SettleResult } from '../tick/settle.js';
 export {
   defineTask,
   type TaskBody,
@@ -41,4 +42,3 @@ export {
 } from './manifest.js';
 export { isCancellation, maxErrorBytes, maxResultBytes } from './outcome.js';
 export { runLeaseMs } from './run-lease.js';
-export type { SettleResult } from './settle.js';
