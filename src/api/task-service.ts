@@ -329,7 +329,7 @@ export async function runNow(
   if (!saved)
     throw new ApiError('conflict', `task ${taskId} kept changing while queueing the run; try again`);
   try {
-    const outcome = await dispatchNow(deps.tick, taskId);
+    const outcome = await dispatchNow(deps, taskId);
     if (outcome?.startedRunIds.includes(runId)) return { runId, status: RunStatus.Dispatched };
   } catch (error) {
     deps.logger?.warn('run-now: dispatch failed; the next tick starts the run', {

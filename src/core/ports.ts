@@ -17,6 +17,16 @@ export interface Clock {
   now(): Date;
 }
 
+/**
+ * Where the use cases log: a structured logger (Powertools `Logger` fits), one message and
+ * objects of fields per line. The tick, the API and the run lease all take this one.
+ */
+export interface Logger {
+  info(message: string, ...extra: Record<string, unknown>[]): void;
+  warn(message: string, ...extra: Record<string, unknown>[]): void;
+  error(message: string, ...extra: Record<string, unknown>[]): void;
+}
+
 /** A page of a list and the opaque token of the next one. */
 export interface Page<T> {
   items: T[];

@@ -22,9 +22,9 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { ApiDeps } from '../api/deps.js';
-import type { RunEvent, TaskStore } from '../core/ports.js';
-import { newId } from '../ids.js';
-import type { TickDeps, TickLogger, TickReport } from '../tick/run-tick.js';
+import { systemClock } from '../clock.js';
+import type { Logger, RunEvent, TaskStore } from '../core/ports.js';
+import type { TickDeps, TickReport } from '../tick/run-tick.js';
 import { type LocalSetup, loadLocalSetup } from './config.js';
 import { seedDemoTasks } from './demo-tasks.js';
 import { formatDurationMs } from './duration.js';
@@ -39,47 +39,27 @@ import { type AbandonedInvocation, FunctionPool } from './worker-pool.js';
  * slower of the two, not their sum.
  */
 async function loadModules() {
-  const [
-    dynamodb,
-    lambda,
-    nodeServer,
-    api,
-    dashboard,
-    invoker,
-    memory,
-    table,
-    tickEnv,
-    tickHandler,
-    registry,
-    runTick,
-  ] = await Promise.all([
+  const [dynamodb, nodeServer, api, dashboard, deps, memory, table, tickEnv, runTick] = await Promise.all([
     import('@aws-sdk/client-dynamodb'),
-    import('@aws-sdk/client-lambda'),
     import('@hono/node-server'),
     import('../api/app.js'),
     import('../dashboard/serve.js'),
-    import('../aws/lambda-invoker.js'),
+    import('../deps.js'),
     import('../store/memory-task-store.js'),
     import('../store/table-definition.js'),
     import('../tick/env.js'),
-    import('../tick/handler.js'),
-    import('../tick/registry.js'),
     import('../tick/run-tick.js'),
   ]);
   return {
     DynamoDBClient: dynamodb.DynamoDBClient,
-    LambdaClient: lambda.LambdaClient,
     serve: nodeServer.serve,
     createApp: api.createApp,
     dashboardHandler: dashboard.dashboardHandler,
-    LambdaTaskInvoker: invoker.LambdaTaskInvoker,
+    makeTickDeps: deps.makeTickDeps,
     MemoryTaskStore: memory.MemoryTaskStore,
     DEFAULT_SHARD_COUNT: table.DEFAULT_SHARD_COUNT,
     ensureTable: table.ensureTable,
     tickEnvSchema: tickEnv.tickEnvSchema,
-    makeTickDeps: tickHandler.makeTickDeps,
-    systemClock: tickHandler.systemClock,
-    TaskTypeRegistry: registry.TaskTypeRegistry,
     runTick: runTick.runTick,
   };
 }
@@ -280,29 +260,27 @@ async function start(
   };
 
   // 4. The store and the tick's deps, built as on AWS.
-  const tickLogger: TickLogger = {
+  const tickLogger: Logger = {
     info: () => {},
     warn: (message, ...extra) =>
       print(`tick warning: ${message} ${extra.length ? JSON.stringify(extra) : ''}`),
     error: (message, ...extra) =>
       print(`tick error: ${message} ${extra.length ? JSON.stringify(extra) : ''}`),
   };
-  let tick: TickDeps;
-  if (dynamoEndpoint) {
-    await m.ensureTable(new m.DynamoDBClient({}), options.table, { maxWaitSeconds: 30 });
-    // No event bus locally: run notices (failed, skipped, ...) are in the history and the API.
-    tick = m.makeTickDeps(m.tickEnvSchema.parse({ ...tableEnv, TICKWORK_EVENT_BUS: '' }), tickLogger);
-  } else {
-    const store = new m.MemoryTaskStore({ dueKeyHoldMs: Number(tableEnv.TICKWORK_DUE_KEY_HOLD_MS) });
-    tick = {
-      store,
-      invoker: new m.LambdaTaskInvoker(new m.LambdaClient({})),
-      clock: m.systemClock,
-      registry: new m.TaskTypeRegistry(store, m.systemClock),
-      newRunId: newId,
-      logger: tickLogger,
-    };
-  }
+  // No event bus locally: run notices (failed, skipped, ...) are in the history and the API.
+  const tickEnv = m.tickEnvSchema.parse({ ...tableEnv, TICKWORK_EVENT_BUS: '' });
+  if (dynamoEndpoint) await m.ensureTable(new m.DynamoDBClient({}), options.table, { maxWaitSeconds: 30 });
+  const tick: TickDeps = m.makeTickDeps(tickEnv, {
+    ...(dynamoEndpoint
+      ? {}
+      : {
+          store: new m.MemoryTaskStore({
+            shardCount: tickEnv.TICKWORK_SHARDS,
+            dueKeyHoldMs: tickEnv.TICKWORK_DUE_KEY_HOLD_MS,
+          }),
+        }),
+    logger: tickLogger,
+  });
   const store = tick.store;
 
   mark('table ready');
@@ -319,7 +297,7 @@ async function start(
   );
   await tick.registry.refresh();
   const seeded = options.demo
-    ? await seedDemoTasks(store, new Set(setup.types.map((t) => t.name)), m.systemClock.now())
+    ? await seedDemoTasks(store, new Set(setup.types.map((t) => t.name)), systemClock.now())
     : [];
 
   mark('types registered');
@@ -402,17 +380,16 @@ async function start(
   // 8. The API.
   const minIntervalMs = Math.min(60_000, options.tickEveryMs);
   const apiDeps: ApiDeps = {
-    store,
-    registry: tick.registry,
-    tick,
-    clock: m.systemClock,
-    newRunId: newId,
+    ...tick,
     scheduler,
     minIntervalMs,
     logs: { read: async (taskId, runId) => logs.read(taskId, runId) },
     dashboard: m.dashboardHandler,
     logger: {
-      warn: (message) => options.verbose && print(`api: ${message}`),
+      info: () => {},
+      warn: (message) => {
+        if (options.verbose) print(`api: ${message}`);
+      },
       error: (message, ...extra) =>
         print(`api error: ${message} ${extra.length ? JSON.stringify(extra) : ''}`),
     },

@@ -9,6 +9,7 @@ import { dispatchedRecord, type PlanSettings, planTask, type TaskPlan } from '..
 import type {
   Clock,
   InvokeResult,
+  Logger,
   RunNotice,
   RunNotifier,
   RunWrite,
@@ -19,12 +20,8 @@ import { runEventOf } from '../core/run-event.js';
 import { scheduleFor } from '../core/schedule-cache.js';
 import type { TaskTypeRegistry } from './registry.js';
 
-/** The subset of a structured logger (Powertools `Logger` fits) the tick uses. */
-export interface TickLogger {
-  info(message: string, ...extra: Record<string, unknown>[]): void;
-  warn(message: string, ...extra: Record<string, unknown>[]): void;
-  error(message: string, ...extra: Record<string, unknown>[]): void;
-}
+/** The tick's logger: the one `Logger` port (the name stays for existing callers). */
+export type TickLogger = Logger;
 
 /** What dispatch and the tick need; built once per cold start (`makeTickDeps` in `src/deps.ts`). */
 export interface TickDeps {
@@ -33,7 +30,7 @@ export interface TickDeps {
   clock: Clock;
   registry: TaskTypeRegistry;
   newRunId: () => string;
-  logger?: TickLogger;
+  logger?: Logger;
   /** Where notices of failed, timed-out, skipped and missed runs go (EventBridge on AWS). */
   notifier?: RunNotifier;
   /** Called with each run the tick started, skipped, missed or timed out (metrics, events). */

@@ -137,10 +137,10 @@ export async function startApi(
     registry,
     clock,
     newRunId: () => newRunId(),
-    tick: { store, invoker: handlers, clock, registry, newRunId: () => newRunId() },
+    invoker: handlers,
     scheduler: new MemorySchedulerControl(),
     minIntervalMs: options.minIntervalMs ?? 60_000,
-    logger: { warn: () => undefined, error: (m, ...x) => console.error(m, ...x) },
+    logger: { info: () => undefined, warn: () => undefined, error: (m, ...x) => console.error(m, ...x) },
     ...(options.logs ? { logs: options.logs } : {}),
   };
   const app = createApp(deps);
