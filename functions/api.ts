@@ -4,10 +4,11 @@ import { createApp } from '../src/api/app.js';
 import { makeApiHandler } from '../src/api/deploy-event.js';
 import { apiEnvSchema } from '../src/api/env.js';
 import { makeApiDeps } from '../src/api/make-deps.js';
+import { dashboardHandler } from '../src/dashboard/serve.js';
 
 const env = apiEnvSchema.parse(process.env);
 const logger = new Logger({ serviceName: env.POWERTOOLS_SERVICE_NAME });
-const deps = makeApiDeps(env, logger);
+const deps = { ...makeApiDeps(env, logger), dashboard: dashboardHandler };
 const app = createApp(deps);
 
 /**

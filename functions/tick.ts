@@ -1,7 +1,8 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import { makeTickDeps } from '../src/deps.js';
 import { tickEnvSchema } from '../src/tick/env.js';
-import { makeTickDeps, makeTickHandler } from '../src/tick/handler.js';
+import { makeTickHandler } from '../src/tick/handler.js';
 
 const env = tickEnvSchema.parse(process.env);
 const logger = new Logger({ serviceName: env.POWERTOOLS_SERVICE_NAME });
@@ -9,7 +10,7 @@ const metrics = new Metrics({
   namespace: env.POWERTOOLS_METRICS_NAMESPACE,
   serviceName: env.POWERTOOLS_SERVICE_NAME,
 });
-const deps = makeTickDeps(env, logger);
+const deps = makeTickDeps(env, { logger });
 await deps.registry.refresh();
 
 /** Fired by EventBridge Scheduler every minute, with `{ shards }` when the tick is split. */

@@ -63,6 +63,9 @@ function errorJson(c: Context, error: unknown, deps: Pick<ApiDeps, 'logger'>): R
  * Builds the admin API. Reads nothing from `deps` until a request comes, so the docs generator
  * can build it with stand-in deps.
  *
+ * Long because: it is the API's wiring table (hooks, CORS, body gate, then each route bound to its
+ * service call), read top to bottom; each entry is a line or two.
+ *
  * @example
  * const app = createApp(deps);
  * serve({ fetch: app.fetch, port: 3000, hostname: '127.0.0.1' }); // @hono/node-server

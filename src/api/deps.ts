@@ -1,7 +1,6 @@
 import type { Context } from 'hono';
-import type { Clock, SchedulerControl, TaskStore } from '../core/ports.js';
-import type { TaskTypeRegistry } from '../tick/registry.js';
-import type { TickDeps } from '../tick/run-tick.js';
+import type { Logger, SchedulerControl } from '../core/ports.js';
+import type { TickDeps } from '../tick/dispatch.js';
 
 /** One log line of a run, as the local runtime keeps them. */
 export interface RunLogLine {
@@ -15,20 +14,15 @@ export interface RunLogReader {
   read(taskId: string, runId: string): Promise<{ lines: RunLogLine[] } | { url: string } | undefined>;
 }
 
-/** The subset of a structured logger the API uses (Powertools `Logger` fits). */
-export interface ApiLogger {
-  warn(message: string, ...extra: Record<string, unknown>[]): void;
-  error(message: string, ...extra: Record<string, unknown>[]): void;
-}
+/** The API's logger: the one `Logger` port (the name stays for existing callers). */
+export type ApiLogger = Logger;
 
-/** What the admin API needs; built once per cold start (`makeApiDeps`) or by the local runtime. */
-export interface ApiDeps {
-  store: TaskStore;
-  registry: TaskTypeRegistry;
-  /** The tick's deps: run-now dispatches through the tick's lease path (`dispatchNow`). */
-  tick: TickDeps;
-  clock: Clock;
-  newRunId: () => string;
+/**
+ * What the admin API needs; built once per cold start (`makeApiDeps`) or by the local runtime.
+ * It is the tick's deps (store, registry, clock, run ids, invoker, logger: run-now dispatches
+ * through the tick's lease path, `dispatchNow`) and what only the API uses.
+ */
+export interface ApiDeps extends TickDeps {
   /** Ids of tasks created without one; a ULID by default. */
   newTaskId?: () => string;
   scheduler: SchedulerControl;
@@ -37,7 +31,6 @@ export interface ApiDeps {
   logs?: RunLogReader;
   /** Origin allowed to call the API from a browser. */
   corsOrigin?: string;
-  logger?: ApiLogger;
   /** Serves `GET /` (the dashboard); a small placeholder page when absent. */
   dashboard?: (c: Context) => Response | Promise<Response>;
 }

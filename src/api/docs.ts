@@ -67,7 +67,12 @@ function contentSchema(content: unknown): Json | undefined {
   return json?.schema as Json | undefined;
 }
 
-/** Renders the reference as Markdown. */
+/**
+ * Renders the reference as Markdown.
+ *
+ * Long because: it writes one document from top to bottom, section by section, in the order the
+ * reader sees it.
+ */
 export function renderApiMarkdown(doc: Json = openApiDocument()): string {
   const lines: string[] = [];
   const info = doc.info as Json;

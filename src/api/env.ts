@@ -1,13 +1,8 @@
 import { z } from 'zod';
+import { storeEnvSchema } from '../env.js';
 
 /** The API Lambda's environment. The CDK construct builds its `environment` from this type. */
-export const apiEnvSchema = z.object({
-  /** The Tickwork table. */
-  TICKWORK_TABLE: z.string().min(3),
-  /** Due-index shards; must match the tick's. */
-  TICKWORK_SHARDS: z.coerce.number().int().min(1).max(64).default(4),
-  /** How far ahead a task due again soon keeps its due-index key: the tick's interval, in ms. */
-  TICKWORK_DUE_KEY_HOLD_MS: z.coerce.number().int().min(0).max(3_600_000).default(60_000),
+export const apiEnvSchema = storeEnvSchema.extend({
   /**
    * Name of the EventBridge Scheduler schedule that fires the tick (pause/resume); a
    * comma-separated list when the tick is split over shard groups, one schedule each.

@@ -26,8 +26,8 @@ import {
 import { dispatchedRecord, historyExpiry } from '../core/plan.js';
 import { describeSchedule, nextSlot, parseSchedule, previewSlots, type Schedule } from '../core/schedule.js';
 import { newId } from '../ids.js';
-import { settleTask } from '../task/settle.js';
-import { dispatchNow } from '../tick/run-tick.js';
+import { dispatchNow } from '../tick/dispatch.js';
+import { settleTask } from '../tick/settle.js';
 import type { ApiDeps } from './deps.js';
 import { ApiError } from './errors.js';
 import { checkParameters } from './parameters.js';
@@ -393,7 +393,7 @@ export async function runNow(
   if (!saved)
     throw new ApiError('conflict', `task ${taskId} kept changing while queueing the run; try again`);
   try {
-    const outcome = await dispatchNow(deps.tick, taskId);
+    const outcome = await dispatchNow(deps, taskId);
     if (outcome?.startedRunIds.includes(runId)) return { runId, status: RunStatus.Dispatched };
   } catch (error) {
     deps.logger?.warn('run-now: dispatch failed; the next tick starts the run', {

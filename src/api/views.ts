@@ -15,7 +15,7 @@ import {
 import { dispatchedRecord, planTask } from '../core/plan.js';
 import type { TaskStore } from '../core/ports.js';
 import { describeSchedule, previewSlots, type Schedule } from '../core/schedule.js';
-import { scheduleFor } from '../tick/run-tick.js';
+import { scheduleFor } from '../core/schedule-cache.js';
 import type { RunView, TaskView } from './schemas.js';
 
 const iso = (date: Date | undefined): string | null => (date === undefined ? null : date.toISOString());

@@ -261,7 +261,12 @@ function settleActive(task: TaskState, input: PlanInput, settings: PlanSettings,
   }
 }
 
-/** Step 2: the scheduled slots that came due, after catch-up and the catch-up window. */
+/**
+ * Step 2: the scheduled slots that came due, after catch-up and the catch-up window.
+ *
+ * Long because: the catch-up policies share one walk over the due slots and its bounds; split,
+ * each policy would repeat the walk.
+ */
 function dueSlots(task: TaskState, input: PlanInput, settings: PlanSettings, plan: TaskPlan): Candidate[] {
   if (!task.enabled || task.nextSlotAt === undefined) return [];
   const jitter = jitterMs(task.id, task.jitterSeconds);

@@ -10,10 +10,21 @@ import type {
   TaskType,
   Trigger,
 } from './model.js';
+import type { RunEvent } from './run-event.js';
 
 /** Where time comes from. Use cases take one in their deps; pure functions take `now`. */
 export interface Clock {
   now(): Date;
+}
+
+/**
+ * Where the use cases log: a structured logger (Powertools `Logger` fits), one message and
+ * objects of fields per line. The tick, the API and the run lease all take this one.
+ */
+export interface Logger {
+  info(message: string, ...extra: Record<string, unknown>[]): void;
+  warn(message: string, ...extra: Record<string, unknown>[]): void;
+  error(message: string, ...extra: Record<string, unknown>[]): void;
 }
 
 /** A page of a list and the opaque token of the next one. */
@@ -190,29 +201,8 @@ export interface TaskStore {
   updateSchedulerState(update: Partial<SchedulerState>): Promise<void>;
 }
 
-/** What the tick sends to a task's handler; the task SDK parses it. */
-export interface RunEvent {
-  tickwork: 1;
-  taskId: string;
-  runId: string;
-  type: string;
-  scheduledFor: string;
-  dispatchedAt: string;
-  attempt: number;
-  trigger: Trigger;
-  parameters: Parameters;
-  /** Fencing token of the lease. */
-  token: number;
-  /** When the lease given at dispatch ends. */
-  leaseExpiresAt: string;
-  historyRetentionDays: number;
-  /**
-   * Whether the handler must read its task after a success or a cancel: something may be waiting
-   * behind this run (a pending run, or a queue-one task). Absent means yes. After a failure the
-   * handler always settles (retries, stopOnError).
-   */
-  settle?: boolean;
-}
+/** The run event moved to `run-event.ts` (schema, writer, parser); re-exported for callers of this module. */
+export type { RunEvent } from './run-event.js';
 
 /** The outcome of an asynchronous invoke. */
 export type InvokeResult = { accepted: true } | { accepted: false; error: { name: string; message: string } };

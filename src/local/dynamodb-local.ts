@@ -74,6 +74,9 @@ function canConnect(port: number): Promise<boolean> {
  * A watchdog shell holds a pipe from this process: if this process dies without calling
  * {@link DynamoDbLocal.stop}, the pipe closes and the watchdog kills the Java process, so no
  * orphan JVM outlives its owner.
+ *
+ * Long because: spawning the JVM, its watchdog, the readiness wait and the stop share one process's
+ * lifecycle and its handles.
  */
 export async function startDynamoDbLocal(options: StartDynamoDbLocalOptions = {}): Promise<DynamoDbLocal> {
   const port = options.port ?? (await freePort());

@@ -106,7 +106,12 @@ async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | u
   return Buffer.concat(chunks);
 }
 
-/** Starts the endpoint on a free loopback port (or the given one). */
+/**
+ * Starts the endpoint on a free loopback port (or the given one).
+ *
+ * Long because: the invoke handlers close over the endpoint's state (refusing, in flight, the
+ * pools); `handle` below is the request router, one branch per invocation type.
+ */
 export async function startLambdaEndpoint(options: LambdaEndpointOptions): Promise<LambdaEndpoint> {
   const region = options.region ?? 'us-east-1';
   const accountId = options.accountId ?? '000000000000';
@@ -151,6 +156,7 @@ export async function startLambdaEndpoint(options: LambdaEndpointOptions): Promi
     }
   };
 
+  // Long because: one branch per Lambda Invoke mode (Event, RequestResponse, DryRun) and its errors.
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const requestId = randomUUID();
     const url = new URL(req.url ?? '/', 'http://localhost');

@@ -23,9 +23,9 @@ import { createRequire } from 'node:module';
 import { extname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { ApiDeps } from '../api/deps.js';
-import type { RunEvent, TaskStore } from '../core/ports.js';
-import { newId } from '../ids.js';
-import type { TickDeps, TickLogger, TickReport } from '../tick/run-tick.js';
+import { systemClock } from '../clock.js';
+import type { Logger, RunEvent, TaskStore } from '../core/ports.js';
+import type { TickDeps, TickReport } from '../tick/run-tick.js';
 import { type LocalSetup, loadLocalSetup } from './config.js';
 import { seedDemoTasks } from './demo-tasks.js';
 import { formatDurationMs } from './duration.js';
@@ -40,47 +40,27 @@ import { type AbandonedInvocation, FunctionPool } from './worker-pool.js';
  * slower of the two, not their sum.
  */
 async function loadModules() {
-  const [
-    dynamodb,
-    lambda,
-    nodeServer,
-    api,
-    dashboard,
-    invoker,
-    memory,
-    table,
-    tickEnv,
-    tickHandler,
-    registry,
-    runTick,
-  ] = await Promise.all([
+  const [dynamodb, nodeServer, api, dashboard, deps, memory, table, tickEnv, runTick] = await Promise.all([
     import('@aws-sdk/client-dynamodb'),
-    import('@aws-sdk/client-lambda'),
     import('@hono/node-server'),
     import('../api/app.js'),
     import('../dashboard/serve.js'),
-    import('../aws/lambda-invoker.js'),
+    import('../deps.js'),
     import('../store/memory-task-store.js'),
     import('../store/table-definition.js'),
     import('../tick/env.js'),
-    import('../tick/handler.js'),
-    import('../tick/registry.js'),
     import('../tick/run-tick.js'),
   ]);
   return {
     DynamoDBClient: dynamodb.DynamoDBClient,
-    LambdaClient: lambda.LambdaClient,
     serve: nodeServer.serve,
     createApp: api.createApp,
     dashboardHandler: dashboard.dashboardHandler,
-    LambdaTaskInvoker: invoker.LambdaTaskInvoker,
+    makeTickDeps: deps.makeTickDeps,
     MemoryTaskStore: memory.MemoryTaskStore,
     DEFAULT_SHARD_COUNT: table.DEFAULT_SHARD_COUNT,
     ensureTable: table.ensureTable,
     tickEnvSchema: tickEnv.tickEnvSchema,
-    makeTickDeps: tickHandler.makeTickDeps,
-    systemClock: tickHandler.systemClock,
-    TaskTypeRegistry: registry.TaskTypeRegistry,
     runTick: runTick.runTick,
   };
 }
@@ -192,37 +172,41 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   }
 }
 
+/** What the steps of a start share. */
+interface Startup {
+  options: LocalRuntimeOptions;
+  print: (line: string) => void;
+  /** Undo steps, run in reverse order at stop (or when a later step fails). */
+  cleanups: (() => Promise<void>)[];
+  /** With TICKWORK_DEBUG_STARTUP=1, prints how long the start took up to `step`. */
+  mark: (step: string) => void;
+}
+
+/** The heavy modules, once loaded. */
+type Modules = Awaited<ReturnType<typeof loadModules>>;
+
+/**
+ * The start, as steps: the database engine (first: the JVM is the slowest part; modules and config
+ * load meanwhile) → the local Lambda endpoint → the SDK's endpoints → the store and the tick's
+ * deps (the one factory, as on AWS) → task types → worker pools → the tick timer → the API →
+ * the banner.
+ */
 async function start(
   options: LocalRuntimeOptions,
   print: (line: string) => void,
   cleanups: (() => Promise<void>)[],
   cleanup: () => Promise<void>,
 ): Promise<LocalRuntime> {
-  // TICKWORK_DEBUG_STARTUP=1 prints how long each step of the start took.
   const t0 = performance.now();
   const mark = (step: string) => {
     if (process.env.TICKWORK_DEBUG_STARTUP)
       print(`  [startup] ${step}: ${Math.round(performance.now() - t0)} ms`);
   };
+  const up: Startup = { options, print, cleanups, mark };
   // The SDK warns on every client that Node 20 support ends in 2027; once is in the README.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-  // 1. The database engine, started first (the JVM is the slowest part); modules and config load meanwhile.
-  const engineStart =
-    options.storage.kind === 'endpoint'
-      ? undefined
-      : startDynamoDbLocal({
-          ...(options.storage.kind === 'persistent' ? { dbPath: options.storage.dataDir } : {}),
-          sharedDb: true,
-          fastStart: true,
-        });
-  if (engineStart) {
-    engineStart.catch(() => {});
-    cleanups.push(async () => {
-      const started = await engineStart.catch(() => undefined);
-      await started?.stop();
-    });
-  }
+  const engineStart = startEngine(up);
   const [setup, m] = await Promise.all([
     loadLocalSetup({
       ...(options.configPath ? { configPath: options.configPath } : {}),
@@ -231,30 +215,136 @@ async function start(
     loadModules(),
   ]);
   mark('modules and config loaded');
-  let engine: DynamoDbLocal | undefined;
-  let dynamoEndpoint: string | undefined;
-  if (options.storage.kind === 'endpoint') {
-    dynamoEndpoint = options.storage.endpoint;
-  } else {
-    try {
-      engine = await engineStart;
-      dynamoEndpoint = engine?.endpoint;
-    } catch (error) {
-      if (!(error instanceof JavaMissingError)) throw error;
-      print(
-        'Java not found: DynamoDB Local cannot start, so this runtime keeps tasks in memory (nothing is kept after it stops; install a JRE 17+ to persist).',
-      );
-    }
-  }
-
+  const { engine, dynamoEndpoint } = await engineReady(up, engineStart);
   mark('database engine up');
-  // 2. The local Lambda endpoint (pools are added once the workers' environment is known).
+  const { lambda, pools, logs } = await startLambda(up, setup);
+  const { sdkEnv, tableEnv } = pointSdkAt(up, m, lambda.endpoint, dynamoEndpoint);
+  const tick = await makeLocalTickDeps(up, m, tableEnv, dynamoEndpoint);
+  const store = tick.store;
+  mark('table ready');
+  const seeded = await registerTypes(up, setup, tick);
+  mark('types registered');
+  addWorkerPools(up, setup, pools, { ...sdkEnv, ...tableEnv }, dynamoEndpoint ? undefined : store);
+  const { scheduler, timer, runOneTick } = makeTicking(up, m, tick);
+  const minIntervalMs = Math.min(60_000, options.tickEveryMs);
+  const apiDeps: ApiDeps = {
+    ...tick,
+    scheduler,
+    minIntervalMs,
+    logs: { read: async (taskId, runId) => logs.read(taskId, runId) },
+    dashboard: m.dashboardHandler,
+    logger: apiLogger(up),
+  };
+  const api = await serveApi(up, m, apiDeps);
+  mark('API listening');
+  timer.start();
+  // A warm worker per function, so the first run skips the cold start (after the API is up: on
+  // a small machine they compete for the CPU).
+  for (const pool of pools.values()) pool.warm();
+  printBanner(up, { apiUrl: api.url, lambda, engine, dynamoEndpoint, setup, minIntervalMs, seeded });
+
+  const stop = stopper(up, { timer, api, lambda, pools, store, cleanup });
+  return {
+    apiUrl: api.url,
+    lambdaEndpoint: lambda.endpoint,
+    dynamoEndpoint,
+    storeKind: dynamoEndpoint ? 'dynamodb' : 'memory',
+    setup,
+    store,
+    tick: runOneTick,
+    stop,
+  };
+}
+
+/** The API's log lines: errors always, warnings with `--verbose`. */
+function apiLogger({ options, print }: Startup): Logger {
+  return {
+    info: () => {},
+    warn: (message) => {
+      if (options.verbose) print(`api: ${message}`);
+    },
+    error: (message, ...extra) => print(`api error: ${message} ${extra.length ? JSON.stringify(extra) : ''}`),
+  };
+}
+
+/**
+ * Stop: the timer, the API, new invocations; then running tasks get `graceMs` before their
+ * workers are killed (and their runs recorded cancelled); then every cleanup. Safe to call twice.
+ */
+function stopper(
+  { options, print }: Startup,
+  parts: {
+    timer: TickTimer;
+    api: { close(): Promise<void> };
+    lambda: LambdaEndpoint;
+    pools: Map<string, FunctionPool>;
+    store: TaskStore;
+    cleanup: () => Promise<void>;
+  },
+): (stopOptions?: { graceMs?: number }) => Promise<void> {
+  const { timer, api, lambda, pools, store, cleanup } = parts;
+  let stopping: Promise<void> | undefined;
+  return (stopOptions = {}) => {
+    stopping ??= (async () => {
+      const graceMs = stopOptions.graceMs ?? options.graceMs;
+      await timer.stop();
+      await api.close();
+      lambda.refuse();
+      const running = [...pools.values()].reduce((n, p) => n + p.busy, 0);
+      if (running > 0) print(`Waiting up to ${formatDurationMs(graceMs)} for ${running} running task(s)…`);
+      const abandoned = (await Promise.all([...pools.values()].map((p) => p.shutdown(graceMs)))).flat();
+      if (abandoned.length > 0) {
+        print(`Stopped ${abandoned.length} task(s) that were still running.`);
+        await recordAbandoned(store, abandoned);
+      }
+      await cleanup();
+    })();
+    return stopping;
+  };
+}
+
+/** Starts DynamoDB Local (unless an endpoint is given); stopped at cleanup. */
+function startEngine({ options, cleanups }: Startup): Promise<DynamoDbLocal> | undefined {
+  if (options.storage.kind === 'endpoint') return undefined;
+  const engineStart = startDynamoDbLocal({
+    ...(options.storage.kind === 'persistent' ? { dbPath: options.storage.dataDir } : {}),
+    sharedDb: true,
+    fastStart: true,
+  });
+  engineStart.catch(() => {});
+  cleanups.push(async () => {
+    const started = await engineStart.catch(() => undefined);
+    await started?.stop();
+  });
+  return engineStart;
+}
+
+/** The engine's endpoint; none without Java, where the store falls back to memory. */
+async function engineReady(
+  { options, print }: Startup,
+  engineStart: Promise<DynamoDbLocal> | undefined,
+): Promise<{ engine: DynamoDbLocal | undefined; dynamoEndpoint: string | undefined }> {
+  if (options.storage.kind === 'endpoint')
+    return { engine: undefined, dynamoEndpoint: options.storage.endpoint };
+  try {
+    const engine = await engineStart;
+    return { engine, dynamoEndpoint: engine?.endpoint };
+  } catch (error) {
+    if (!(error instanceof JavaMissingError)) throw error;
+    print(
+      'Java not found: DynamoDB Local cannot start, so this runtime keeps tasks in memory (nothing is kept after it stops; install a JRE 17+ to persist).',
+    );
+    return { engine: undefined, dynamoEndpoint: undefined };
+  }
+}
+
+/** The local Lambda endpoint (its pools are added once the workers' environment is known). */
+async function startLambda({ options, print, cleanups }: Startup, setup: LocalSetup) {
   const logs = new RunLogBook();
   const pools = new Map<string, FunctionPool>();
-  const typeTimeouts = new Map(setup.types.map((t) => [t.name, t.timeoutSeconds]));
   const lambda: LambdaEndpoint = await startLambdaEndpoint({
     functions: pools,
-    typeTimeoutsSeconds: typeTimeouts,
+    typeTimeoutsSeconds: new Map(setup.types.map((t) => [t.name, t.timeoutSeconds])),
     logs,
     region: process.env.AWS_REGION ?? 'us-east-1',
     ...(options.verbose
@@ -262,12 +352,23 @@ async function start(
       : {}),
   });
   cleanups.push(() => lambda.close());
+  return { lambda, pools, logs };
+}
 
-  // 3. Endpoints for every SDK client, here and in workers: the SDK's standard variables.
+/**
+ * Endpoints for every SDK client, here and in workers (the SDK's standard variables), and the
+ * table's variables for the workers.
+ */
+function pointSdkAt(
+  { options }: Startup,
+  m: Modules,
+  lambdaEndpoint: string,
+  dynamoEndpoint: string | undefined,
+) {
   const sdkEnv: Record<string, string> = {
     ...localCredentials,
     AWS_REGION: process.env.AWS_REGION ?? 'us-east-1',
-    AWS_ENDPOINT_URL_LAMBDA: lambda.endpoint,
+    AWS_ENDPOINT_URL_LAMBDA: lambdaEndpoint,
     ...(dynamoEndpoint ? { AWS_ENDPOINT_URL_DYNAMODB: dynamoEndpoint } : {}),
   };
   delete process.env.AWS_SESSION_TOKEN;
@@ -279,38 +380,44 @@ async function start(
     TICKWORK_SHARDS: String(m.DEFAULT_SHARD_COUNT),
     TICKWORK_DUE_KEY_HOLD_MS: String(Math.min(60_000, options.tickEveryMs)),
   };
+  return { sdkEnv, tableEnv };
+}
 
-  // 4. The store and the tick's deps, built as on AWS.
-  const tickLogger: TickLogger = {
+/**
+ * The store and the tick's deps from the one factory, as on AWS: DynamoDB Local's table, or
+ * without Java a `MemoryTaskStore` in this process.
+ */
+async function makeLocalTickDeps(
+  { options, print }: Startup,
+  m: Modules,
+  tableEnv: Record<string, string>,
+  dynamoEndpoint: string | undefined,
+): Promise<TickDeps> {
+  const logger: Logger = {
     info: () => {},
     warn: (message, ...extra) =>
       print(`tick warning: ${message} ${extra.length ? JSON.stringify(extra) : ''}`),
     error: (message, ...extra) =>
       print(`tick error: ${message} ${extra.length ? JSON.stringify(extra) : ''}`),
   };
-  let tick: TickDeps;
+  // No event bus locally: run notices (failed, skipped, ...) are in the history and the API.
+  const env = m.tickEnvSchema.parse({ ...tableEnv, TICKWORK_EVENT_BUS: '' });
   if (dynamoEndpoint) {
     await m.ensureTable(new m.DynamoDBClient({}), options.table, { maxWaitSeconds: 30 });
-    // No event bus locally: run notices (failed, skipped, ...) are in the history and the API.
-    tick = m.makeTickDeps(m.tickEnvSchema.parse({ ...tableEnv, TICKWORK_EVENT_BUS: '' }), tickLogger);
-  } else {
-    const store = new m.MemoryTaskStore({ dueKeyHoldMs: Number(tableEnv.TICKWORK_DUE_KEY_HOLD_MS) });
-    tick = {
-      store,
-      invoker: new m.LambdaTaskInvoker(new m.LambdaClient({})),
-      clock: m.systemClock,
-      registry: new m.TaskTypeRegistry(store, m.systemClock),
-      newRunId: newId,
-      logger: tickLogger,
-    };
+    return m.makeTickDeps(env, { logger });
   }
-  const store = tick.store;
+  const store = new m.MemoryTaskStore({
+    shardCount: env.TICKWORK_SHARDS,
+    dueKeyHoldMs: env.TICKWORK_DUE_KEY_HOLD_MS,
+  });
+  return m.makeTickDeps(env, { store, logger });
+}
 
-  mark('table ready');
-  // 5. Task types, and the demo tasks on a first start.
+/** Registers the config's task types, and seeds the demo tasks on a first start. */
+async function registerTypes({ options }: Startup, setup: LocalSetup, tick: TickDeps): Promise<string[]> {
   await Promise.all(
     setup.types.map((type) =>
-      store.putTaskType({
+      tick.store.putTaskType({
         name: type.name,
         functionName: type.functionName,
         timeoutSeconds: type.timeoutSeconds,
@@ -320,17 +427,26 @@ async function start(
     ),
   );
   await tick.registry.refresh();
-  const seeded = options.demo
-    ? await seedDemoTasks(store, new Set(setup.types.map((t) => t.name)), m.systemClock.now())
+  return options.demo
+    ? await seedDemoTasks(tick.store, new Set(setup.types.map((t) => t.name)), systemClock.now())
     : [];
+}
 
-  mark('types registered');
-  // 6. Worker pools, one per function.
+/**
+ * A worker pool per function. In memory mode (`memoryStore`), workers reach the store over IPC
+ * and build their handler from the task map their module exports.
+ */
+function addWorkerPools(
+  { options, print }: Startup,
+  setup: LocalSetup,
+  pools: Map<string, FunctionPool>,
+  workerEnv: Record<string, string>,
+  memoryStore: TaskStore | undefined,
+): void {
   const workerEntry = fileURLToPath(
     new URL(`./worker-main${extname(fileURLToPath(import.meta.url))}`, import.meta.url),
   );
   const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-  const memoryStore = dynamoEndpoint ? undefined : store;
   for (const fn of setup.functions) {
     const pool = new FunctionPool(fn, {
       entry: workerEntry,
@@ -342,24 +458,10 @@ async function start(
         LANG: process.env.LANG,
         NODE_ENV: process.env.NODE_ENV,
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-        ...sdkEnv,
-        ...tableEnv,
+        ...workerEnv,
       },
       ...(options.maxWorkers ? { maxWorkers: options.maxWorkers } : {}),
-      ...(memoryStore
-        ? {
-            ipcStore: {
-              tasksExport: fn.tasksExport,
-              call: async (method: string, args: unknown[]) => {
-                if (!storeMethods.has(method)) throw new Error(`no store method ${method}`);
-                const f = (memoryStore as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[
-                  method
-                ];
-                return await (f as (...a: unknown[]) => Promise<unknown>).apply(memoryStore, args);
-              },
-            },
-          }
-        : {}),
+      ...(memoryStore ? { ipcStore: ipcStoreOf(memoryStore, fn) } : {}),
       onStrayLine: (line) => {
         if (options.verbose || line.text.startsWith('init failed') || line.text.startsWith('worker exited')) {
           print(`[${fn.name}] ${line.text}`);
@@ -368,9 +470,23 @@ async function start(
     });
     pools.set(fn.name, pool);
   }
+}
 
-  // 7. The tick timer and the scheduler control.
-  const scheduler = new LocalSchedulerControl(store);
+/** How a worker in memory mode reaches the store of this process. */
+function ipcStoreOf(memoryStore: TaskStore, fn: LocalSetup['functions'][number]) {
+  return {
+    tasksExport: fn.tasksExport,
+    call: async (method: string, args: unknown[]) => {
+      if (!storeMethods.has(method)) throw new Error(`no store method ${method}`);
+      const f = (memoryStore as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[method];
+      return await (f as (...a: unknown[]) => Promise<unknown>).apply(memoryStore, args);
+    },
+  };
+}
+
+/** The tick timer and the scheduler control; one tick at a time. */
+function makeTicking({ options, print }: Startup, m: Modules, tick: TickDeps) {
+  const scheduler = new LocalSchedulerControl(tick.store);
   let tickInFlight: Promise<TickReport> | undefined;
   const runOneTick = async (): Promise<TickReport | undefined> => {
     if (tickInFlight) return undefined;
@@ -392,50 +508,44 @@ async function start(
     paused: async () => (await scheduler.state()) === 'paused',
     onError: (error) => print(`tick error: ${(error as Error).message}`),
   });
+  return { scheduler, timer, runOneTick };
+}
 
-  // 8. The API.
-  const minIntervalMs = Math.min(60_000, options.tickEveryMs);
-  const apiDeps: ApiDeps = {
-    store,
-    registry: tick.registry,
-    tick,
-    clock: m.systemClock,
-    newRunId: newId,
-    scheduler,
-    minIntervalMs,
-    logs: { read: async (taskId, runId) => logs.read(taskId, runId) },
-    dashboard: m.dashboardHandler,
-    logger: {
-      warn: (message) => options.verbose && print(`api: ${message}`),
-      error: (message, ...extra) =>
-        print(`api error: ${message} ${extra.length ? JSON.stringify(extra) : ''}`),
-    },
-  };
-  const app = m.createApp(apiDeps);
+/** Serves the API (and dashboard); resolves once it listens. */
+async function serveApi({ options, cleanups }: Startup, m: Modules, deps: ApiDeps) {
+  const app = m.createApp(deps);
   const server = await new Promise<ReturnType<typeof m.serve>>((done, fail) => {
     const s = m.serve({ fetch: app.fetch, port: options.port, hostname: options.host }, () => done(s));
     s.once('error', fail);
   });
-  const closeServer = () =>
+  const close = () =>
     new Promise<void>((done) => {
       server.close(() => done());
       (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
     });
-  cleanups.push(closeServer);
+  cleanups.push(close);
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
   const shownHost = options.host.includes(':') ? `[${options.host}]` : options.host;
-  const apiUrl = `http://${shownHost}:${port}`;
-  mark('API listening');
-  timer.start();
-  // A warm worker per function, so the first run skips the cold start (after the API is up: on
-  // a small machine they compete for the CPU).
-  for (const pool of pools.values()) pool.warm();
+  return { url: `http://${shownHost}:${port}`, close };
+}
 
-  // Banner.
+function printBanner(
+  { options, print }: Startup,
+  shown: {
+    apiUrl: string;
+    lambda: LambdaEndpoint;
+    engine: DynamoDbLocal | undefined;
+    dynamoEndpoint: string | undefined;
+    setup: LocalSetup;
+    minIntervalMs: number;
+    seeded: string[];
+  },
+): void {
+  const { apiUrl, lambda, engine, setup } = shown;
   const storage =
     options.storage.kind === 'endpoint'
-      ? `${dynamoEndpoint}, table ${options.table} (shared engine)`
+      ? `${shown.dynamoEndpoint}, table ${options.table} (shared engine)`
       : !engine
         ? 'in this process (no Java): nothing is kept'
         : options.storage.kind === 'persistent'
@@ -447,39 +557,11 @@ async function start(
   print(`  Store      ${storage}`);
   print(`  Types      ${setup.types.map((t) => t.name).join(', ')}  (${setup.source})`);
   print(
-    `  Tick       every ${formatDurationMs(options.tickEveryMs)} on the clock; shortest schedule interval ${formatDurationMs(minIntervalMs)}`,
+    `  Tick       every ${formatDurationMs(options.tickEveryMs)} on the clock; shortest schedule interval ${formatDurationMs(shown.minIntervalMs)}`,
   );
-  if (seeded.length > 0) print(`  Seeded     demo tasks ${seeded.join(', ')} (start with --no-demo to skip)`);
-
-  let stopping: Promise<void> | undefined;
-  const stop = (stopOptions: { graceMs?: number } = {}): Promise<void> => {
-    stopping ??= (async () => {
-      const graceMs = stopOptions.graceMs ?? options.graceMs;
-      await timer.stop();
-      await closeServer();
-      lambda.refuse();
-      const running = [...pools.values()].reduce((n, p) => n + p.busy, 0);
-      if (running > 0) print(`Waiting up to ${formatDurationMs(graceMs)} for ${running} running task(s)…`);
-      const abandoned = (await Promise.all([...pools.values()].map((p) => p.shutdown(graceMs)))).flat();
-      if (abandoned.length > 0) {
-        print(`Stopped ${abandoned.length} task(s) that were still running.`);
-        await recordAbandoned(store, abandoned);
-      }
-      await cleanup();
-    })();
-    return stopping;
-  };
-
-  return {
-    apiUrl,
-    lambdaEndpoint: lambda.endpoint,
-    dynamoEndpoint,
-    storeKind: dynamoEndpoint ? 'dynamodb' : 'memory',
-    setup,
-    store,
-    tick: runOneTick,
-    stop,
-  };
+  if (shown.seeded.length > 0) {
+    print(`  Seeded     demo tasks ${shown.seeded.join(', ')} (start with --no-demo to skip)`);
+  }
 }
 
 /**

@@ -21,8 +21,5 @@ export class TaskCancelledError extends TickworkError {
   }
 }
 
-/** The handler was invoked with something that is not a Tickwork run event. */
-export class InvalidRunEventError extends TickworkError {
-  override readonly name = 'InvalidRunEventError';
-  override readonly code = 'invalid_run_event';
-}
+/** The handler was invoked with something that is not a Tickwork run event (declared with the event). */
+export { InvalidRunEventError } from '../core/run-event.js';

@@ -15,7 +15,8 @@
  * export const handler = createTaskHandler({ 'Acme.CleanupFiles': cleanupFiles });
  */
 export type { CancelReason, JsonValue, Parameters, Trigger } from '../core/model.js';
-export type { RunEvent } from '../core/ports.js';
+export { idempotencyKeyOf, parseRunEvent, type RunEvent } from '../core/run-event.js';
+export type { SettleResult } from '../tick/settle.js';
 export {
   defineTask,
   type TaskBody,
@@ -26,7 +27,6 @@ export {
 } from './define-task.js';
 export { type TaskEnv, type TaskEnvInput, taskEnvSchema } from './env.js';
 export { InvalidRunEventError, TaskCancelledError } from './errors.js';
-export { idempotencyKeyOf, parseRunEvent } from './event.js';
 export {
   createTaskHandler,
   type TaskHandler,
@@ -36,4 +36,3 @@ export {
 } from './handler.js';
 export { isCancellation, maxErrorBytes, maxResultBytes } from './outcome.js';
 export { runLeaseMs } from './run-lease.js';
-export type { SettleResult } from './settle.js';

@@ -29,7 +29,7 @@
  * loop) never let the tick reclaim a healthy run.
  */
 import type { CancelReason, Progress } from '../core/model.js';
-import type { Clock, TaskStore } from '../core/ports.js';
+import type { Clock, Logger, TaskStore } from '../core/ports.js';
 import { TaskCancelledError } from './errors.js';
 
 const maxTimerMs = 2_147_483_647;
@@ -42,11 +42,8 @@ export function runLeaseMs(heartbeatIntervalMs: number): number {
   return Math.max(3 * heartbeatIntervalMs, minRunLeaseMs);
 }
 
-/** The few logger methods the lease uses (a Powertools `Logger` fits). */
-export interface LeaseLogger {
-  info(message: string, ...extra: Record<string, unknown>[]): void;
-  warn(message: string, ...extra: Record<string, unknown>[]): void;
-}
+/** The lease's logger: the one `Logger` port (the name stays for existing callers). */
+export type LeaseLogger = Logger;
 
 export interface RunLeaseOptions {
   store: Pick<TaskStore, 'heartbeat'>;
@@ -63,7 +60,7 @@ export interface RunLeaseOptions {
   /** The Lambda's remaining time, in ms. */
   remainingTimeMs: () => number;
   deadlineMarginMs: number;
-  logger?: LeaseLogger;
+  logger?: Logger;
 }
 
 /**

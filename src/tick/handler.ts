@@ -1,46 +1,8 @@
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { LambdaClient } from '@aws-sdk/client-lambda';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
-import { EventBridgeRunNotifier } from '../aws/eventbridge-notifier.js';
-import { LambdaTaskInvoker } from '../aws/lambda-invoker.js';
-import { withoutSdkLogging } from '../aws/sdk-clients.js';
-import type { Clock } from '../core/ports.js';
-import { newId } from '../ids.js';
-import { DynamoTaskStore } from '../store/dynamo-task-store.js';
-import type { TickEnv } from './env.js';
-import { TaskTypeRegistry } from './registry.js';
-import { runTick, type TickDeps, type TickLogger, type TickReport } from './run-tick.js';
-
-export const systemClock: Clock = { now: () => new Date() };
-
-/** Builds the tick's dependencies from its environment: once per cold start. */
-export function makeTickDeps(env: TickEnv, logger?: TickLogger): TickDeps {
-  const store = new DynamoTaskStore({
-    client: withoutSdkLogging(new DynamoDBClient({})),
-    tableName: env.TICKWORK_TABLE,
-    shardCount: env.TICKWORK_SHARDS,
-    dueKeyHoldMs: env.TICKWORK_DUE_KEY_HOLD_MS,
-  });
-  return {
-    store,
-    invoker: new LambdaTaskInvoker(withoutSdkLogging(new LambdaClient({}))),
-    clock: systemClock,
-    registry: new TaskTypeRegistry(store, systemClock),
-    newRunId: newId,
-    ...(env.TICKWORK_EVENT_BUS
-      ? {
-          notifier: new EventBridgeRunNotifier(new EventBridgeClient({}), env.TICKWORK_EVENT_BUS, (error) =>
-            logger?.warn('run notices not delivered', { error: String(error) }),
-          ),
-        }
-      : {}),
-    ...(logger ? { logger } : {}),
-  };
-}
+import { runTick, type TickDeps, type TickReport } from './run-tick.js';
 
 /** Publishes a tick's report as CloudWatch metrics (embedded metric format). */
 export function publishTickMetrics(metrics: Metrics, report: TickReport): void {

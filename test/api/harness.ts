@@ -10,7 +10,7 @@ import { createApp } from '../../src/api/app.js';
 import type { ApiDeps, RunLogReader } from '../../src/api/deps.js';
 import { MemorySchedulerControl } from '../../src/api/memory-scheduler-control.js';
 import type { Clock, InvokeResult, RunEvent, TaskInvoker, TaskStore } from '../../src/core/ports.js';
-import { TaskTypeRegistry } from '../../src/tick/registry.js';
+import { makeTestDeps } from '../support/deps.js';
 
 const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
 
@@ -129,18 +129,13 @@ export async function startApi(
 ): Promise<ApiHarness> {
   for (const name of Object.values(testTypes)) await store.putTaskType({ name, functionName: `fn-${name}` });
   const clock = options.clock ?? { now: () => new Date() };
-  const registry = new TaskTypeRegistry(store, clock);
   const handlers = new FakeHandlers(store);
   const newRunId = monotonicFactory();
   const deps: ApiDeps = {
-    store,
-    registry,
-    clock,
-    newRunId: () => newRunId(),
-    tick: { store, invoker: handlers, clock, registry, newRunId: () => newRunId() },
+    ...makeTestDeps({ store, clock, invoker: handlers, newRunId: () => newRunId() }),
     scheduler: new MemorySchedulerControl(),
     minIntervalMs: options.minIntervalMs ?? 60_000,
-    logger: { warn: () => undefined, error: (m, ...x) => console.error(m, ...x) },
+    logger: { info: () => undefined, warn: () => undefined, error: (m, ...x) => console.error(m, ...x) },
     ...(options.logs ? { logs: options.logs } : {}),
   };
   const app = createApp(deps);

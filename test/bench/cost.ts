@@ -8,10 +8,11 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { TaskState } from '../../src/core/model.js';
 import { planTask } from '../../src/core/plan.js';
 import type { RunEvent, SaveTaskResult } from '../../src/core/ports.js';
+import { scheduleFor } from '../../src/core/schedule-cache.js';
 import { newId } from '../../src/ids.js';
 import { keys } from '../../src/store/dynamo-items.js';
 import { DynamoTaskStore } from '../../src/store/dynamo-task-store.js';
-import { runTick, scheduleFor } from '../../src/tick/run-tick.js';
+import { runTick } from '../../src/tick/run-tick.js';
 import { diff, MethodMeter } from './capacity.js';
 import type { SectionContext } from './context.js';
 import {

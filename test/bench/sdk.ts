@@ -57,14 +57,12 @@ export interface ApiServer {
 /** Serves the admin API on a free port of 127.0.0.1, dispatching through `tick`. */
 export async function startApi(store: TaskStore, tick: TickDeps): Promise<ApiServer> {
   const deps: ApiDeps = {
+    ...tick,
     store,
-    registry: tick.registry,
-    clock: tick.clock,
     newRunId: newId,
-    tick,
     scheduler: new MemorySchedulerControl(),
     minIntervalMs: 60_000,
-    logger: { warn: () => undefined, error: () => undefined },
+    logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
   };
   const app = createApp(deps);
   const server = await new Promise<ReturnType<typeof serve>>((done) => {

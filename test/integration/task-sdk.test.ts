@@ -6,7 +6,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { monotonicFactory } from 'ulid';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { CancelReason, TaskState } from '../../src/core/model.js';
@@ -24,6 +23,7 @@ import {
 import { TaskTypeRegistry } from '../../src/tick/registry.js';
 import { runTick, type TickOptions } from '../../src/tick/run-tick.js';
 import { aTask } from '../support/builders.js';
+import { makeTestDeps } from '../support/deps.js';
 import { createTestTable } from '../support/dynamo.js';
 import { gate, waitFor } from '../support/wait.js';
 
@@ -106,7 +106,7 @@ async function harness(
   const invoker = new InProcessInvoker(handler, options);
   const registry = new TaskTypeRegistry(store, clock);
   await registry.refresh();
-  const deps = { store, invoker, clock, registry, newRunId: monotonicFactory() };
+  const deps = makeTestDeps({ store, invoker, clock, registry });
   return {
     store,
     invoker,

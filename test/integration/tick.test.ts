@@ -1,23 +1,19 @@
 import pLimit from 'p-limit';
-import { monotonicFactory } from 'ulid';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { shardOf } from '../../src/core/due.js';
-import type { RunEvent, TaskInvoker, TaskStore } from '../../src/core/ports.js';
-import { TaskTypeRegistry } from '../../src/tick/registry.js';
+import type { TaskInvoker, TaskStore } from '../../src/core/ports.js';
 import { runTick, type TickDeps } from '../../src/tick/run-tick.js';
 import { aTask } from '../support/builders.js';
+import { makeTestDeps, RecordingInvoker } from '../support/deps.js';
 import { createTestTable } from '../support/dynamo.js';
 
 const minute = 60_000;
 const t0 = new Date('2026-03-29T01:00:00Z');
 
 /** A handler stand-in: claims and completes every run it receives, as the task SDK does, and remembers it. */
-class ClaimingInvoker implements TaskInvoker {
-  readonly events: RunEvent[] = [];
-  constructor(private readonly store: TaskStore) {}
-  async invoke(_functionName: string, event: RunEvent) {
-    this.events.push(event);
-    await this.store.claimRun({
+function claimingInvoker(store: TaskStore): RecordingInvoker {
+  return new RecordingInvoker(async (event) => {
+    await store.claimRun({
       taskId: event.taskId,
       runId: event.runId,
       type: event.type,
@@ -33,21 +29,20 @@ class ClaimingInvoker implements TaskInvoker {
       expiresAt: new Date(t0.getTime() + 30 * 86_400_000),
     });
     const finishedAt = new Date(event.dispatchedAt);
-    await this.store.completeRun(
+    await store.completeRun(
       event.taskId,
       event.runId,
       { token: event.token, requestId: `req-${event.runId}` },
       { status: 'succeeded', finishedAt, durationMs: 0 },
     );
-    return { accepted: true as const };
-  }
+    return undefined;
+  });
 }
 
 async function makeDeps(store: TaskStore, invoker: TaskInvoker, now: () => Date): Promise<TickDeps> {
-  const clock = { now };
-  const registry = new TaskTypeRegistry(store, clock);
-  await registry.refresh(); // as at a cold start
-  return { store, invoker, clock, registry, newRunId: monotonicFactory() };
+  const deps = makeTestDeps({ store, invoker, clock: { now } });
+  await deps.registry.refresh(); // as at a cold start
+  return deps;
 }
 
 async function seed(store: TaskStore, count: number, make: (i: number) => Parameters<typeof aTask>[0]) {
@@ -70,7 +65,7 @@ describe('runTick against DynamoDB Local', () => {
   });
 
   it('8 concurrent ticks over 500 due tasks start every slot exactly once', async () => {
-    const invoker = new ClaimingInvoker(store);
+    const invoker = claimingInvoker(store);
     await seed(store, 500, (i) => ({ id: `conc-${i}`, schedule: '* * * * *', nextSlotAt: t0 }));
     let now = t0;
     const ticks = await Promise.all(
@@ -110,10 +105,10 @@ describe('runTick against DynamoDB Local', () => {
       [0, 1, 2],
       [1, 2, 3],
     ];
-    const invokers = groups.map(() => new ClaimingInvoker(store));
+    const invokers = groups.map(() => claimingInvoker(store));
     const reports = await Promise.all(
       groups.map(async (shards, g) =>
-        runTick(await makeDeps(store, invokers[g] as ClaimingInvoker, () => t0), { now: t0, shards }),
+        runTick(await makeDeps(store, invokers[g] as RecordingInvoker, () => t0), { now: t0, shards }),
       ),
     );
 
@@ -136,7 +131,7 @@ describe('runTick against DynamoDB Local', () => {
     await big.putTaskType({ name: 'test.noop', functionName: 'noop' });
     const later = new Date(t0.getTime() + 24 * 3600_000);
     await seed(big, 5000, (i) => ({ nextSlotAt: i % 250 === 0 ? t0 : later, schedule: '0 * * * *' }));
-    const invoker = new ClaimingInvoker(big);
+    const invoker = claimingInvoker(big);
 
     const report = await runTick(await makeDeps(big, invoker, () => t0), { now: t0 });
 

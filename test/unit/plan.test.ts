@@ -5,9 +5,10 @@ import { type PlanInput, planTask, retryDelayMs, settleAfterCompletion } from '.
 import { parseSchedule } from '../../src/core/schedule.js';
 import { aRun, aTask } from '../support/builders.js';
 
-const at = (iso: string) => new Date(iso);
-const now = at('2026-03-29T01:00:00Z');
-const later = at('2026-03-29T01:01:00Z');
+/** An instant written out (the builders' `at` is an offset from `T0`). */
+const instant = (iso: string) => new Date(iso);
+const now = instant('2026-03-29T01:00:00Z');
+const later = instant('2026-03-29T01:01:00Z');
 
 function input(task: TaskState, overrides: Partial<PlanInput> = {}): PlanInput {
   let n = 0;
@@ -24,9 +25,9 @@ function anActive(overrides: Partial<ActiveRun> = {}): ActiveRun {
   return {
     runId: 'old-run',
     token: 1,
-    scheduledFor: at('2026-03-29T00:59:00Z'),
-    dispatchedAt: at('2026-03-29T00:59:00Z'),
-    expiresAt: at('2026-03-29T01:05:00Z'),
+    scheduledFor: instant('2026-03-29T00:59:00Z'),
+    dispatchedAt: instant('2026-03-29T00:59:00Z'),
+    expiresAt: instant('2026-03-29T01:05:00Z'),
     attempt: 1,
     trigger: 'schedule',
     parameters: {},
@@ -41,7 +42,7 @@ function recordOf(active: ActiveRun, overrides: Partial<RunRecord>): RunRecord {
 const busy = (overlap: TaskState['overlap']) =>
   aTask({ overlap, nextSlotAt: now, active: [anActive()], fence: 1 });
 const running = (a: ActiveRun = anActive()) =>
-  new Map([[a.runId, recordOf(a, { status: 'running', leaseExpiresAt: at('2026-03-29T01:02:00Z') })]]);
+  new Map([[a.runId, recordOf(a, { status: 'running', leaseExpiresAt: instant('2026-03-29T01:02:00Z') })]]);
 
 describe('planTask: scheduled slots', () => {
   it('starts an on-time slot with a fresh lease and advances the cursor', () => {
@@ -55,15 +56,15 @@ describe('planTask: scheduled slots', () => {
       trigger: 'schedule',
       token: 1,
       scheduledFor: now,
-      expiresAt: at('2026-03-29T01:06:00Z'),
+      expiresAt: instant('2026-03-29T01:06:00Z'),
     });
     expect(plan.task).toMatchObject({ version: task.version + 1, fence: 1, scheduledStarts: 1 });
-    expect(plan.task.nextSlotAt).toEqual(at('2026-03-29T01:01:00Z'));
-    expect(dueAtOf(plan.task)).toEqual(at('2026-03-29T01:01:00Z'));
+    expect(plan.task.nextSlotAt).toEqual(instant('2026-03-29T01:01:00Z'));
+    expect(dueAtOf(plan.task)).toEqual(instant('2026-03-29T01:01:00Z'));
   });
 
   it('leaves a task alone before its slot is due', () => {
-    const task = aTask({ nextSlotAt: at('2026-03-29T01:01:00Z') });
+    const task = aTask({ nextSlotAt: instant('2026-03-29T01:01:00Z') });
 
     const plan = planTask(task, input(task));
 
@@ -129,7 +130,7 @@ describe('planTask: overlap policies', () => {
       record: { status: 'skipped', scheduledFor: now },
     });
     expect(plan.counts.skipped).toBe(1);
-    expect(plan.task.nextSlotAt).toEqual(at('2026-03-29T01:01:00Z'));
+    expect(plan.task.nextSlotAt).toEqual(instant('2026-03-29T01:01:00Z'));
   });
 
   it('queue-one: queues the first slot and skips the next while one is queued', () => {
@@ -140,7 +141,7 @@ describe('planTask: overlap policies', () => {
     expect(first.task.pending).toHaveLength(1);
     expect(first.runWrites).toEqual([]);
 
-    const later = at('2026-03-29T01:01:00Z');
+    const later = instant('2026-03-29T01:01:00Z');
     const second = planTask(first.task, input(first.task, { now: later, runs: running() }));
     expect(second.task.pending).toHaveLength(1);
     expect(second.runWrites[0]).toMatchObject({ record: { status: 'skipped' } });
@@ -182,7 +183,7 @@ describe('planTask: overlap policies', () => {
 
 describe('planTask: catch-up', () => {
   const behind = (overrides: Partial<TaskState>) =>
-    aTask({ nextSlotAt: at('2026-03-29T00:50:00Z'), ...overrides });
+    aTask({ nextSlotAt: instant('2026-03-29T00:50:00Z'), ...overrides });
 
   it('run-once: one catch-up run stands for every missed slot', () => {
     const task = behind({ catchUp: 'run-once' });
@@ -191,7 +192,7 @@ describe('planTask: catch-up', () => {
 
     expect(plan.starts).toHaveLength(1);
     expect(plan.starts[0]).toMatchObject({ trigger: 'catch-up', scheduledFor: now });
-    expect(plan.task.nextSlotAt).toEqual(at('2026-03-29T01:01:00Z'));
+    expect(plan.task.nextSlotAt).toEqual(instant('2026-03-29T01:01:00Z'));
   });
 
   it('skip: records the old slots as skipped and runs the on-time one', () => {
@@ -211,8 +212,8 @@ describe('planTask: catch-up', () => {
 
     expect(plan.starts).toHaveLength(1);
     expect(plan.task.pending.map((p) => p.scheduledFor)).toEqual([
-      at('2026-03-29T00:59:00Z'),
-      at('2026-03-29T01:00:00Z'),
+      instant('2026-03-29T00:59:00Z'),
+      instant('2026-03-29T01:00:00Z'),
     ]);
     expect(plan.runWrites[0]).toMatchObject({ record: { status: 'skipped', slotCount: 8 } });
   });
@@ -223,26 +224,26 @@ describe('planTask: catch-up', () => {
     const plan = planTask(task, input(task));
 
     expect(plan.runWrites[0]).toMatchObject({
-      record: { status: 'missed', slotCount: 5, scheduledFor: at('2026-03-29T00:50:00Z') },
+      record: { status: 'missed', slotCount: 5, scheduledFor: instant('2026-03-29T00:50:00Z') },
     });
     expect(plan.counts.missed).toBe(5);
     expect(plan.starts).toHaveLength(1);
   });
 
   it('jumps over a very long outage without walking every slot', () => {
-    const task = aTask({ nextSlotAt: at('2025-03-29T01:00:00Z'), catchUpWindowSeconds: 600 });
+    const task = aTask({ nextSlotAt: instant('2025-03-29T01:00:00Z'), catchUpWindowSeconds: 600 });
 
     const plan = planTask(task, input(task, { settings: { maxSlotsPerPlan: 100 } }));
 
     expect(plan.runWrites[0]).toMatchObject({ record: { status: 'missed' } });
     expect(plan.starts).toHaveLength(1);
-    expect(plan.task.nextSlotAt).toEqual(at('2026-03-29T01:01:00Z'));
+    expect(plan.task.nextSlotAt).toEqual(instant('2026-03-29T01:01:00Z'));
   });
 });
 
 describe('planTask: leases, folds and retries', () => {
   it('times out a run whose lease ended before any claim, and retries it per policy', () => {
-    const active = anActive({ expiresAt: at('2026-03-29T00:59:30Z') });
+    const active = anActive({ expiresAt: instant('2026-03-29T00:59:30Z') });
     const task = aTask({
       nextSlotAt: later,
       active: [active],
@@ -261,29 +262,35 @@ describe('planTask: leases, folds and retries', () => {
     expect(plan.task.pending[0]).toMatchObject({
       trigger: 'retry',
       attempt: 2,
-      notBefore: at('2026-03-29T01:00:10Z'),
+      notBefore: instant('2026-03-29T01:00:10Z'),
     });
     expect(plan.counts.timedOut).toBe(1);
   });
 
   it('follows a run lease a heartbeat extended instead of timing it out', () => {
-    const active = anActive({ expiresAt: at('2026-03-29T00:59:30Z') });
+    const active = anActive({ expiresAt: instant('2026-03-29T00:59:30Z') });
     const task = aTask({ nextSlotAt: later, active: [active], fence: 1 });
     const runs = new Map([
-      [active.runId, recordOf(active, { status: 'running', leaseExpiresAt: at('2026-03-29T01:03:00Z') })],
+      [
+        active.runId,
+        recordOf(active, { status: 'running', leaseExpiresAt: instant('2026-03-29T01:03:00Z') }),
+      ],
     ]);
 
     const plan = planTask(task, input(task, { runs }));
 
     expect(plan.runWrites).toEqual([]);
-    expect(plan.task.active[0]?.expiresAt).toEqual(at('2026-03-29T01:03:00Z'));
+    expect(plan.task.active[0]?.expiresAt).toEqual(instant('2026-03-29T01:03:00Z'));
   });
 
   it('times out a running run whose own lease ended too', () => {
-    const active = anActive({ expiresAt: at('2026-03-29T00:59:30Z') });
+    const active = anActive({ expiresAt: instant('2026-03-29T00:59:30Z') });
     const task = aTask({ nextSlotAt: later, active: [active], fence: 1 });
     const runs = new Map([
-      [active.runId, recordOf(active, { status: 'running', leaseExpiresAt: at('2026-03-29T00:59:40Z') })],
+      [
+        active.runId,
+        recordOf(active, { status: 'running', leaseExpiresAt: instant('2026-03-29T00:59:40Z') }),
+      ],
     ]);
 
     const plan = planTask(task, input(task, { runs }));
@@ -299,8 +306,8 @@ describe('planTask: leases, folds and retries', () => {
         active.runId,
         recordOf(active, {
           status: 'succeeded',
-          startedAt: at('2026-03-29T00:59:01Z'),
-          finishedAt: at('2026-03-29T00:59:03Z'),
+          startedAt: instant('2026-03-29T00:59:01Z'),
+          finishedAt: instant('2026-03-29T00:59:03Z'),
           durationMs: 2000,
           result: 'cleaned 3 files',
         }),
@@ -311,7 +318,7 @@ describe('planTask: leases, folds and retries', () => {
 
     expect(plan.task.active).toEqual([]);
     expect(plan.task.summary).toEqual({
-      lastRunAt: at('2026-03-29T00:59:01Z'),
+      lastRunAt: instant('2026-03-29T00:59:01Z'),
       lastStatus: 'succeeded',
       lastResult: 'cleaned 3 files',
       lastDurationMs: 2000,
@@ -379,18 +386,18 @@ describe('due index math', () => {
       runId: 'p',
       trigger: 'manual' as const,
       scheduledFor: now,
-      notBefore: at('2026-03-29T00:30:00Z'),
+      notBefore: instant('2026-03-29T00:30:00Z'),
       attempt: 1,
       parameters: {},
     };
-    expect(dueAtOf(aTask({ nextSlotAt: now, pending: [pending] }))).toEqual(at('2026-03-29T00:30:00Z'));
+    expect(dueAtOf(aTask({ nextSlotAt: now, pending: [pending] }))).toEqual(instant('2026-03-29T00:30:00Z'));
     // A pending run blocked by a running one keeps the task due: each tick looks again.
     const blocked = aTask({
-      nextSlotAt: at('2026-03-29T02:00:00Z'),
+      nextSlotAt: instant('2026-03-29T02:00:00Z'),
       pending: [pending],
       active: [anActive()],
     });
-    expect(dueAtOf(blocked)).toEqual(at('2026-03-29T00:30:00Z'));
+    expect(dueAtOf(blocked)).toEqual(instant('2026-03-29T00:30:00Z'));
   });
 
   it('spreads shards and keeps them stable', () => {
@@ -438,6 +445,6 @@ describe('settleAfterCompletion', () => {
     });
 
     expect(write).toBe(true);
-    expect(dueAtOf(plan.task)).toEqual(at('2026-03-29T01:00:05Z'));
+    expect(dueAtOf(plan.task)).toEqual(instant('2026-03-29T01:00:05Z'));
   });
 });

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, expectTypeOf, it, vi } from 'vitest';
 import { z } from 'zod';
 import type { ActiveRun, Parameters, TaskState } from '../../src/core/model.js';
 import type { RunNotice } from '../../src/core/ports.js';
+import { runEventOf } from '../../src/core/run-event.js';
 import { MemoryTaskStore } from '../../src/store/memory-task-store.js';
 import {
   createTaskHandler,
@@ -13,7 +14,6 @@ import {
   type TaskHandlerOptions,
   type TaskTypes,
 } from '../../src/task/index.js';
-import { runEventOf } from '../../src/tick/run-tick.js';
 import { aTask, at, T0 } from '../support/builders.js';
 
 const silent = new Logger({ serviceName: 'unit', logLevel: 'SILENT' });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { idempotencyKeyOf, parseRunEvent } from '../../src/core/run-event.js';
 import { TaskCancelledError } from '../../src/task/errors.js';
-import { idempotencyKeyOf, parseRunEvent } from '../../src/task/event.js';
 import { InvalidRunEventError } from '../../src/task/index.js';
 import { cloudWatchLogsUrl } from '../../src/task/logs-link.js';
 import {

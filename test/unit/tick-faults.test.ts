@@ -1,7 +1,6 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { InvokeCommand, LambdaClient, TooManyRequestsException } from '@aws-sdk/client-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { monotonicFactory } from 'ulid';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EventBridgeRunNotifier } from '../../src/aws/eventbridge-notifier.js';
 import { LambdaTaskInvoker } from '../../src/aws/lambda-invoker.js';
@@ -9,9 +8,9 @@ import { dueAtOf } from '../../src/core/due.js';
 import type { RunNotice, RunNotifier } from '../../src/core/ports.js';
 import { MemoryTaskStore } from '../../src/store/memory-task-store.js';
 import { makeTickHandler } from '../../src/tick/handler.js';
-import { TaskTypeRegistry } from '../../src/tick/registry.js';
 import { runTick, type TickDeps } from '../../src/tick/run-tick.js';
 import { aTask } from '../support/builders.js';
+import { makeTestDeps } from '../support/deps.js';
 
 const now = new Date('2026-03-29T01:00:00Z');
 const lambda = mockClient(LambdaClient);
@@ -29,16 +28,13 @@ class RecordingNotifier implements RunNotifier {
 }
 
 async function depsWith(store: MemoryTaskStore, notifier = new RecordingNotifier()): Promise<TickDeps> {
-  const clock = { now: () => now };
   await store.putTaskType({ name: 'Acme.CleanupFiles', functionName: 'cleanup' });
-  return {
+  return makeTestDeps({
     store,
     invoker: new LambdaTaskInvoker(new LambdaClient({ region: 'us-east-1' })),
-    clock,
-    registry: new TaskTypeRegistry(store, clock),
-    newRunId: monotonicFactory(),
+    clock: { now: () => now },
     notifier,
-  };
+  });
 }
 
 describe('tick faults', () => {

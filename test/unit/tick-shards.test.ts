@@ -1,36 +1,19 @@
-import { monotonicFactory } from 'ulid';
 import { describe, expect, it } from 'vitest';
 import { shardOf } from '../../src/core/due.js';
-import type { RunEvent, TaskInvoker } from '../../src/core/ports.js';
 import { MemoryTaskStore } from '../../src/store/memory-task-store.js';
 import { makeTickHandler, shardsOfEvent } from '../../src/tick/handler.js';
-import { TaskTypeRegistry } from '../../src/tick/registry.js';
-import { runTick, type TickDeps, tickShards } from '../../src/tick/run-tick.js';
+import { runTick, tickShards } from '../../src/tick/run-tick.js';
 import { aTask } from '../support/builders.js';
+import { makeTestDeps, RecordingInvoker } from '../support/deps.js';
 
 const now = new Date('2026-03-29T01:00:00Z');
-
-class AcceptingInvoker implements TaskInvoker {
-  readonly taskIds: string[] = [];
-  async invoke(_functionName: string, event: RunEvent) {
-    this.taskIds.push(event.taskId);
-    return { accepted: true as const };
-  }
-}
 
 async function setUp(count: number) {
   const store = new MemoryTaskStore({ shardCount: 4 });
   await store.putTaskType({ name: 'Acme.CleanupFiles', functionName: 'cleanup' });
   for (let i = 0; i < count; i++) await store.createTask(aTask({ id: `t${i}`, nextSlotAt: now }));
-  const invoker = new AcceptingInvoker();
-  const clock = { now: () => now };
-  const deps: TickDeps = {
-    store,
-    invoker,
-    clock,
-    registry: new TaskTypeRegistry(store, clock),
-    newRunId: monotonicFactory(),
-  };
+  const invoker = new RecordingInvoker();
+  const deps = makeTestDeps({ store, invoker, clock: { now: () => now } });
   return { store, invoker, deps };
 }
 

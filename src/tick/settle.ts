@@ -1,7 +1,7 @@
 import type { RunRecord } from '../core/model.js';
 import { settleAfterCompletion } from '../core/plan.js';
 import type { Clock, TaskStore } from '../core/ports.js';
-import { scheduleFor } from '../tick/run-tick.js';
+import { scheduleFor } from '../core/schedule-cache.js';
 
 /**
  * What settling a task after its run's completion did:
