@@ -34,7 +34,6 @@ import { type Attribute, AttributeType, BillingMode, ProjectionType, Table } fro
 import { EventBus, type EventPattern, type IEventBus } from 'aws-cdk-lib/aws-events';
 import { type IGrantable, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { CfnFunction, type Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Schedule, ScheduleExpression, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
@@ -54,7 +53,8 @@ import {
 } from '../src/store/table-definition.js';
 import type { TaskEnvInput } from '../src/task/env.js';
 import type { TickEnvInput } from '../src/tick/env.js';
-import { repoPath, runtimeEnvironment, tickworkFunctionDefaults } from './function-defaults.js';
+import { bundledFunction } from './bundled-function.js';
+import { runtimeEnvironment } from './function-defaults.js';
 
 /** How callers of the HTTP API authenticate. */
 export type ApiAuth =
@@ -185,7 +185,7 @@ export function tickReserveMs(tickTimeout: Duration): number {
 export class Tickwork extends Construct {
   /** The one table: tasks, runs, task types, the scheduler's state. */
   readonly table: Table;
-  readonly tickFunction: NodejsFunction;
+  readonly tickFunction: LambdaFunction;
   readonly tickLogGroup: LogGroup;
   /** Fires the tick every minute; the API pauses and resumes it. The first of {@link tickSchedules}. */
   readonly tickSchedule: Schedule;
@@ -195,7 +195,7 @@ export class Tickwork extends Construct {
   readonly tickScheduleRole: Role;
   /** Ticks EventBridge Scheduler could not deliver after its retries. */
   readonly tickDeadLetterQueue: Queue;
-  readonly apiFunction: NodejsFunction;
+  readonly apiFunction: LambdaFunction;
   readonly apiLogGroup: LogGroup;
   readonly httpApi: HttpApi;
   readonly eventBus: IEventBus;
@@ -248,9 +248,7 @@ export class Tickwork extends Construct {
       POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
     };
     this.tickLogGroup = this.makeLogGroup('TickLogs');
-    this.tickFunction = new NodejsFunction(this, 'Tick', {
-      ...tickworkFunctionDefaults,
-      entry: repoPath('functions/tick.ts'),
+    this.tickFunction = bundledFunction(this, 'Tick', 'tick', {
       description: 'Tickwork tick: dispatches due runs, reaps expired leases',
       timeout: tickTimeout,
       environment: lambdaEnvironment(tickEnv),
@@ -317,9 +315,7 @@ export class Tickwork extends Construct {
       POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
     };
     this.apiLogGroup = this.makeLogGroup('ApiLogs');
-    this.apiFunction = new NodejsFunction(this, 'Api', {
-      ...tickworkFunctionDefaults,
-      entry: repoPath('functions/api.ts'),
+    this.apiFunction = bundledFunction(this, 'Api', 'api', {
       description: 'Tickwork HTTP API',
       timeout: Duration.seconds(29),
       environment: lambdaEnvironment(apiEnv),
