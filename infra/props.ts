@@ -60,6 +60,12 @@ export interface TaskTypeOptions {
   readonly description?: string;
 }
 
+/** Options of `Tickwork.addTaskTypes`, for every type of the map. */
+export interface TaskTypesOptions {
+  /** How long one run may take before the tick times it out. @default the function's timeout */
+  readonly timeout?: Duration;
+}
+
 /** The tick function's environment: every variable its schema requires, or `tsc` fails. */
 export type TickFunctionEnv = TickEnvInput;
 /** The API function's environment. */

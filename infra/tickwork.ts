@@ -16,33 +16,40 @@
  * had: nesting them in constructs of their own would change every logical id and replace the
  * table and the functions of stacks already deployed.
  */
-import { Annotations } from 'aws-cdk-lib';
+import { Annotations, type CustomResource } from 'aws-cdk-lib';
 import type { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
-import type { Alarm, MathExpression } from 'aws-cdk-lib/aws-cloudwatch';
+import type { Alarm, MathExpression, Metric, MetricOptions } from 'aws-cdk-lib/aws-cloudwatch';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import { EventBus, type EventPattern, type IEventBus } from 'aws-cdk-lib/aws-events';
-import type { Role } from 'aws-cdk-lib/aws-iam';
-import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
+import type { Grant, IGrantable, Role } from 'aws-cdk-lib/aws-iam';
+import { type IFunction, Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import type { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { Schedule } from 'aws-cdk-lib/aws-scheduler';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
-import { Construct } from 'constructs';
+import type { Provider } from 'aws-cdk-lib/custom-resources';
+import { Construct, type IDependable } from 'constructs';
 import { detailTypes } from '../src/aws/eventbridge-notifier.js';
+import type { TaskTypes } from '../src/task/define-task.js';
+import { taskTypeManifest, taskTypeNamePattern } from '../src/task/manifest.js';
 import { buildAlarms } from './alarms.js';
 import { buildApiFunction, buildHttpApi } from './api.js';
 import { lambdaEnvironment } from './environment.js';
-import { failedRunsMetric } from './metrics.js';
-import { METRICS_NAMESPACE, RUN_EVENT_SOURCE, serviceNames, TICK_INTERVAL } from './names.js';
+import { grantRoutes, operateRoutes, readRoutes } from './grants.js';
+import { failedRunsMetric, tickworkMetric } from './metrics.js';
+import { METRICS_NAMESPACE, metricNames, RUN_EVENT_SOURCE, serviceNames, TICK_INTERVAL } from './names.js';
 import {
   settingsOf,
   type TaskFunctionEnv,
   type TaskTypeOptions,
+  type TaskTypesOptions,
   type TickworkProps,
   type TickworkSettings,
 } from './props.js';
 import { buildTable, grantStore } from './table.js';
-import { registerTaskType } from './task-types.js';
+import { registerTaskType, type TaskTypeRegistration } from './task-types.js';
+import { buildTaskProvider, declareTask, type TaskDeclaration, taskDeclarationJson } from './tasks.js';
 import { buildTickFunction, buildTickSchedules } from './tick.js';
+import { TaskTypeGroup } from './typed-tasks.js';
 
 export { lambdaEnvironment } from './environment.js';
 export { METRICS_NAMESPACE, metricNames, RUN_EVENT_SOURCE, serviceNames, tickReserveMs } from './names.js';
@@ -51,9 +58,17 @@ export type {
   ApiFunctionEnv,
   TaskFunctionEnv,
   TaskTypeOptions,
+  TaskTypesOptions,
   TickFunctionEnv,
   TickworkProps,
 } from './props.js';
+export type { TaskDeclaration } from './tasks.js';
+export type {
+  TaskParametersInput,
+  TaskTypeGroup,
+  TaskTypeName,
+  TypedTaskDeclaration,
+} from './typed-tasks.js';
 
 /**
  * A Tickwork scheduler: the table, the tick and its schedule, the HTTP API, alarms and the run
@@ -93,9 +108,19 @@ export class Tickwork extends Construct {
     detailType: Object.values(detailTypes),
   };
 
+  /**
+   * The environment a task function needs (the table, the shard count, the event bus, the
+   * metrics' names). `addTaskType` sets it on a `lambda.Function`; spread it into the
+   * `environment` of any other (an alias's or a version's function, one defined elsewhere).
+   */
+  readonly taskEnvironment: Record<string, string>;
+
   private readonly settings: TickworkSettings;
-  private readonly taskTypes = new Set<string>();
-  private readonly taskFunctions = new Set<LambdaFunction>();
+  /** Registered task types, by name. */
+  private readonly typeRegistrations = new Map<string, IDependable>();
+  private readonly taskFunctions = new Set<IFunction>();
+  private readonly declaredTasks = new Set<string>();
+  private taskProvider: Provider | undefined;
 
   constructor(scope: Construct, id: string, props: TickworkProps = {}) {
     super(scope, id);
@@ -136,70 +161,11 @@ export class Tickwork extends Construct {
     this.tickErrorsAlarm = alarms.tickErrors;
     this.deadLetterAlarm = alarms.deadLetter;
     this.failedRunsAlarm = alarms.failedRuns;
+    this.taskEnvironment = lambdaEnvironment(this.taskEnvironmentInput());
   }
 
-  /** The HTTP API's URL (`https://<id>.execute-api.<region>.amazonaws.com/`). */
-  get apiUrl(): string {
-    return `${this.httpApi.apiEndpoint}/`;
-  }
-
-  /**
-   * Runs that went wrong, per 5 minutes: time-outs the tick reaped and dispatches it could not
-   * make (service `tickwork-tick`), plus failures the task functions reported
-   * (service `tickwork-task`).
-   */
-  metricFailedRuns(): MathExpression {
-    return failedRunsMetric();
-  }
-
-  /**
-   * Registers a task type handled by `fn`: the tick and the API may invoke `fn` (and nothing
-   * else they were not given), `fn` may use the table and emit run events, Lambda's own async
-   * retries are turned off (Tickwork owns retries), and the type is written to the table at
-   * deploy time (removed when it leaves the stack).
-   *
-   * One function may serve several types.
-   *
-   * @example
-   * tickwork.addTaskType('reports.daily', reportFn, { timeout: Duration.minutes(5), description: 'Daily report' });
-   */
-  addTaskType(name: string, fn: LambdaFunction, options: TaskTypeOptions = {}): void {
-    if (!/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/.test(name)) {
-      throw new Error(
-        `Tickwork: task type name "${name}" must be 1-128 letters, digits, '.', '_', ':' or '-'`,
-      );
-    }
-    if (this.taskTypes.has(name)) throw new Error(`Tickwork: task type "${name}" is already registered`);
-    this.taskTypes.add(name);
-
-    const timeout = options.timeout ?? fn.timeout;
-    if (options.timeout && fn.timeout && options.timeout.toSeconds() > fn.timeout.toSeconds()) {
-      Annotations.of(this).addWarningV2(
-        'tickwork:taskTimeoutExceedsFunction',
-        `Task type "${name}": timeout ${options.timeout.toHumanString()} exceeds its function's ${fn.timeout.toHumanString()}; Lambda ends the run first.`,
-      );
-    }
-    if (!this.taskFunctions.has(fn)) {
-      this.taskFunctions.add(fn);
-      this.wireTaskFunction(fn);
-    }
-    registerTaskType(this, this.table, {
-      name,
-      functionArn: fn.functionArn,
-      ...(options.description === undefined ? {} : { description: options.description }),
-      ...(timeout === undefined ? {} : { timeout }),
-    });
-  }
-
-  /** What every task function gets, once: invocation by the tick and the API, the store, events. */
-  private wireTaskFunction(fn: LambdaFunction): void {
-    fn.grantInvoke(this.tickFunction);
-    fn.grantInvoke(this.apiFunction);
-    grantStore(this.table, fn, { indexes: false });
-    this.eventBus.grantPutEventsTo(fn);
-    // Tickwork retries through its own state; a Lambda retry would run the slot twice.
-    fn.configureAsyncInvoke({ retryAttempts: 0 });
-    const taskEnv: TaskFunctionEnv = {
+  private taskEnvironmentInput(): TaskFunctionEnv {
+    return {
       TICKWORK_TABLE: this.table.tableName,
       TICKWORK_SHARDS: this.settings.shardCount,
       TICKWORK_DUE_KEY_HOLD_MS: TICK_INTERVAL.toMilliseconds(),
@@ -207,6 +173,189 @@ export class Tickwork extends Construct {
       POWERTOOLS_SERVICE_NAME: serviceNames.task,
       POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
     };
-    for (const [key, value] of Object.entries(lambdaEnvironment(taskEnv))) fn.addEnvironment(key, value);
+  }
+
+  /** The HTTP API's URL (`https://<id>.execute-api.<region>.amazonaws.com/`). */
+  get apiUrl(): string {
+    return `${this.httpApi.apiEndpoint}/`;
+  }
+
+  /** Tick dispatches: runs started, per 5 minutes (sum). */
+  metricDispatched(props?: MetricOptions): Metric {
+    return tickworkMetric(serviceNames.tick, metricNames.tick.dispatched, props);
+  }
+
+  /** How late the latest dispatch of a tick was after its slot, in ms (maximum per 5 minutes). */
+  metricLateness(props?: MetricOptions): Metric {
+    return tickworkMetric(serviceNames.tick, metricNames.tick.latenessMax, {
+      statistic: 'Maximum',
+      ...props,
+    });
+  }
+
+  /** Slots skipped by the overlap policy (a run was still going), per 5 minutes. */
+  metricSkipped(props?: MetricOptions): Metric {
+    return tickworkMetric(serviceNames.tick, metricNames.tick.skipped, props);
+  }
+
+  /** Slots recorded as missed (the catch-up policy did not run them), per 5 minutes. */
+  metricMissed(props?: MetricOptions): Metric {
+    return tickworkMetric(serviceNames.tick, metricNames.tick.missed, props);
+  }
+
+  /** Runs the tick timed out (their lease expired), per 5 minutes. */
+  metricTimedOut(props?: MetricOptions): Metric {
+    return tickworkMetric(serviceNames.tick, metricNames.tick.timedOut, props);
+  }
+
+  /**
+   * Runs that went wrong, per 5 minutes: time-outs the tick reaped and dispatches it could not
+   * make (service `tickwork-tick`), plus failures the task functions reported
+   * (service `tickwork-task`).
+   */
+  metricFailedRuns(props?: MetricOptions): MathExpression {
+    return failedRunsMetric(props);
+  }
+
+  /** Runs the task functions completed successfully, per 5 minutes. */
+  metricSucceededRuns(props?: MetricOptions): Metric {
+    return tickworkMetric(serviceNames.task, metricNames.task.succeeded, props);
+  }
+
+  /** Lets `grantee` call every GET route of the API (IAM authorization): read only. */
+  grantRead(grantee: IGrantable): Grant {
+    return this.grantApi(grantee, readRoutes);
+  }
+
+  /** Read, plus run now, cancel, pause and resume: no creating, editing or deleting tasks. */
+  grantOperate(grantee: IGrantable): Grant {
+    return this.grantApi(grantee, [...readRoutes, ...operateRoutes]);
+  }
+
+  /** Every route of the API. */
+  grantAdmin(grantee: IGrantable): Grant {
+    return this.grantApi(grantee, 'all');
+  }
+
+  private grantApi(grantee: IGrantable, routes: Parameters<typeof grantRoutes>[2]): Grant {
+    if (this.settings.apiAuth.type !== 'iam') {
+      Annotations.of(this).addWarningV2(
+        'tickwork:grantWithoutIam',
+        'Tickwork: API grants take effect with IAM authorization only; this API checks JWTs',
+      );
+    }
+    return grantRoutes(grantee, this.httpApi, routes);
+  }
+
+  /**
+   * Registers a task type handled by `fn` (a function, an alias, a version or an imported
+   * function): the tick and the API may invoke `fn` (and nothing else they were not given), `fn`
+   * may use the table and emit run events, Lambda's own async retries are turned off (Tickwork
+   * owns retries), and the type is written to the table at deploy time (removed when it leaves
+   * the stack). One function may serve several types. For types declared in a handler's task
+   * map, prefer {@link addTaskTypes}.
+   *
+   * When `fn` is not a `lambda.Function` its environment cannot be set here: synth warns, and its
+   * owner spreads {@link taskEnvironment} into its `environment`.
+   *
+   * @example
+   * tickwork.addTaskType('reports.daily', reportFn, { timeout: Duration.minutes(5), description: 'Daily report' });
+   */
+  addTaskType(name: string, fn: IFunction, options: TaskTypeOptions = {}): void {
+    this.registerType({ name, ...options }, fn);
+  }
+
+  /**
+   * Registers every type of a handler module's task map on `fn`: names, descriptions and the JSON
+   * Schema of the parameters come from the map (`taskTypeManifest`). Returns the group, whose
+   * `addTask` accepts only these types, with their parameters typed and checked at synth.
+   *
+   * @example
+   * import { tasks } from '../functions/acme-tasks.js';
+   * const acme = tickwork.addTaskTypes(acmeFn, tasks, { timeout: Duration.minutes(10) });
+   * acme.addTask({ id: 'daily-report', type: 'Acme.Report', schedule: '0 6 * * *', parameters: { day: 'today' } });
+   */
+  addTaskTypes<T extends TaskTypes>(
+    fn: IFunction,
+    tasks: T,
+    options: TaskTypesOptions = {},
+  ): TaskTypeGroup<T> {
+    const entries = taskTypeManifest(tasks);
+    for (const entry of entries) this.registerType({ ...entry, ...options }, fn);
+    return new TaskTypeGroup(this, tasks);
+  }
+
+  /**
+   * Declares a task: created at deploy, updated when its declaration changes, deleted when it
+   * leaves the stack (through the API function, as `POST /tasks` would). Checked at synth: the
+   * type must be registered in this construct, the fields must fit the API's task body, the
+   * schedule must parse. See docs/deploying.md for how a deploy meets an admin's later edit.
+   *
+   * @example
+   * tickwork.addTask({ id: 'nightly-cleanup', type: 'cleanup.files', schedule: '0 3 * * *', timezone: 'Europe/Berlin' });
+   */
+  addTask(declaration: TaskDeclaration): CustomResource {
+    if (this.declaredTasks.has(declaration.id)) {
+      throw new Error(`Tickwork: task "${declaration.id}" is already declared`);
+    }
+    const json = taskDeclarationJson(declaration, new Set(this.typeRegistrations.keys()));
+    this.declaredTasks.add(declaration.id);
+    this.taskProvider ??= buildTaskProvider(this, this.apiFunction, this.settings.logRetention);
+    const registration = this.typeRegistrations.get(declaration.type) as IDependable;
+    return declareTask(this, this.taskProvider, declaration.id, json, registration);
+  }
+
+  private registerType(type: Omit<TaskTypeRegistration, 'functionArn'>, fn: IFunction): void {
+    if (!taskTypeNamePattern.test(type.name)) {
+      throw new Error(
+        `Tickwork: task type name "${type.name}" must be 1-128 letters, digits, '.', '_', ':' or '-'`,
+      );
+    }
+    if (this.typeRegistrations.has(type.name)) {
+      throw new Error(`Tickwork: task type "${type.name}" is already registered`);
+    }
+    const fnTimeout = fn instanceof LambdaFunction ? fn.timeout : undefined;
+    if (type.timeout && fnTimeout && type.timeout.toSeconds() > fnTimeout.toSeconds()) {
+      Annotations.of(this).addWarningV2(
+        'tickwork:taskTimeoutExceedsFunction',
+        `Task type "${type.name}": timeout ${type.timeout.toHumanString()} exceeds its function's ${fnTimeout.toHumanString()}; Lambda ends the run first.`,
+      );
+    }
+    if (!this.taskFunctions.has(fn)) {
+      this.taskFunctions.add(fn);
+      this.wireTaskFunction(fn, type.name);
+    }
+    const timeout = type.timeout ?? fnTimeout;
+    const registration = registerTaskType(this, this.table, {
+      ...type,
+      functionArn: fn.functionArn,
+      ...(timeout === undefined ? {} : { timeout }),
+    });
+    this.typeRegistrations.set(type.name, registration);
+  }
+
+  /** What every task function gets, once: invocation by the tick and the API, the store, events. */
+  private wireTaskFunction(fn: IFunction, typeName: string): void {
+    fn.grantInvoke(this.tickFunction);
+    fn.grantInvoke(this.apiFunction);
+    grantStore(this.table, fn, { indexes: false });
+    this.eventBus.grantPutEventsTo(fn);
+    if (fn.node.defaultChild) {
+      // Tickwork retries through its own state; a Lambda retry would run the slot twice.
+      fn.configureAsyncInvoke({ retryAttempts: 0 });
+    } else {
+      Annotations.of(this).addWarningV2(
+        'tickwork:taskAsyncRetries',
+        `Task type "${typeName}": its function is not defined in this app, so Tickwork cannot turn off Lambda's async retries; set its maximum retry attempts to 0 (Tickwork retries runs itself).`,
+      );
+    }
+    if (fn instanceof LambdaFunction) {
+      for (const [key, value] of Object.entries(this.taskEnvironment)) fn.addEnvironment(key, value);
+    } else {
+      Annotations.of(this).addWarningV2(
+        'tickwork:taskEnvironment',
+        `Task type "${typeName}": its function is not a lambda.Function, so Tickwork cannot set its environment; give it ${Object.keys(this.taskEnvironment).join(', ')} (spread tickwork.taskEnvironment into its environment).`,
+      );
+    }
   }
 }
