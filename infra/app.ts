@@ -1,5 +1,6 @@
 /**
- * A ready Tickwork stack with the demo task types: `npx cdk deploy` (see docs/deploying.md).
+ * A ready Tickwork stack with the demo task types and one demo task declared as code:
+ * `npx cdk deploy` (see docs/deploying.md).
  *
  * Context (`-c key=value`): `dashboardOrigin` (CORS), `alarmEmail` (subscribes to the alarms'
  * topic), `jwtIssuer` + `jwtAudience` (JWT instead of IAM on the API), `stackName`,
@@ -10,6 +11,7 @@ import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import { tasks } from '../functions/examples/demo.js';
 import { repoPath, tickworkFunctionDefaults } from './function-defaults.js';
 import { type ApiAuth, Tickwork } from './tickwork.js';
 
@@ -53,13 +55,17 @@ const demo = new NodejsFunction(stack, 'DemoTasks', {
   timeout: Duration.minutes(5),
   logGroup: new LogGroup(stack, 'DemoLogs', { retention: RetentionDays.ONE_MONTH }),
 });
-tickwork.addTaskType('demo.echo', demo, { description: 'Succeeds at once; returns its parameters' });
-tickwork.addTaskType('demo.work', demo, {
-  description: 'Works in steps with progress; stops when cancelled',
-});
-tickwork.addTaskType('demo.fail', demo, {
-  timeout: Duration.minutes(1),
-  description: 'Always fails',
+// Names, descriptions and parameter schemas come from the handler's own task map.
+const demoTypes = tickwork.addTaskTypes(demo, tasks);
+
+// A task declared as code: created by the deploy, updated when this declaration changes.
+demoTypes.addTask({
+  id: 'demo-hourly-work',
+  name: 'Demo: hourly work',
+  type: 'demo.work',
+  schedule: 'rate(1 hour)',
+  parameters: { steps: 3, stepMs: 100 },
+  description: 'Declared in infra/app.ts: three short steps every hour',
 });
 
 new CfnOutput(stack, 'ApiUrl', { value: tickwork.apiUrl });

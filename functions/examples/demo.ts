@@ -10,12 +10,14 @@ import { z } from 'zod';
 import { createTaskHandler, defineTask } from '../../src/task/index.js';
 
 export const echo = defineTask({
+  description: 'Succeeds at once; returns its parameters',
   async run(ctx) {
     return ctx.parameters;
   },
 });
 
 export const work = defineTask({
+  description: 'Works in steps with progress; stops when cancelled',
   parameters: z.object({
     steps: z.number().int().min(1).max(10_000).default(10),
     stepMs: z.number().int().min(0).max(60_000).default(500),
@@ -35,9 +37,13 @@ export const work = defineTask({
 });
 
 export const fail = defineTask({
+  description: 'Always fails',
   async run() {
     throw new Error('demo failure');
   },
 });
 
-export const handler = createTaskHandler({ 'demo.echo': echo, 'demo.work': work, 'demo.fail': fail });
+/** The demo types by name: the handler serves them, the CDK app and the local runtime register them. */
+export const tasks = { 'demo.echo': echo, 'demo.work': work, 'demo.fail': fail };
+
+export const handler = createTaskHandler(tasks);

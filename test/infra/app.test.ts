@@ -37,12 +37,21 @@ describe('the app', () => {
     // The tick's and the demo function's: one per function, however many types it serves.
     template.resourceCountIs('AWS::Lambda::EventInvokeConfig', 2);
     template.hasOutput('ApiUrl', {});
+    // One demo task declared as code, through the API function.
+    const declared = Object.values(template.findResources('Custom::TickworkTask')).map(
+      (r) => JSON.parse((r as { Properties: { TickworkTask: string } }).Properties.TickworkTask) as object,
+    );
+    expect(declared).toEqual([
+      expect.objectContaining({ id: 'demo-hourly-work', type: 'demo.work', system: false }),
+    ]);
     template.hasOutput('TickScheduleName', {});
   });
 
   // The fixture was written from the construct before it was split into builder files: a deployed
   // stack must keep every resource (a changed logical id would replace it, the table included).
-  // Resources may be added; none may disappear or change type.
+  // Resources may be added, none may disappear or change type. Added since: the task provider
+  // (TickworkTaskProvider*: its framework function, role, policy, log group) and the demo task
+  // declared as code (TickworkTaskdemohourlywork*, Custom::TickworkTask).
   it('keeps every logical id and resource type of logical-ids.before.json', () => {
     const before = JSON.parse(
       readFileSync(new URL('./logical-ids.before.json', import.meta.url), 'utf8'),
