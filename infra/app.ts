@@ -12,7 +12,7 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { tasks } from '../functions/examples/demo.js';
-import { repoPath, tickworkFunctionDefaults } from './function-defaults.js';
+import { projectRoot, repoPath, tickworkFunctionDefaults } from './function-defaults.js';
 import { type ApiAuth, Tickwork } from './tickwork.js';
 
 export const app = new App();
@@ -50,6 +50,9 @@ export const tickwork = new Tickwork(stack, 'Tickwork', {
 // One function serves the three demo types (functions/examples/demo.ts).
 const demo = new NodejsFunction(stack, 'DemoTasks', {
   ...tickworkFunctionDefaults,
+  // This repository's own lock file (a consumer's NodejsFunction finds theirs).
+  projectRoot,
+  depsLockFilePath: repoPath('package-lock.json'),
   entry: repoPath('functions/examples/demo.ts'),
   description: 'Tickwork demo task types: demo.echo, demo.work, demo.fail',
   timeout: Duration.minutes(5),

@@ -338,3 +338,20 @@ describe('tasks as code', () => {
     expect(() => tickwork.addTask(base)).toThrow('Tickwork: task "t" is already declared');
   });
 });
+
+describe('the tickwork/cdk entry point (infra/index.ts)', () => {
+  it('exports the construct, the task-function props and the names, and no path into this repository', async () => {
+    const cdk = await import('../../infra/index.js');
+
+    expect(cdk.Tickwork).toBe(Tickwork);
+    expect(cdk.METRICS_NAMESPACE).toBe('Tickwork');
+    expect(cdk.serviceNames.task).toBe('tickwork-task');
+    expect(Object.keys(cdk.tickworkFunctionDefaults).sort()).toEqual([
+      'architecture',
+      'bundling',
+      'memorySize',
+      'runtime',
+    ]);
+    expect(Object.keys(cdk)).not.toContain('repoPath');
+  });
+});
