@@ -31,8 +31,9 @@ export function bundleCode(name: LambdaBundleName, root: string = packageRoot())
       `Tickwork: the ${name} bundle ${entry} is missing; run npm run build:lambdas (inside the tickwork repository)`,
     );
   }
-  // The metafile is for size checks at build time; the function needs the module and its map.
-  return Code.fromAsset(dir, { exclude: ['meta.json'] });
+  // The metafile is for size checks at build time (and `*.tmp` a build in progress); the function
+  // needs the module and its map.
+  return Code.fromAsset(dir, { exclude: ['meta.json', '*.tmp'] });
 }
 
 /** A Node.js 22 arm64 function running `index.handler` of a prebuilt bundle. */

@@ -8,8 +8,8 @@
  * runtime's), minified, with a source map and esbuild's metafile beside it (`meta.json`: what went
  * in, for size checks).
  */
-import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { esmRequireBanner } from '../infra/function-defaults.js';
@@ -60,12 +60,10 @@ export async function buildLambdas(options: BuildLambdasOptions = {}): Promise<B
 async function buildOne(root: string, name: LambdaBundleName, dir: string): Promise<BuiltLambda> {
   const entry = join(dir, 'index.mjs');
   const metafile = join(dir, 'meta.json');
-  // A stale file from an older layout would ship inside the asset.
-  await rm(dir, { recursive: true, force: true });
-  await mkdir(dir, { recursive: true });
   const result = await build({
     entryPoints: [join(root, 'functions', `${name}.ts`)],
     outfile: entry,
+    write: false,
     bundle: true,
     platform: 'node',
     format: 'esm',
@@ -78,7 +76,26 @@ async function buildOne(root: string, name: LambdaBundleName, dir: string): Prom
     metafile: true,
     logLevel: 'warning',
   });
-  await writeFile(metafile, JSON.stringify(result.metafile));
+  await mkdir(dir, { recursive: true });
+  const files = [
+    ...result.outputFiles.map((file) => ({ path: file.path, contents: file.contents })),
+    { path: metafile, contents: JSON.stringify(result.metafile) },
+  ];
+  // Each file is replaced by a rename, so a synth reading the directory meanwhile (a test run
+  // beside `cdk watch`) sees the old file or the new one, never a half-written one.
+  // The temporary name is per process: two builds at once never write the same file.
+  for (const file of files) {
+    const temporary = `${file.path}.${process.pid}.tmp`;
+    await writeFile(temporary, file.contents);
+    await rename(temporary, file.path);
+  }
+  // Anything else there (an older layout's file) would ship inside the asset; another build's
+  // temporary files are its own (the construct leaves `*.tmp` out of the asset).
+  const keep = new Set(files.map((file) => basename(file.path)));
+  for (const stray of await readdir(dir)) {
+    if (!keep.has(stray) && !stray.endsWith('.tmp'))
+      await rm(join(dir, stray), { recursive: true, force: true });
+  }
   return { name, dir, entry, metafile };
 }
 
