@@ -1,5 +1,6 @@
 /**
- * A ready Tickwork stack with the demo task types: `npx cdk deploy` (see docs/deploying.md).
+ * A ready Tickwork stack with the demo task types and one demo task declared as code:
+ * `npx cdk deploy` (see docs/deploying.md).
  *
  * Context (`-c key=value`): `dashboardOrigin` (CORS), `alarmEmail` (subscribes to the alarms'
  * topic), `jwtIssuer` + `jwtAudience` (JWT instead of IAM on the API), `stackName`,
@@ -10,7 +11,8 @@ import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
-import { repoPath, tickworkFunctionDefaults } from './function-defaults.js';
+import { tasks } from '../functions/examples/demo.js';
+import { projectRoot, repoPath, tickworkFunctionDefaults } from './function-defaults.js';
 import { type ApiAuth, Tickwork } from './tickwork.js';
 
 export const app = new App();
@@ -48,18 +50,25 @@ export const tickwork = new Tickwork(stack, 'Tickwork', {
 // One function serves the three demo types (functions/examples/demo.ts).
 const demo = new NodejsFunction(stack, 'DemoTasks', {
   ...tickworkFunctionDefaults,
+  // This repository's own lock file (a consumer's NodejsFunction finds theirs).
+  projectRoot,
+  depsLockFilePath: repoPath('package-lock.json'),
   entry: repoPath('functions/examples/demo.ts'),
   description: 'Tickwork demo task types: demo.echo, demo.work, demo.fail',
   timeout: Duration.minutes(5),
   logGroup: new LogGroup(stack, 'DemoLogs', { retention: RetentionDays.ONE_MONTH }),
 });
-tickwork.addTaskType('demo.echo', demo, { description: 'Succeeds at once; returns its parameters' });
-tickwork.addTaskType('demo.work', demo, {
-  description: 'Works in steps with progress; stops when cancelled',
-});
-tickwork.addTaskType('demo.fail', demo, {
-  timeout: Duration.minutes(1),
-  description: 'Always fails',
+// Names, descriptions and parameter schemas come from the handler's own task map.
+const demoTypes = tickwork.addTaskTypes(demo, tasks);
+
+// A task declared as code: created by the deploy, updated when this declaration changes.
+demoTypes.addTask({
+  id: 'demo-hourly-work',
+  name: 'Demo: hourly work',
+  type: 'demo.work',
+  schedule: 'rate(1 hour)',
+  parameters: { steps: 3, stepMs: 100 },
+  description: 'Declared in infra/app.ts: three short steps every hour',
 });
 
 new CfnOutput(stack, 'ApiUrl', { value: tickwork.apiUrl });

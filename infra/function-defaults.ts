@@ -1,16 +1,17 @@
 /**
- * How every Tickwork Lambda is built: Node.js 22 on arm64, bundled as ESM by the esbuild
- * installed from npm (never Docker), with the AWS SDK bundled at the versions this repository
- * pins rather than whatever the runtime happens to ship.
+ * How a task function is built, for the consumer's own `NodejsFunction`s: Node.js 22 on arm64,
+ * bundled as ESM by the esbuild installed from npm (never Docker), with the AWS SDK bundled at
+ * the versions the project pins rather than whatever the runtime happens to ship. The same
+ * options build Tickwork's own bundles (`scripts/build-lambdas.ts`).
  */
 import { fileURLToPath } from 'node:url';
 import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { type BundlingOptions, type NodejsFunctionProps, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 
-/** The repository root: where `package-lock.json` and `functions/` live. */
+/** The repository root: where `package-lock.json` and `functions/` live (this repository's own app). */
 export const projectRoot = fileURLToPath(new URL('..', import.meta.url));
 
-/** Absolute path of a file of this repository, e.g. `repoPath('functions/tick.ts')`. */
+/** Absolute path of a file of this repository, e.g. `repoPath('functions/examples/demo.ts')`. */
 export function repoPath(relative: string): string {
   return fileURLToPath(new URL(`../${relative}`, import.meta.url));
 }
@@ -45,8 +46,10 @@ export const runtimeEnvironment = {
 } as const;
 
 /**
- * Props shared by every Tickwork `NodejsFunction`; spread them and add `entry`, `environment`,
- * `timeout`.
+ * Props for a task function's `NodejsFunction`; spread them and add `entry`, `timeout`. They
+ * leave `projectRoot` and `depsLockFilePath` to `NodejsFunction`, which finds your lock file from
+ * the working directory (give them yourself in a monorepo): nothing points into the installed
+ * `tickwork` package.
  *
  * @example
  * new NodejsFunction(this, 'Report', {
@@ -59,7 +62,5 @@ export const tickworkFunctionDefaults = {
   runtime: Runtime.NODEJS_22_X,
   architecture: Architecture.ARM_64,
   memorySize: 512,
-  projectRoot,
-  depsLockFilePath: repoPath('package-lock.json'),
   bundling: tickworkBundling,
 } satisfies NodejsFunctionProps;

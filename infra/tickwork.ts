@@ -10,168 +10,65 @@
  *  HTTP API (IAM | JWT) ──> API λ ──(run now: Invoke; pause: UpdateSchedule)
  *  failed / timed-out / skipped / missed runs ──PutEvents──> EventBridge (source "tickwork")
  * ```
+ *
+ * The constructor is a façade over builder functions (`table.ts`, `tick.ts`, `api.ts`,
+ * `alarms.ts`). They create their constructs directly under this one, with the ids they always
+ * had: nesting them in constructs of their own would change every logical id and replace the
+ * table and the functions of stacks already deployed.
  */
-import { Annotations, Duration, Fn, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import {
-  CorsHttpMethod,
-  HttpApi,
-  HttpMethod,
-  HttpNoneAuthorizer,
-  type IHttpRouteAuthorizer,
-} from 'aws-cdk-lib/aws-apigatewayv2';
-import { HttpIamAuthorizer, HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
-import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
-import {
-  Alarm,
-  ComparisonOperator,
-  type IAlarmAction,
-  MathExpression,
-  Metric,
-  TreatMissingData,
-} from 'aws-cdk-lib/aws-cloudwatch';
-import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
-import { type Attribute, AttributeType, BillingMode, ProjectionType, Table } from 'aws-cdk-lib/aws-dynamodb';
+import { Annotations, type CustomResource } from 'aws-cdk-lib';
+import type { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
+import type { Alarm, MathExpression, Metric, MetricOptions } from 'aws-cdk-lib/aws-cloudwatch';
+import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import { EventBus, type EventPattern, type IEventBus } from 'aws-cdk-lib/aws-events';
-import { type IGrantable, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { CfnFunction, type Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
-import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { Schedule, ScheduleExpression, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
-import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
-import type { ITopic } from 'aws-cdk-lib/aws-sns';
-import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
-import { AwsCustomResource, AwsCustomResourcePolicy, PhysicalResourceId } from 'aws-cdk-lib/custom-resources';
-import { Construct } from 'constructs';
-import type { ApiEnvInput } from '../src/api/env.js';
+import type { Grant, IGrantable, Role } from 'aws-cdk-lib/aws-iam';
+import { type IFunction, Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
+import type { LogGroup } from 'aws-cdk-lib/aws-logs';
+import type { Schedule } from 'aws-cdk-lib/aws-scheduler';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
+import type { Provider } from 'aws-cdk-lib/custom-resources';
+import { Construct, type IDependable } from 'constructs';
 import { detailTypes } from '../src/aws/eventbridge-notifier.js';
-import { shardGroups } from '../src/core/due.js';
-import { keys, taskTypeToItem } from '../src/store/dynamo-items.js';
+import type { TaskTypes } from '../src/task/define-task.js';
+import { taskTypeManifest, taskTypeNamePattern } from '../src/task/manifest.js';
+import { buildAlarms } from './alarms.js';
+import { buildApiFunction, buildHttpApi } from './api.js';
+import { lambdaEnvironment } from './environment.js';
+import { grantRoutes, operateRoutes, readRoutes } from './grants.js';
+import { failedRunsMetric, tickworkMetric } from './metrics.js';
+import { METRICS_NAMESPACE, metricNames, RUN_EVENT_SOURCE, serviceNames, TICK_INTERVAL } from './names.js';
 import {
-  DEFAULT_SHARD_COUNT,
-  globalIndexes,
-  type KeyAttribute,
-  tableDefinition,
-} from '../src/store/table-definition.js';
-import type { TaskEnvInput } from '../src/task/env.js';
-import type { TickEnvInput } from '../src/tick/env.js';
-import { repoPath, runtimeEnvironment, tickworkFunctionDefaults } from './function-defaults.js';
+  settingsOf,
+  type TaskFunctionEnv,
+  type TaskTypeOptions,
+  type TaskTypesOptions,
+  type TickworkProps,
+  type TickworkSettings,
+} from './props.js';
+import { buildTable, grantStore } from './table.js';
+import { registerTaskType, type TaskTypeRegistration } from './task-types.js';
+import { buildTaskProvider, declareTask, type TaskDeclaration, taskDeclarationJson } from './tasks.js';
+import { buildTickFunction, buildTickSchedules } from './tick.js';
+import { TaskTypeGroup } from './typed-tasks.js';
 
-/** How callers of the HTTP API authenticate. */
-export type ApiAuth =
-  /** SigV4-signed requests; grant `execute-api:Invoke` to the callers' roles (the default). */
-  | { type: 'iam' }
-  /** Bearer JWTs from an OIDC issuer (Cognito, Auth0, ...), checked by API Gateway. */
-  | { type: 'jwt'; issuer: string; audience: string[] };
-
-/** Options of {@link Tickwork}. */
-export interface TickworkProps {
-  /** Authorization of every API route. @default { type: 'iam' } */
-  readonly apiAuth?: ApiAuth;
-  /** Origin of the dashboard (`https://ops.example.com`), allowed by CORS. @default no CORS */
-  readonly dashboardOrigin?: string;
-  /** Where the alarms notify (alarm and OK). @default alarms without actions */
-  readonly alarmTopic?: ITopic;
-  /** What happens to the table when it leaves the stack. @default RemovalPolicy.RETAIN */
-  readonly removalPolicy?: RemovalPolicy;
-  /** Physical table name. @default generated by CloudFormation */
-  readonly tableName?: string;
-  /** Due-index shards (1..64); every function gets the same value. @default 4 */
-  readonly shardCount?: number;
-  /**
-   * Split the tick over this many schedules (1..shardCount), each firing the tick every minute
-   * with `{ "shards": [...] }`, its share of the due-index shards (round robin). A busy minute's
-   * runs are then dispatched by that many tick invocations at once, each with its own CPU: for
-   * fleets where hundreds of tasks fall due in the same minute (see docs/performance.md).
-   * Pause and resume act on every schedule. @default 1
-   */
-  readonly tickShardGroups?: number;
-  /**
-   * Timeout of the tick Lambda (10 s to 5 min). The tick's time budget follows it: it keeps
-   * {@link tickReserveMs} of it for itself and dispatches for the rest. @default 60 s
-   */
-  readonly tickTimeout?: Duration;
-  /** Bus that receives run events (`source: tickwork`). @default the account's default bus */
-  readonly eventBus?: IEventBus;
-  /** Retention of the functions' logs. @default one month */
-  readonly logRetention?: RetentionDays;
-}
-
-/** Options of {@link Tickwork.addTaskType}. */
-export interface TaskTypeOptions {
-  /**
-   * How long one run may take before the tick times it out (its lease). Keep it at most the
-   * function's own timeout. @default the function's timeout
-   */
-  readonly timeout?: Duration;
-  /** Shown by the API and the dashboard. */
-  readonly description?: string;
-}
-
-/** The tick function's environment: every variable its schema requires, or `tsc` fails. */
-export type TickFunctionEnv = TickEnvInput;
-/** The API function's environment. */
-export type ApiFunctionEnv = ApiEnvInput;
-/** What `addTaskType` sets on a task function. */
-export type TaskFunctionEnv = TaskEnvInput;
-
-/** The CloudWatch namespace of Tickwork's metrics. */
-export const METRICS_NAMESPACE = 'Tickwork';
-
-/** `source` of the EventBridge events Tickwork emits. */
-export const RUN_EVENT_SOURCE = 'tickwork';
-
-/**
- * Metric names the functions publish with Powertools (namespace {@link METRICS_NAMESPACE},
- * default `service` dimension = the function's `POWERTOOLS_SERVICE_NAME`): the tick's report
- * (`src/tick/handler.ts`) and the task functions' outcomes.
- */
-export const metricNames = {
-  tick: {
-    due: 'Due',
-    dispatched: 'Dispatched',
-    skipped: 'Skipped',
-    missed: 'Missed',
-    timedOut: 'TimedOut',
-    dispatchFailed: 'DispatchFailed',
-    contended: 'Contended',
-    tickDuration: 'TickDuration',
-    latenessMax: 'LatenessMax',
-  },
-  task: {
-    succeeded: 'Succeeded',
-    failed: 'Failed',
-  },
-} as const;
-
-/** `POWERTOOLS_SERVICE_NAME` of each kind of function (also the metrics' `service` dimension). */
-export const serviceNames = {
-  tick: 'tickwork-tick',
-  api: 'tickwork-api',
-  task: 'tickwork-task',
-} as const;
-
-/** The tick runs once a minute; no task schedule may be shorter. */
-const TICK_INTERVAL = Duration.minutes(1);
-
-/** Actions of the DynamoDB store (`src/store/dynamo-task-store.ts`): no Scan, no table admin. */
-const STORE_ACTIONS = [
-  'dynamodb:GetItem',
-  'dynamodb:BatchGetItem',
-  'dynamodb:Query',
-  'dynamodb:PutItem',
-  'dynamodb:UpdateItem',
-  'dynamodb:DeleteItem',
-  'dynamodb:BatchWriteItem',
-  'dynamodb:ConditionCheckItem',
-];
-
-/**
- * The time the tick keeps for itself before its Lambda timeout: a sixth of the timeout, at most
- * 10 s (60 s → 10 s, 30 s → 5 s).
- */
-export function tickReserveMs(tickTimeout: Duration): number {
-  return Math.min(10_000, Math.floor(tickTimeout.toMilliseconds() / 6));
-}
+export { lambdaEnvironment } from './environment.js';
+export { METRICS_NAMESPACE, metricNames, RUN_EVENT_SOURCE, serviceNames, tickReserveMs } from './names.js';
+export type {
+  ApiAuth,
+  ApiFunctionEnv,
+  TaskFunctionEnv,
+  TaskTypeOptions,
+  TaskTypesOptions,
+  TickFunctionEnv,
+  TickworkProps,
+} from './props.js';
+export type { TaskDeclaration } from './tasks.js';
+export type {
+  TaskParametersInput,
+  TaskTypeGroup,
+  TaskTypeName,
+  TypedTaskDeclaration,
+} from './typed-tasks.js';
 
 /**
  * A Tickwork scheduler: the table, the tick and its schedule, the HTTP API, alarms and the run
@@ -185,7 +82,7 @@ export function tickReserveMs(tickTimeout: Duration): number {
 export class Tickwork extends Construct {
   /** The one table: tasks, runs, task types, the scheduler's state. */
   readonly table: Table;
-  readonly tickFunction: NodejsFunction;
+  readonly tickFunction: LambdaFunction;
   readonly tickLogGroup: LogGroup;
   /** Fires the tick every minute; the API pauses and resumes it. The first of {@link tickSchedules}. */
   readonly tickSchedule: Schedule;
@@ -195,7 +92,7 @@ export class Tickwork extends Construct {
   readonly tickScheduleRole: Role;
   /** Ticks EventBridge Scheduler could not deliver after its retries. */
   readonly tickDeadLetterQueue: Queue;
-  readonly apiFunction: NodejsFunction;
+  readonly apiFunction: LambdaFunction;
   readonly apiLogGroup: LogGroup;
   readonly httpApi: HttpApi;
   readonly eventBus: IEventBus;
@@ -211,208 +108,71 @@ export class Tickwork extends Construct {
     detailType: Object.values(detailTypes),
   };
 
-  private readonly shardCount: number;
-  private readonly logRetention: RetentionDays;
-  private readonly taskTypes = new Set<string>();
-  private readonly taskFunctions = new Set<LambdaFunction>();
+  /**
+   * The environment a task function needs (the table, the shard count, the event bus, the
+   * metrics' names). `addTaskType` sets it on a `lambda.Function`; spread it into the
+   * `environment` of any other (an alias's or a version's function, one defined elsewhere).
+   */
+  readonly taskEnvironment: Record<string, string>;
+
+  private readonly settings: TickworkSettings;
+  /** Registered task types, by name. */
+  private readonly typeRegistrations = new Map<string, IDependable>();
+  private readonly taskFunctions = new Set<IFunction>();
+  private readonly declaredTasks = new Set<string>();
+  private taskProvider: Provider | undefined;
 
   constructor(scope: Construct, id: string, props: TickworkProps = {}) {
     super(scope, id);
-    this.shardCount = props.shardCount ?? DEFAULT_SHARD_COUNT;
-    if (!Number.isInteger(this.shardCount) || this.shardCount < 1 || this.shardCount > 64) {
-      throw new Error(`Tickwork: shardCount must be a whole number from 1 to 64, got ${this.shardCount}`);
-    }
-    const groups = props.tickShardGroups ?? 1;
-    if (!Number.isInteger(groups) || groups < 1 || groups > this.shardCount) {
-      throw new Error(
-        `Tickwork: tickShardGroups must be a whole number from 1 to shardCount (${this.shardCount}), got ${groups}`,
-      );
-    }
-    const tickTimeout = props.tickTimeout ?? Duration.seconds(60);
-    if (tickTimeout.toSeconds() < 10 || tickTimeout.toSeconds() > 300) {
-      throw new Error(`Tickwork: tickTimeout must be 10 s to 5 min, got ${tickTimeout.toHumanString()}`);
-    }
-    this.logRetention = props.logRetention ?? RetentionDays.ONE_MONTH;
+    this.settings = settingsOf(props);
     this.eventBus = props.eventBus ?? EventBus.fromEventBusName(this, 'DefaultBus', 'default');
+    this.table = buildTable(this, props);
 
-    this.table = this.makeTable(props);
+    const tick = buildTickFunction(this, {
+      table: this.table,
+      eventBus: this.eventBus,
+      settings: this.settings,
+    });
+    this.tickFunction = tick.fn;
+    this.tickLogGroup = tick.logGroup;
+    const schedules = buildTickSchedules(this, this.tickFunction, this.settings);
+    this.tickSchedules = schedules.schedules;
+    this.tickSchedule = schedules.schedules[0] as Schedule;
+    this.tickScheduleRole = schedules.role;
+    this.tickDeadLetterQueue = schedules.deadLetterQueue;
 
-    // ---------------------------------------------------------------------------------- tick
-    const tickEnv: TickFunctionEnv = {
+    const api = buildApiFunction(this, {
+      table: this.table,
+      tickSchedules: this.tickSchedules,
+      tickScheduleRole: this.tickScheduleRole,
+      settings: this.settings,
+      dashboardOrigin: props.dashboardOrigin,
+    });
+    this.apiFunction = api.fn;
+    this.apiLogGroup = api.logGroup;
+    this.httpApi = buildHttpApi(this, this.apiFunction, this.settings.apiAuth, props.dashboardOrigin);
+
+    const alarms = buildAlarms(this, {
+      tickFunction: this.tickFunction,
+      tickDeadLetterQueue: this.tickDeadLetterQueue,
+      failedRuns: this.metricFailedRuns(),
+      alarmTopic: props.alarmTopic,
+    });
+    this.tickErrorsAlarm = alarms.tickErrors;
+    this.deadLetterAlarm = alarms.deadLetter;
+    this.failedRunsAlarm = alarms.failedRuns;
+    this.taskEnvironment = lambdaEnvironment(this.taskEnvironmentInput());
+  }
+
+  private taskEnvironmentInput(): TaskFunctionEnv {
+    return {
       TICKWORK_TABLE: this.table.tableName,
-      TICKWORK_SHARDS: this.shardCount,
+      TICKWORK_SHARDS: this.settings.shardCount,
       TICKWORK_DUE_KEY_HOLD_MS: TICK_INTERVAL.toMilliseconds(),
-      TICKWORK_TICK_RESERVE_MS: tickReserveMs(tickTimeout),
       TICKWORK_EVENT_BUS: this.eventBus.eventBusName,
-      POWERTOOLS_SERVICE_NAME: serviceNames.tick,
+      POWERTOOLS_SERVICE_NAME: serviceNames.task,
       POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
     };
-    this.tickLogGroup = this.makeLogGroup('TickLogs');
-    this.tickFunction = new NodejsFunction(this, 'Tick', {
-      ...tickworkFunctionDefaults,
-      entry: repoPath('functions/tick.ts'),
-      description: 'Tickwork tick: dispatches due runs, reaps expired leases',
-      timeout: tickTimeout,
-      environment: lambdaEnvironment(tickEnv),
-      logGroup: this.tickLogGroup,
-    });
-    // A failed tick is superseded by the next minute's: Lambda must not queue retries of it.
-    this.tickFunction.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: TICK_INTERVAL });
-    this.grantStore(this.tickFunction, { indexes: true });
-    // The tick's batched compare-and-sets are PartiQL UPDATEs (BatchExecuteStatement), which IAM
-    // authorises per statement kind: updates only, on the table only.
-    this.tickFunction.addToRolePolicy(
-      new PolicyStatement({ actions: ['dynamodb:PartiQLUpdate'], resources: [this.table.tableArn] }),
-    );
-    this.eventBus.grantPutEventsTo(this.tickFunction);
-
-    this.tickDeadLetterQueue = new Queue(this, 'TickDeadLetterQueue', {
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    this.tickScheduleRole = new Role(this, 'TickScheduleRole', {
-      // Confused-deputy guard: only schedules of this account may assume the role.
-      assumedBy: new ServicePrincipal('scheduler.amazonaws.com', {
-        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
-      }),
-      description: 'EventBridge Scheduler invokes the Tickwork tick',
-    });
-    this.tickSchedules = shardGroups(this.shardCount, groups).map(
-      (shards, g) =>
-        new Schedule(this, g === 0 ? 'TickSchedule' : `TickSchedule${g + 1}`, {
-          schedule: ScheduleExpression.rate(TICK_INTERVAL),
-          description:
-            groups === 1
-              ? 'Tickwork tick (pause and resume through the Tickwork API)'
-              : `Tickwork tick, shards ${shards.join(', ')} (pause and resume through the Tickwork API)`,
-          target: new LambdaInvoke(this.tickFunction, {
-            role: this.tickScheduleRole,
-            deadLetterQueue: this.tickDeadLetterQueue,
-            // A tick older than its minute is replaced by the next one: retry briefly, then dead-letter.
-            retryAttempts: 2,
-            maxEventAge: TICK_INTERVAL,
-            ...(groups > 1 ? { input: ScheduleTargetInput.fromObject({ shards }) } : {}),
-          }),
-        }),
-    );
-    this.tickSchedule = this.tickSchedules[0] as Schedule;
-
-    // ----------------------------------------------------------------------------------- API
-    const apiEnv: ApiFunctionEnv = {
-      TICKWORK_TABLE: this.table.tableName,
-      TICKWORK_SHARDS: this.shardCount,
-      TICKWORK_DUE_KEY_HOLD_MS: TICK_INTERVAL.toMilliseconds(),
-      TICKWORK_TICK_SCHEDULE_NAME:
-        groups === 1
-          ? this.tickSchedule.scheduleName
-          : Fn.join(
-              ',',
-              this.tickSchedules.map((schedule) => schedule.scheduleName),
-            ),
-      TICKWORK_TICK_SCHEDULE_GROUP: 'default',
-      TICKWORK_MIN_INTERVAL_MS: TICK_INTERVAL.toMilliseconds(),
-      TICKWORK_CORS_ORIGIN: props.dashboardOrigin,
-      POWERTOOLS_SERVICE_NAME: serviceNames.api,
-      POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
-    };
-    this.apiLogGroup = this.makeLogGroup('ApiLogs');
-    this.apiFunction = new NodejsFunction(this, 'Api', {
-      ...tickworkFunctionDefaults,
-      entry: repoPath('functions/api.ts'),
-      description: 'Tickwork HTTP API',
-      timeout: Duration.seconds(29),
-      environment: lambdaEnvironment(apiEnv),
-      logGroup: this.apiLogGroup,
-    });
-    this.grantStore(this.apiFunction, { indexes: true });
-    // Pause and resume: read and rewrite exactly the tick's schedule, passing its own role.
-    this.apiFunction.addToRolePolicy(
-      new PolicyStatement({
-        actions: ['scheduler:GetSchedule', 'scheduler:UpdateSchedule'],
-        resources: this.tickSchedules.map((schedule) => schedule.scheduleArn),
-      }),
-    );
-    this.apiFunction.addToRolePolicy(
-      new PolicyStatement({
-        actions: ['iam:PassRole'],
-        resources: [this.tickScheduleRole.roleArn],
-        conditions: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
-      }),
-    );
-
-    this.httpApi = new HttpApi(this, 'HttpApi', {
-      description: 'Tickwork API',
-      defaultAuthorizer: apiAuthorizer(props.apiAuth ?? { type: 'iam' }),
-      ...(props.dashboardOrigin
-        ? {
-            corsPreflight: {
-              allowOrigins: [props.dashboardOrigin],
-              allowMethods: [CorsHttpMethod.ANY],
-              allowHeaders: [
-                'authorization',
-                'content-type',
-                'x-amz-date',
-                'x-amz-security-token',
-                'x-amz-content-sha256',
-              ],
-              maxAge: Duration.hours(1),
-            },
-          }
-        : {}),
-    });
-    const integration = new HttpLambdaIntegration('ApiIntegration', this.apiFunction);
-    // Two catch-all routes; the function routes itself. Each inherits the default authorizer.
-    this.httpApi.addRoutes({ path: '/', methods: [HttpMethod.ANY], integration });
-    this.httpApi.addRoutes({ path: '/{proxy+}', methods: [HttpMethod.ANY], integration });
-    if (props.apiAuth?.type === 'jwt') {
-      // A browser opening the dashboard cannot send its token yet; the page itself holds no
-      // data (every API call it makes carries the bearer token), so GET / alone is open.
-      this.httpApi.addRoutes({
-        path: '/',
-        methods: [HttpMethod.GET],
-        integration,
-        authorizer: new HttpNoneAuthorizer(),
-      });
-    }
-
-    // -------------------------------------------------------------------------------- alarms
-    const alarmAction: IAlarmAction | undefined = props.alarmTopic
-      ? new SnsAction(props.alarmTopic)
-      : undefined;
-    this.tickErrorsAlarm = new Alarm(this, 'TickErrorsAlarm', {
-      alarmDescription: 'Tickwork: the tick function failed (runs are not being dispatched on time)',
-      metric: this.tickFunction.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-    });
-    this.deadLetterAlarm = new Alarm(this, 'DeadLetterAlarm', {
-      alarmDescription: 'Tickwork: EventBridge Scheduler could not deliver ticks (see the dead-letter queue)',
-      metric: this.tickDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
-        period: Duration.minutes(5),
-        statistic: 'Maximum',
-      }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-    });
-    this.failedRunsAlarm = new Alarm(this, 'FailedRunsAlarm', {
-      alarmDescription: 'Tickwork: runs failed or timed out',
-      metric: this.metricFailedRuns(),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-    });
-    if (alarmAction) {
-      for (const alarm of [this.tickErrorsAlarm, this.deadLetterAlarm, this.failedRunsAlarm]) {
-        alarm.addAlarmAction(alarmAction);
-        alarm.addOkAction(alarmAction);
-      }
-    }
   }
 
   /** The HTTP API's URL (`https://<id>.execute-api.<region>.amazonaws.com/`). */
@@ -420,202 +180,182 @@ export class Tickwork extends Construct {
     return `${this.httpApi.apiEndpoint}/`;
   }
 
+  /** Tick dispatches: runs started, per 5 minutes (sum). */
+  metricDispatched(props?: MetricOptions): Metric {
+    return tickworkMetric(serviceNames.tick, metricNames.tick.dispatched, props);
+  }
+
+  /** How late the latest dispatch of a tick was after its slot, in ms (maximum per 5 minutes). */
+  metricLateness(props?: MetricOptions): Metric {
+    return tickworkMetric(serviceNames.tick, metricNames.tick.latenessMax, {
+      statistic: 'Maximum',
+      ...props,
+    });
+  }
+
+  /** Slots skipped by the overlap policy (a run was still going), per 5 minutes. */
+  metricSkipped(props?: MetricOptions): Metric {
+    return tickworkMetric(serviceNames.tick, metricNames.tick.skipped, props);
+  }
+
+  /** Slots recorded as missed (the catch-up policy did not run them), per 5 minutes. */
+  metricMissed(props?: MetricOptions): Metric {
+    return tickworkMetric(serviceNames.tick, metricNames.tick.missed, props);
+  }
+
+  /** Runs the tick timed out (their lease expired), per 5 minutes. */
+  metricTimedOut(props?: MetricOptions): Metric {
+    return tickworkMetric(serviceNames.tick, metricNames.tick.timedOut, props);
+  }
+
   /**
    * Runs that went wrong, per 5 minutes: time-outs the tick reaped and dispatches it could not
    * make (service `tickwork-tick`), plus failures the task functions reported
    * (service `tickwork-task`).
    */
-  metricFailedRuns(): MathExpression {
-    const count = (service: string, metricName: string) =>
-      new Metric({
-        namespace: METRICS_NAMESPACE,
-        metricName,
-        dimensionsMap: { service },
-        statistic: 'Sum',
-        period: Duration.minutes(5),
-      });
-    return new MathExpression({
-      expression: 'FILL(timedOut, 0) + FILL(dispatchFailed, 0) + FILL(failed, 0)',
-      usingMetrics: {
-        timedOut: count(serviceNames.tick, metricNames.tick.timedOut),
-        dispatchFailed: count(serviceNames.tick, metricNames.tick.dispatchFailed),
-        failed: count(serviceNames.task, metricNames.task.failed),
-      },
-      label: 'Failed runs',
-      period: Duration.minutes(5),
-    });
+  metricFailedRuns(props?: MetricOptions): MathExpression {
+    return failedRunsMetric(props);
+  }
+
+  /** Runs the task functions completed successfully, per 5 minutes. */
+  metricSucceededRuns(props?: MetricOptions): Metric {
+    return tickworkMetric(serviceNames.task, metricNames.task.succeeded, props);
+  }
+
+  /** Lets `grantee` call every GET route of the API (IAM authorization): read only. */
+  grantRead(grantee: IGrantable): Grant {
+    return this.grantApi(grantee, readRoutes);
+  }
+
+  /** Read, plus run now, cancel, pause and resume: no creating, editing or deleting tasks. */
+  grantOperate(grantee: IGrantable): Grant {
+    return this.grantApi(grantee, [...readRoutes, ...operateRoutes]);
+  }
+
+  /** Every route of the API. */
+  grantAdmin(grantee: IGrantable): Grant {
+    return this.grantApi(grantee, 'all');
+  }
+
+  private grantApi(grantee: IGrantable, routes: Parameters<typeof grantRoutes>[2]): Grant {
+    if (this.settings.apiAuth.type !== 'iam') {
+      Annotations.of(this).addWarningV2(
+        'tickwork:grantWithoutIam',
+        'Tickwork: API grants take effect with IAM authorization only; this API checks JWTs',
+      );
+    }
+    return grantRoutes(grantee, this.httpApi, routes);
   }
 
   /**
-   * Registers a task type handled by `fn`: the tick and the API may invoke `fn` (and nothing
-   * else they were not given), `fn` may use the table and emit run events, Lambda's own async
-   * retries are turned off (Tickwork owns retries), and the type is written to the table at
-   * deploy time (removed when it leaves the stack).
+   * Registers a task type handled by `fn` (a function, an alias, a version or an imported
+   * function): the tick and the API may invoke `fn` (and nothing else they were not given), `fn`
+   * may use the table and emit run events, Lambda's own async retries are turned off (Tickwork
+   * owns retries), and the type is written to the table at deploy time (removed when it leaves
+   * the stack). One function may serve several types. For types declared in a handler's task
+   * map, prefer {@link addTaskTypes}.
    *
-   * One function may serve several types.
+   * When `fn` is not a `lambda.Function` its environment cannot be set here: synth warns, and its
+   * owner spreads {@link taskEnvironment} into its `environment`.
    *
    * @example
    * tickwork.addTaskType('reports.daily', reportFn, { timeout: Duration.minutes(5), description: 'Daily report' });
    */
-  addTaskType(name: string, fn: LambdaFunction, options: TaskTypeOptions = {}): void {
-    if (!/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/.test(name)) {
-      throw new Error(
-        `Tickwork: task type name "${name}" must be 1-128 letters, digits, '.', '_', ':' or '-'`,
-      );
-    }
-    if (this.taskTypes.has(name)) throw new Error(`Tickwork: task type "${name}" is already registered`);
-    this.taskTypes.add(name);
-
-    const timeout = options.timeout ?? fn.timeout;
-    if (options.timeout && fn.timeout && options.timeout.toSeconds() > fn.timeout.toSeconds()) {
-      Annotations.of(this).addWarningV2(
-        'tickwork:taskTimeoutExceedsFunction',
-        `Task type "${name}": timeout ${options.timeout.toHumanString()} exceeds its function's ${fn.timeout.toHumanString()}; Lambda ends the run first.`,
-      );
-    }
-
-    if (!this.taskFunctions.has(fn)) {
-      this.taskFunctions.add(fn);
-      fn.grantInvoke(this.tickFunction);
-      fn.grantInvoke(this.apiFunction);
-      this.grantStore(fn, { indexes: false });
-      this.eventBus.grantPutEventsTo(fn);
-      // Tickwork retries through its own state; a Lambda retry would run the slot twice.
-      fn.configureAsyncInvoke({ retryAttempts: 0 });
-      const taskEnv: TaskFunctionEnv = {
-        TICKWORK_TABLE: this.table.tableName,
-        TICKWORK_SHARDS: this.shardCount,
-        TICKWORK_DUE_KEY_HOLD_MS: TICK_INTERVAL.toMilliseconds(),
-        TICKWORK_EVENT_BUS: this.eventBus.eventBusName,
-        POWERTOOLS_SERVICE_NAME: serviceNames.task,
-        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
-      };
-      for (const [key, value] of Object.entries(lambdaEnvironment(taskEnv))) fn.addEnvironment(key, value);
-    }
-
-    const item = taskTypeToItem({
-      name,
-      functionName: fn.functionArn,
-      ...(options.description === undefined ? {} : { description: options.description }),
-      ...(timeout === undefined ? {} : { timeoutSeconds: timeout.toSeconds() }),
-    });
-    const put = {
-      service: 'DynamoDB',
-      action: 'putItem',
-      parameters: { TableName: this.table.tableName, Item: toAttributeMap(item) },
-      physicalResourceId: PhysicalResourceId.of(`${this.node.addr}/${name}`),
-    };
-    const registration = new AwsCustomResource(this, `TaskType-${name}`, {
-      resourceType: 'Custom::TickworkTaskType',
-      onCreate: put,
-      onUpdate: put,
-      onDelete: {
-        service: 'DynamoDB',
-        action: 'deleteItem',
-        parameters: { TableName: this.table.tableName, Key: toAttributeMap({ ...keys.taskType(name) }) },
-      },
-      policy: AwsCustomResourcePolicy.fromStatements([
-        new PolicyStatement({
-          actions: ['dynamodb:PutItem', 'dynamodb:DeleteItem'],
-          resources: [this.table.tableArn],
-        }),
-      ]),
-      installLatestAwsSdk: false,
-    });
-    registration.node.addDependency(this.table);
-    pinCustomResourceRuntime(Stack.of(this));
-  }
-
-  /** Log group of one function, with the construct's retention. */
-  private makeLogGroup(id: string): LogGroup {
-    return new LogGroup(this, id, { retention: this.logRetention });
-  }
-
-  /** The table, built from the one shared definition (keys, every index, TTL). */
-  private makeTable(props: TickworkProps): Table {
-    const attribute = (key: KeyAttribute): Attribute => ({
-      name: key.name,
-      type: key.type === 'S' ? AttributeType.STRING : AttributeType.NUMBER,
-    });
-    const table = new Table(this, 'Table', {
-      ...(props.tableName ? { tableName: props.tableName } : {}),
-      partitionKey: attribute(tableDefinition.partitionKey),
-      sortKey: attribute(tableDefinition.sortKey),
-      billingMode: BillingMode.PAY_PER_REQUEST,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      timeToLiveAttribute: tableDefinition.ttlAttribute,
-      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
-    });
-    for (const index of globalIndexes()) {
-      table.addGlobalSecondaryIndex({
-        indexName: index.indexName,
-        partitionKey: attribute(index.partitionKey),
-        sortKey: attribute(index.sortKey),
-        projectionType: index.projection === 'ALL' ? ProjectionType.ALL : ProjectionType.KEYS_ONLY,
-      });
-    }
-    return table;
+  addTaskType(name: string, fn: IFunction, options: TaskTypeOptions = {}): void {
+    this.registerType({ name, ...options }, fn);
   }
 
   /**
-   * The store's actions on the table (and, for the tick and the API, on each of its indexes by
-   * name): no wildcard action, no other table.
+   * Registers every type of a handler module's task map on `fn`: names, descriptions and the JSON
+   * Schema of the parameters come from the map (`taskTypeManifest`). Returns the group, whose
+   * `addTask` accepts only these types, with their parameters typed and checked at synth.
+   *
+   * @example
+   * import { tasks } from '../functions/acme-tasks.js';
+   * const acme = tickwork.addTaskTypes(acmeFn, tasks, { timeout: Duration.minutes(10) });
+   * acme.addTask({ id: 'daily-report', type: 'Acme.Report', schedule: '0 6 * * *', parameters: { day: 'today' } });
    */
-  private grantStore(grantee: IGrantable, options: { indexes: boolean }): void {
-    const resources = [this.table.tableArn];
-    if (options.indexes) {
-      for (const index of globalIndexes()) resources.push(`${this.table.tableArn}/index/${index.indexName}`);
+  addTaskTypes<T extends TaskTypes>(
+    fn: IFunction,
+    tasks: T,
+    options: TaskTypesOptions = {},
+  ): TaskTypeGroup<T> {
+    const entries = taskTypeManifest(tasks);
+    for (const entry of entries) this.registerType({ ...entry, ...options }, fn);
+    return new TaskTypeGroup(this, tasks);
+  }
+
+  /**
+   * Declares a task: created at deploy, updated when its declaration changes, deleted when it
+   * leaves the stack (through the API function, as `POST /tasks` would). Checked at synth: the
+   * type must be registered in this construct, the fields must fit the API's task body, the
+   * schedule must parse. See docs/deploying.md for how a deploy meets an admin's later edit.
+   *
+   * @example
+   * tickwork.addTask({ id: 'nightly-cleanup', type: 'cleanup.files', schedule: '0 3 * * *', timezone: 'Europe/Berlin' });
+   */
+  addTask(declaration: TaskDeclaration): CustomResource {
+    if (this.declaredTasks.has(declaration.id)) {
+      throw new Error(`Tickwork: task "${declaration.id}" is already declared`);
     }
-    grantee.grantPrincipal.addToPrincipalPolicy(new PolicyStatement({ actions: STORE_ACTIONS, resources }));
+    const json = taskDeclarationJson(declaration, new Set(this.typeRegistrations.keys()));
+    this.declaredTasks.add(declaration.id);
+    this.taskProvider ??= buildTaskProvider(this, this.apiFunction, this.settings.logRetention);
+    const registration = this.typeRegistrations.get(declaration.type) as IDependable;
+    return declareTask(this, this.taskProvider, declaration.id, json, registration);
   }
-}
 
-/**
- * `AwsCustomResource` runs CDK's SDK-call handler in one singleton function per stack, on the
- * newest Node.js runtime CDK knows. Tickwork runs every function on Node.js 22: pin it too (the
- * handler is plain CommonJS and supports it).
- */
-function pinCustomResourceRuntime(stack: Stack): void {
-  const id = `AWS${AwsCustomResource.PROVIDER_FUNCTION_UUID.replace(/-/g, '')}`;
-  const provider = stack.node.tryFindChild(id)?.node.defaultChild;
-  if (provider instanceof CfnFunction) provider.runtime = Runtime.NODEJS_22_X.name;
-}
-
-/** The default authorizer of every route. */
-function apiAuthorizer(auth: ApiAuth): IHttpRouteAuthorizer {
-  switch (auth.type) {
-    case 'iam':
-      return new HttpIamAuthorizer();
-    case 'jwt':
-      return new HttpJwtAuthorizer('JwtAuthorizer', auth.issuer, { jwtAudience: auth.audience });
-  }
-}
-
-/**
- * A Lambda `environment` from a typed one: values as strings, absent optional values dropped.
- * The parameter's type is the schema's input type, so a variable the function requires cannot
- * be forgotten.
- */
-export function lambdaEnvironment(env: object): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [key, value] of Object.entries(env)) {
-    if (value === undefined) continue;
-    if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
-      throw new Error(`Tickwork: environment variable ${key} must be a string, number or boolean`);
+  private registerType(type: Omit<TaskTypeRegistration, 'functionArn'>, fn: IFunction): void {
+    if (!taskTypeNamePattern.test(type.name)) {
+      throw new Error(
+        `Tickwork: task type name "${type.name}" must be 1-128 letters, digits, '.', '_', ':' or '-'`,
+      );
     }
-    out[key] = String(value);
+    if (this.typeRegistrations.has(type.name)) {
+      throw new Error(`Tickwork: task type "${type.name}" is already registered`);
+    }
+    const fnTimeout = fn instanceof LambdaFunction ? fn.timeout : undefined;
+    if (type.timeout && fnTimeout && type.timeout.toSeconds() > fnTimeout.toSeconds()) {
+      Annotations.of(this).addWarningV2(
+        'tickwork:taskTimeoutExceedsFunction',
+        `Task type "${type.name}": timeout ${type.timeout.toHumanString()} exceeds its function's ${fnTimeout.toHumanString()}; Lambda ends the run first.`,
+      );
+    }
+    if (!this.taskFunctions.has(fn)) {
+      this.taskFunctions.add(fn);
+      this.wireTaskFunction(fn, type.name);
+    }
+    const timeout = type.timeout ?? fnTimeout;
+    const registration = registerTaskType(this, this.table, {
+      ...type,
+      functionArn: fn.functionArn,
+      ...(timeout === undefined ? {} : { timeout }),
+    });
+    this.typeRegistrations.set(type.name, registration);
   }
-  return { ...out, ...runtimeEnvironment };
-}
 
-/** DynamoDB JSON of a flat item of strings, numbers and booleans (what a task type item holds). */
-function toAttributeMap(item: Record<string, unknown>): Record<string, Record<string, unknown>> {
-  const out: Record<string, Record<string, unknown>> = {};
-  for (const [key, value] of Object.entries(item)) {
-    if (typeof value === 'string') out[key] = { S: value };
-    else if (typeof value === 'number') out[key] = { N: String(value) };
-    else if (typeof value === 'boolean') out[key] = { BOOL: value };
-    else throw new Error(`Tickwork: cannot write attribute ${key} of a task type item`);
+  /** What every task function gets, once: invocation by the tick and the API, the store, events. */
+  private wireTaskFunction(fn: IFunction, typeName: string): void {
+    fn.grantInvoke(this.tickFunction);
+    fn.grantInvoke(this.apiFunction);
+    grantStore(this.table, fn, { indexes: false });
+    this.eventBus.grantPutEventsTo(fn);
+    if (fn.node.defaultChild) {
+      // Tickwork retries through its own state; a Lambda retry would run the slot twice.
+      fn.configureAsyncInvoke({ retryAttempts: 0 });
+    } else {
+      Annotations.of(this).addWarningV2(
+        'tickwork:taskAsyncRetries',
+        `Task type "${typeName}": its function is not defined in this app, so Tickwork cannot turn off Lambda's async retries; set its maximum retry attempts to 0 (Tickwork retries runs itself).`,
+      );
+    }
+    if (fn instanceof LambdaFunction) {
+      for (const [key, value] of Object.entries(this.taskEnvironment)) fn.addEnvironment(key, value);
+    } else {
+      Annotations.of(this).addWarningV2(
+        'tickwork:taskEnvironment',
+        `Task type "${typeName}": its function is not a lambda.Function, so Tickwork cannot set its environment; give it ${Object.keys(this.taskEnvironment).join(', ')} (spread tickwork.taskEnvironment into its environment).`,
+      );
+    }
   }
-  return out;
 }

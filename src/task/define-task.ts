@@ -49,13 +49,17 @@ export interface TaskContext<P = Parameters> {
 /** A task body: what it returns becomes the run's result message. */
 export type TaskBody<P = Parameters> = (ctx: TaskContext<P>) => unknown;
 
-/** A task type's implementation, made by {@link defineTask}. */
-export interface TaskDefinition<P = Parameters> {
+/**
+ * A task type's implementation, made by {@link defineTask}. `I` is what a client sends for the
+ * parameters (the schema's input: fields with a default may be left out); the CDK construct types
+ * tasks declared as code with it.
+ */
+export interface TaskDefinition<P = Parameters, I = P> {
   readonly kind: 'tickwork.task';
   /** Shown by the API, the CLI and the dashboard; registered with the type. */
   readonly description?: string;
   /** Parses the run's parameters; failures fail the run with a `ValidationError` before `run`. */
-  readonly parameters?: z.ZodType<P>;
+  readonly parameters?: z.ZodType<P, I>;
   /** The body. A method, so a definition of any `P` fits a map of definitions. */
   run(ctx: TaskContext<P>): unknown;
 }
@@ -77,7 +81,7 @@ export function defineTask<S extends z.ZodType<unknown>>(definition: {
   description?: string;
   parameters: S;
   run: TaskBody<z.output<S>>;
-}): TaskDefinition<z.output<S>>;
+}): TaskDefinition<z.output<S>, z.input<S>>;
 export function defineTask(definition: {
   description?: string;
   parameters?: undefined;
@@ -87,13 +91,13 @@ export function defineTask(definition: {
   description?: string;
   parameters?: z.ZodType<unknown>;
   run: TaskBody<never>;
-}): TaskDefinition<never> {
+}): TaskDefinition<never, never> {
   const { description, parameters, run } = definition;
   // The overloads tie the schema's output to the body's parameters; here both are erased.
   return {
     kind: 'tickwork.task',
     ...(description === undefined ? {} : { description }),
-    ...(parameters ? { parameters: parameters as z.ZodType<never> } : {}),
+    ...(parameters ? { parameters: parameters as z.ZodType<never, never> } : {}),
     run,
   };
 }

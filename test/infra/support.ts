@@ -1,7 +1,7 @@
 /**
  * Builders for the CDK tests: a stack holding a `Tickwork` with the repository's feature flags
- * (cdk.json) and bundling skipped, so a synth takes milliseconds instead of an esbuild run per
- * function. `bundling.test.ts` is the one suite that really bundles.
+ * (cdk.json), bundling skipped and assets left where they are, so a synth takes milliseconds. The
+ * tick and the API come from the prebuilt bundles the global setup builds (`bundles.test.ts`).
  */
 import { readFileSync } from 'node:fs';
 import { App, Stack } from 'aws-cdk-lib';
@@ -17,9 +17,14 @@ export function cdkJsonContext(): Record<string, unknown> {
   return cdkJson.context ?? {};
 }
 
-/** An App that never bundles: NodejsFunction skips esbuild for stacks not in `bundling-stacks`. */
+/**
+ * An App that never bundles (NodejsFunction skips esbuild for stacks not in `bundling-stacks`)
+ * nor copies assets into its output (the prebuilt bundles are megabytes).
+ */
 export function aNonBundlingApp(): App {
-  return new App({ context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [] } });
+  return new App({
+    context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [], 'aws:cdk:disable-asset-staging': true },
+  });
 }
 
 /** A plain task function (inline code: no bundling, no entry file). */

@@ -6,6 +6,7 @@
  * `test/support/dynamo.ts`), never pass silently, while pure unit suites still run.
  */
 import type { TestProject } from 'vitest/node';
+import { buildLambdas } from '../../scripts/build-lambdas.js';
 import { type DynamoDbLocal, JavaMissingError, startDynamoDbLocal } from '../../src/local/dynamodb-local.js';
 
 declare module 'vitest' {
@@ -18,6 +19,8 @@ declare module 'vitest' {
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  // The construct deploys the prebuilt tick and API bundles (dist/lambda): build them once, fresh.
+  await buildLambdas();
   let local: DynamoDbLocal | undefined;
   try {
     local = await startDynamoDbLocal();

@@ -1,0 +1,71 @@
+/** The construct's alarms (`TickErrorsAlarm`, `DeadLetterAlarm`, `FailedRunsAlarm`). */
+import { Duration } from 'aws-cdk-lib';
+import { Alarm, ComparisonOperator, type IMetric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+
+/** What the alarms watch. */
+export interface AlarmInputs {
+  readonly tickFunction: LambdaFunction;
+  readonly tickDeadLetterQueue: Queue;
+  /** Failed runs per 5 minutes (`Tickwork.metricFailedRuns()`). */
+  readonly failedRuns: IMetric;
+  /** Notified on alarm and back to OK. */
+  readonly alarmTopic: ITopic | undefined;
+}
+
+export interface TickworkAlarms {
+  readonly tickErrors: Alarm;
+  readonly deadLetter: Alarm;
+  readonly failedRuns: Alarm;
+}
+
+/** One alarm at "1 or more in one period", quiet when there is no data. */
+function atLeastOnce(scope: Construct, id: string, alarmDescription: string, metric: IMetric): Alarm {
+  return new Alarm(scope, id, {
+    alarmDescription,
+    metric,
+    threshold: 1,
+    evaluationPeriods: 1,
+    comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    treatMissingData: TreatMissingData.NOT_BREACHING,
+  });
+}
+
+/** The three alarms, notifying the topic when one is given. */
+export function buildAlarms(scope: Construct, inputs: AlarmInputs): TickworkAlarms {
+  const alarms: TickworkAlarms = {
+    tickErrors: atLeastOnce(
+      scope,
+      'TickErrorsAlarm',
+      'Tickwork: the tick function failed (runs are not being dispatched on time)',
+      inputs.tickFunction.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
+    ),
+    deadLetter: atLeastOnce(
+      scope,
+      'DeadLetterAlarm',
+      'Tickwork: EventBridge Scheduler could not deliver ticks (see the dead-letter queue)',
+      inputs.tickDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        period: Duration.minutes(5),
+        statistic: 'Maximum',
+      }),
+    ),
+    failedRuns: atLeastOnce(
+      scope,
+      'FailedRunsAlarm',
+      'Tickwork: runs failed or timed out',
+      inputs.failedRuns,
+    ),
+  };
+  if (inputs.alarmTopic) {
+    const action = new SnsAction(inputs.alarmTopic);
+    for (const alarm of Object.values(alarms)) {
+      alarm.addAlarmAction(action);
+      alarm.addOkAction(action);
+    }
+  }
+  return alarms;
+}

@@ -1,0 +1,138 @@
+/**
+ * The HTTP API: its function (from the prebuilt bundle), its log group and the API Gateway HTTP
+ * API in front of it. Direct children of the `Tickwork` construct under their historical ids.
+ */
+import { Duration, Fn } from 'aws-cdk-lib';
+import {
+  CorsHttpMethod,
+  HttpApi,
+  HttpMethod,
+  HttpNoneAuthorizer,
+  type IHttpRouteAuthorizer,
+} from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpIamAuthorizer, HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import type { Table } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement, type Role } from 'aws-cdk-lib/aws-iam';
+import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
+import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import type { Schedule } from 'aws-cdk-lib/aws-scheduler';
+import type { Construct } from 'constructs';
+import { bundledFunction } from './bundled-function.js';
+import { lambdaEnvironment } from './environment.js';
+import { METRICS_NAMESPACE, serviceNames, TICK_INTERVAL } from './names.js';
+import type { ApiAuth, ApiFunctionEnv, TickworkProps, TickworkSettings } from './props.js';
+import { grantStore } from './table.js';
+
+/** What the API function is built from. */
+export interface ApiInputs {
+  readonly table: Table;
+  /** The tick's schedules, which pause and resume act on, and the role they pass. */
+  readonly tickSchedules: Schedule[];
+  readonly tickScheduleRole: Role;
+  readonly settings: TickworkSettings;
+  readonly dashboardOrigin: TickworkProps['dashboardOrigin'];
+}
+
+/** The API function and its log group (`Api`, `ApiLogs`), with their permissions. */
+export function buildApiFunction(
+  scope: Construct,
+  inputs: ApiInputs,
+): { fn: LambdaFunction; logGroup: LogGroup } {
+  const { table, tickSchedules, settings } = inputs;
+  const env: ApiFunctionEnv = {
+    TICKWORK_TABLE: table.tableName,
+    TICKWORK_SHARDS: settings.shardCount,
+    TICKWORK_DUE_KEY_HOLD_MS: TICK_INTERVAL.toMilliseconds(),
+    TICKWORK_TICK_SCHEDULE_NAME:
+      tickSchedules.length === 1
+        ? (tickSchedules[0] as Schedule).scheduleName
+        : Fn.join(
+            ',',
+            tickSchedules.map((schedule) => schedule.scheduleName),
+          ),
+    TICKWORK_TICK_SCHEDULE_GROUP: 'default',
+    TICKWORK_MIN_INTERVAL_MS: TICK_INTERVAL.toMilliseconds(),
+    TICKWORK_CORS_ORIGIN: inputs.dashboardOrigin,
+    POWERTOOLS_SERVICE_NAME: serviceNames.api,
+    POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+  };
+  const logGroup = new LogGroup(scope, 'ApiLogs', { retention: settings.logRetention });
+  const fn = bundledFunction(scope, 'Api', 'api', {
+    description: 'Tickwork HTTP API',
+    timeout: Duration.seconds(29),
+    environment: lambdaEnvironment(env),
+    logGroup,
+  });
+  grantStore(table, fn, { indexes: true });
+  // Pause and resume: read and rewrite exactly the tick's schedules, passing their own role.
+  fn.addToRolePolicy(
+    new PolicyStatement({
+      actions: ['scheduler:GetSchedule', 'scheduler:UpdateSchedule'],
+      resources: tickSchedules.map((schedule) => schedule.scheduleArn),
+    }),
+  );
+  fn.addToRolePolicy(
+    new PolicyStatement({
+      actions: ['iam:PassRole'],
+      resources: [inputs.tickScheduleRole.roleArn],
+      conditions: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+    }),
+  );
+  return { fn, logGroup };
+}
+
+/**
+ * The HTTP API (`HttpApi`): two catch-all routes to the function, which routes itself, under the
+ * default authorizer; with JWT, `GET /` (the dashboard page, which holds no data) is open.
+ */
+export function buildHttpApi(
+  scope: Construct,
+  fn: LambdaFunction,
+  auth: ApiAuth,
+  dashboardOrigin: string | undefined,
+): HttpApi {
+  const httpApi = new HttpApi(scope, 'HttpApi', {
+    description: 'Tickwork API',
+    defaultAuthorizer: apiAuthorizer(auth),
+    ...(dashboardOrigin
+      ? {
+          corsPreflight: {
+            allowOrigins: [dashboardOrigin],
+            allowMethods: [CorsHttpMethod.ANY],
+            allowHeaders: [
+              'authorization',
+              'content-type',
+              'x-amz-date',
+              'x-amz-security-token',
+              'x-amz-content-sha256',
+            ],
+            maxAge: Duration.hours(1),
+          },
+        }
+      : {}),
+  });
+  const integration = new HttpLambdaIntegration('ApiIntegration', fn);
+  httpApi.addRoutes({ path: '/', methods: [HttpMethod.ANY], integration });
+  httpApi.addRoutes({ path: '/{proxy+}', methods: [HttpMethod.ANY], integration });
+  if (auth.type === 'jwt') {
+    // A browser opening the dashboard cannot send its token yet; every call the page makes does.
+    httpApi.addRoutes({
+      path: '/',
+      methods: [HttpMethod.GET],
+      integration,
+      authorizer: new HttpNoneAuthorizer(),
+    });
+  }
+  return httpApi;
+}
+
+/** The default authorizer of every route. */
+function apiAuthorizer(auth: ApiAuth): IHttpRouteAuthorizer {
+  switch (auth.type) {
+    case 'iam':
+      return new HttpIamAuthorizer();
+    case 'jwt':
+      return new HttpJwtAuthorizer('JwtAuthorizer', auth.issuer, { jwtAudience: auth.audience });
+  }
+}

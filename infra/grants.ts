@@ -1,0 +1,54 @@
+/**
+ * Who may call which routes of the HTTP API, with IAM authorization: `execute-api:Invoke` on the
+ * routes' ARNs. The routes mirror `src/api/routes.ts` (`test/infra/conventions.test.ts` checks
+ * every route there is classified); a path parameter becomes `*`.
+ */
+import type { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
+import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
+
+/** A route as `METHOD /path/{param}`. */
+export type ApiRoute = `${'GET' | 'POST' | 'PATCH' | 'DELETE'} /${string}`;
+
+/** Every GET route: lists, details, history, logs, the scheduler's state, docs, the dashboard. */
+export const readRoutes: readonly ApiRoute[] = [
+  'GET /',
+  'GET /openapi.json',
+  'GET /task-types',
+  'GET /tasks',
+  'GET /tasks/{id}',
+  'GET /tasks/{id}/runs',
+  'GET /tasks/{id}/runs/{runId}',
+  'GET /tasks/{id}/runs/{runId}/logs',
+  'GET /scheduler',
+  'GET /schedule-preview',
+];
+
+/** What an operator does beyond reading: run now, cancel, pause and resume the scheduler. */
+export const operateRoutes: readonly ApiRoute[] = [
+  'POST /tasks/{id}/run',
+  'POST /tasks/{id}/cancel',
+  'POST /scheduler/pause',
+  'POST /scheduler/resume',
+];
+
+/** The ARN of one route on every stage. */
+export function routeArn(httpApi: HttpApi, route: ApiRoute): string {
+  const [method, path] = route.split(' ') as [string, string];
+  return httpApi.arnForExecuteApi(method, path.replace(/\{[^}]+\}/g, '*'));
+}
+
+/** `execute-api:Invoke` on the given routes, or on every route of the API when `routes` is `'all'`. */
+export function grantRoutes(
+  grantee: IGrantable,
+  httpApi: HttpApi,
+  routes: readonly ApiRoute[] | 'all',
+): Grant {
+  return Grant.addToPrincipal({
+    grantee,
+    actions: ['execute-api:Invoke'],
+    resourceArns:
+      routes === 'all'
+        ? [httpApi.arnForExecuteApi('*', '/*')]
+        : routes.map((route) => routeArn(httpApi, route)),
+  });
+}

@@ -1,0 +1,52 @@
+/**
+ * Names the construct and the functions share: the metrics' namespace, metric and service names,
+ * the run events' source, and the tick's rhythm.
+ */
+import { Duration } from 'aws-cdk-lib';
+
+/** The CloudWatch namespace of Tickwork's metrics. */
+export const METRICS_NAMESPACE = 'Tickwork';
+
+/** `source` of the EventBridge events Tickwork emits. */
+export const RUN_EVENT_SOURCE = 'tickwork';
+
+/**
+ * Metric names the functions publish with Powertools (namespace {@link METRICS_NAMESPACE},
+ * default `service` dimension = the function's `POWERTOOLS_SERVICE_NAME`): the tick's report
+ * (`src/tick/handler.ts`) and the task functions' outcomes.
+ */
+export const metricNames = {
+  tick: {
+    due: 'Due',
+    dispatched: 'Dispatched',
+    skipped: 'Skipped',
+    missed: 'Missed',
+    timedOut: 'TimedOut',
+    dispatchFailed: 'DispatchFailed',
+    contended: 'Contended',
+    tickDuration: 'TickDuration',
+    latenessMax: 'LatenessMax',
+  },
+  task: {
+    succeeded: 'Succeeded',
+    failed: 'Failed',
+  },
+} as const;
+
+/** `POWERTOOLS_SERVICE_NAME` of each kind of function (also the metrics' `service` dimension). */
+export const serviceNames = {
+  tick: 'tickwork-tick',
+  api: 'tickwork-api',
+  task: 'tickwork-task',
+} as const;
+
+/** The tick runs once a minute; no task schedule may be shorter. */
+export const TICK_INTERVAL = Duration.minutes(1);
+
+/**
+ * The time the tick keeps for itself before its Lambda timeout: a sixth of the timeout, at most
+ * 10 s (60 s → 10 s, 30 s → 5 s).
+ */
+export function tickReserveMs(tickTimeout: Duration): number {
+  return Math.min(10_000, Math.floor(tickTimeout.toMilliseconds() / 6));
+}
