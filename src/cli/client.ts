@@ -8,7 +8,7 @@ import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import type { z } from 'zod';
-import { type ApiErrorDetail, parseApiResponse } from '../api/client-response.js';
+import { type ApiErrorDetail, parseApiResponse } from '../api-response.js';
 import type {
   LogsSchema,
   PreviewSchema,

@@ -20,12 +20,12 @@
  * type (`task`), so that mode needs no DynamoDB at all.
  */
 import { createRequire } from 'node:module';
-import { extname } from 'node:path';
+import { dirname, extname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { ApiDeps } from '../api/deps.js';
 import { systemClock } from '../clock.js';
 import type { Logger, RunEvent, TaskStore } from '../core/ports.js';
 import type { TickDeps, TickReport } from '../tick/run-tick.js';
+import { loadBundledFunctions } from './bundled.js';
 import { type LocalSetup, loadLocalSetup } from './config.js';
 import { seedDemoTasks } from './demo-tasks.js';
 import { formatDurationMs } from './duration.js';
@@ -225,23 +225,26 @@ async function start(
   const seeded = await registerTypes(up, setup, tick);
   mark('types registered');
   addWorkerPools(up, setup, pools, { ...sdkEnv, ...tableEnv }, dynamoEndpoint ? undefined : store);
-  const { scheduler, timer, runOneTick } = makeTicking(up, m, tick);
-  const minIntervalMs = Math.min(60_000, options.tickEveryMs);
-  const apiDeps: ApiDeps = {
-    ...tick,
-    scheduler,
-    minIntervalMs,
-    logs: { read: async (taskId, runId) => logs.read(taskId, runId) },
-    dashboard: m.dashboardHandler,
-    logger: apiLogger(up),
-  };
-  const api = await serveApi(up, m, apiDeps);
-  mark('API listening');
+  const { timer, runOneTick, api, bundled, minIntervalMs } = await startFunctions(up, m, {
+    tick,
+    tableEnv,
+    logs,
+    bundles: dynamoEndpoint !== undefined,
+  });
   timer.start();
   // A warm worker per function, so the first run skips the cold start (after the API is up: on
   // a small machine they compete for the CPU).
   for (const pool of pools.values()) pool.warm();
-  printBanner(up, { apiUrl: api.url, lambda, engine, dynamoEndpoint, setup, minIntervalMs, seeded });
+  printBanner(up, {
+    apiUrl: api.url,
+    lambda,
+    engine,
+    dynamoEndpoint,
+    setup,
+    minIntervalMs,
+    seeded,
+    bundles: bundled ? dirname(dirname(bundled.files.tick)) : undefined,
+  });
 
   const stop = stopper(up, { timer, api, lambda, pools, store, cleanup });
   return {
@@ -254,6 +257,37 @@ async function start(
     tick: runOneTick,
     stop,
   };
+}
+
+/**
+ * The tick timer and the API. With DynamoDB Local they run the prebuilt bundles the construct
+ * deploys; the in-memory fallback runs the same code from this process, over its own store.
+ */
+async function startFunctions(
+  up: Startup,
+  m: Modules,
+  wiring: { tick: TickDeps; tableEnv: Record<string, string>; logs: RunLogBook; bundles: boolean },
+) {
+  const { tick, tableEnv, logs } = wiring;
+  const minIntervalMs = Math.min(60_000, up.options.tickEveryMs);
+  const bundled = wiring.bundles ? await loadBundledFunctions(bundleEnv(tableEnv, minIntervalMs)) : undefined;
+  up.mark('functions loaded');
+  const tickOnce = bundled
+    ? () => bundled.tick({}, { getRemainingTimeInMillis: () => 55_000 })
+    : () => m.runTick(tick, { budgetMs: 45_000 });
+  const { scheduler, timer, runOneTick } = makeTicking(up, tick.store, tickOnce);
+  const local = {
+    scheduler,
+    minIntervalMs,
+    logs: { read: async (taskId: string, runId: string) => logs.read(taskId, runId) },
+    logger: apiLogger(up),
+  };
+  const app = bundled
+    ? bundled.localApp(local)
+    : m.createApp({ ...tick, ...local, dashboard: m.dashboardHandler });
+  const api = await serveApi(up, m, app);
+  up.mark('API listening');
+  return { timer, runOneTick, api, bundled, minIntervalMs };
 }
 
 /** The API's log lines: errors always, warnings with `--verbose`. */
@@ -485,12 +519,12 @@ function ipcStoreOf(memoryStore: TaskStore, fn: LocalSetup['functions'][number])
 }
 
 /** The tick timer and the scheduler control; one tick at a time. */
-function makeTicking({ options, print }: Startup, m: Modules, tick: TickDeps) {
-  const scheduler = new LocalSchedulerControl(tick.store);
+function makeTicking({ options, print }: Startup, store: TaskStore, tickOnce: () => Promise<TickReport>) {
+  const scheduler = new LocalSchedulerControl(store);
   let tickInFlight: Promise<TickReport> | undefined;
   const runOneTick = async (): Promise<TickReport | undefined> => {
     if (tickInFlight) return undefined;
-    tickInFlight = m.runTick(tick, { budgetMs: 45_000 });
+    tickInFlight = tickOnce();
     try {
       const report = await tickInFlight;
       const line = tickSummary(report);
@@ -511,9 +545,26 @@ function makeTicking({ options, print }: Startup, m: Modules, tick: TickDeps) {
   return { scheduler, timer, runOneTick };
 }
 
+/**
+ * The environment the construct gives the tick and the API, with local values: no event bus (run
+ * notices are in the history), a schedule name that nothing reads (the runtime's own switch
+ * pauses the tick).
+ */
+function bundleEnv(tableEnv: Record<string, string>, minIntervalMs: number): Record<string, string> {
+  return {
+    ...tableEnv,
+    TICKWORK_EVENT_BUS: '',
+    TICKWORK_TICK_SCHEDULE_NAME: 'tickwork-local-tick',
+    TICKWORK_MIN_INTERVAL_MS: String(Math.max(1_000, minIntervalMs)),
+  };
+}
+
 /** Serves the API (and dashboard); resolves once it listens. */
-async function serveApi({ options, cleanups }: Startup, m: Modules, deps: ApiDeps) {
-  const app = m.createApp(deps);
+async function serveApi(
+  { options, cleanups }: Startup,
+  m: Modules,
+  app: { fetch: (request: Request) => Response | Promise<Response> },
+) {
   const server = await new Promise<ReturnType<typeof m.serve>>((done, fail) => {
     const s = m.serve({ fetch: app.fetch, port: options.port, hostname: options.host }, () => done(s));
     s.once('error', fail);
@@ -540,6 +591,7 @@ function printBanner(
     setup: LocalSetup;
     minIntervalMs: number;
     seeded: string[];
+    bundles: string | undefined;
   },
 ): void {
   const { apiUrl, lambda, engine, setup } = shown;
@@ -558,6 +610,11 @@ function printBanner(
   print(`  Types      ${setup.types.map((t) => t.name).join(', ')}  (${setup.source})`);
   print(
     `  Tick       every ${formatDurationMs(options.tickEveryMs)} on the clock; shortest schedule interval ${formatDurationMs(shown.minIntervalMs)}`,
+  );
+  print(
+    shown.bundles
+      ? `  Functions  tick and API from the prebuilt bundles in ${shown.bundles} (as deployed)`
+      : '  Functions  tick and API from this process (in-memory store)',
   );
   if (shown.seeded.length > 0) {
     print(`  Seeded     demo tasks ${shown.seeded.join(', ')} (start with --no-demo to skip)`);

@@ -1,6 +1,6 @@
 /** `parseApiResponse`: the one way the CLI and the dashboard read an answer of the admin API. */
 import { describe, expect, it } from 'vitest';
-import { parseApiResponse } from '../../src/api/client-response.js';
+import { parseApiResponse } from '../../src/api-response.js';
 
 const answer = (body: string, status: number, statusText = '') =>
   parseApiResponse(new Response(status === 204 ? null : body, { status, statusText }));

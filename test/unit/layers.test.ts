@@ -27,9 +27,19 @@ type Layer =
   | 'functions'
   | 'infra';
 
+/** Files of `src/` that stand on their own, below every folder but the core. */
+const sharedFiles = new Set([
+  'src/ids.ts',
+  'src/clock.ts',
+  'src/env.ts',
+  'src/package-root.ts',
+  // The client side of the API's error shape, for the CLI and the browser alike (no imports).
+  'src/api-response.ts',
+]);
+
 /** The layer of a repository-relative path, or undefined for files outside the checked folders. */
 function layerOf(file: string): Layer | undefined {
-  if (file === 'src/ids.ts' || file === 'src/clock.ts' || file === 'src/env.ts') return 'shared';
+  if (sharedFiles.has(file)) return 'shared';
   if (file === 'src/deps.ts') return 'deps';
   const [top, folder] = file.split('/');
   if (top === 'functions') return 'functions';
@@ -66,8 +76,8 @@ const everything: Layer[] = [
 ];
 
 /**
- * What each layer may import (besides itself). `shared` is `src/ids.ts`, `src/clock.ts` and
- * `src/env.ts`; `deps` is the deps factory, `src/deps.ts`.
+ * What each layer may import (besides itself). `shared` is the files in `sharedFiles`; `deps`
+ * is the deps factory, `src/deps.ts`.
  */
 const allowed: Record<Layer, { values: Layer[]; types?: Layer[] }> = {
   core: { values: [] },
@@ -80,7 +90,7 @@ const allowed: Record<Layer, { values: Layer[]; types?: Layer[] }> = {
   task: { values: ['core', 'shared', 'store', 'aws', 'tick', 'deps'] },
   api: { values: ['core', 'shared', 'store', 'aws', 'tick', 'deps'] },
   // And types of src/api/schemas.ts: see `typeOnlyFiles`.
-  dashboard: { values: ['core'] },
+  dashboard: { values: ['core', 'shared'] },
   cli: { values: ['core', 'shared', 'local'], types: ['api'] },
   local: { values: everything.filter((l) => !['cli', 'functions', 'infra'].includes(l)) },
   functions: { values: everything },

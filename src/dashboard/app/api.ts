@@ -4,7 +4,7 @@
  * that carries the API's own `error.message`, so no action ever fails silently.
  */
 import type { z } from '@hono/zod-openapi';
-import { type ApiRefusal, parseApiResponse } from '../../api/client-response.js';
+import { type ApiRefusal, parseApiResponse } from '../../api-response.js';
 import type {
   LogsSchema,
   PreviewSchema,
