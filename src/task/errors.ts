@@ -21,5 +21,25 @@ export class TaskCancelledError extends TickworkError {
   }
 }
 
+/**
+ * A run of a type the handler's task map does not hold: the type is registered with this
+ * function, but the deployed code does not serve it (a deploy that left it out, or a type
+ * registered against the wrong function). Recorded as the run's error; the run fails.
+ */
+export class TaskTypeNotServedError extends TickworkError {
+  override readonly name = 'TaskTypeNotServedError';
+  override readonly code = 'unknown_task_type';
+  constructor(
+    readonly type: string,
+    readonly served: string[],
+    options?: ErrorOptions,
+  ) {
+    super(
+      `this handler does not serve task type ${type}; it serves: ${served.join(', ') || '(none)'}`,
+      options,
+    );
+  }
+}
+
 /** The handler was invoked with something that is not a Tickwork run event (declared with the event). */
 export { InvalidRunEventError } from '../core/run-event.js';

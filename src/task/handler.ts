@@ -16,13 +16,14 @@ import { systemClock } from '../clock.js';
 import { ValidationError } from '../core/errors.js';
 import type { Progress, RunRecord, RunStatus } from '../core/model.js';
 import { historyExpiry } from '../core/plan.js';
-import type { Clock, RunNotifier, RunOutcome, TaskStore } from '../core/ports.js';
+import type { Clock, RunFence, RunNotifier, RunOutcome, TaskStore } from '../core/ports.js';
 import { idempotencyKeyOf, parseRunEvent, type RunEvent } from '../core/run-event.js';
 import { makeNotifier, makeStore } from '../deps.js';
 import { newId } from '../ids.js';
 import { type SettleResult, settleTask } from '../tick/settle.js';
 import type { TaskContext, TaskImplementation, TaskTypes } from './define-task.js';
 import { taskEnvSchema } from './env.js';
+import { TaskTypeNotServedError } from './errors.js';
 import { cloudWatchLogsUrl } from './logs-link.js';
 import { type BodyEnding, outcomeOf, runErrorOf, truncateUtf8 } from './outcome.js';
 import { RunLease, runLeaseMs } from './run-lease.js';
@@ -174,7 +175,7 @@ function resolveDeps(
 
 /**
  * Makes the Lambda handler that runs the given task types. One handler Lambda may serve several
- * types; a run of a type it does not serve fails with `UnknownTaskTypeError`.
+ * types; a run of a type it does not serve fails with `TaskTypeNotServedError`.
  *
  * @example
  * export const handler = createTaskHandler({
@@ -199,7 +200,7 @@ interface Invocation {
   run: RunEvent;
   ids: { taskId: string; runId: string };
   requestId: string;
-  fence: { token: number; requestId: string };
+  fence: RunFence;
   logger: Logger;
   startedAt: Date;
   remainingTimeMs: () => number;
@@ -282,13 +283,7 @@ async function checkRun({ run }: Invocation, types: TaskTypes): Promise<CheckedR
   const implementation: TaskImplementation | undefined = Object.hasOwn(types, run.type)
     ? types[run.type]
     : undefined;
-  if (!implementation) {
-    const error = new Error(
-      `this handler does not serve task type ${run.type}; it serves: ${Object.keys(types).join(', ') || '(none)'}`,
-    );
-    error.name = 'UnknownTaskTypeError';
-    return error;
-  }
+  if (!implementation) return new TaskTypeNotServedError(run.type, Object.keys(types));
   if (typeof implementation === 'function') {
     return { body: implementation as (ctx: TaskContext<unknown>) => unknown, parameters: run.parameters };
   }

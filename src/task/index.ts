@@ -15,8 +15,7 @@
  * export const handler = createTaskHandler({ 'Acme.CleanupFiles': cleanupFiles });
  */
 export type { CancelReason, JsonValue, Parameters, Trigger } from '../core/model.js';
-export { idempotencyKeyOf, parseRunEvent, type RunEvent } from '../core/run-event.js';
-export type { SettleResult } from '../tick/settle.js';
+export { idempotencyKeyOf, type RunEvent } from '../core/run-event.js';
 export {
   defineTask,
   type TaskBody,
@@ -26,7 +25,7 @@ export {
   type TaskTypes,
 } from './define-task.js';
 export { type TaskEnv, type TaskEnvInput, taskEnvSchema } from './env.js';
-export { InvalidRunEventError, TaskCancelledError } from './errors.js';
+export { InvalidRunEventError, TaskCancelledError, TaskTypeNotServedError } from './errors.js';
 export {
   createTaskHandler,
   type TaskHandler,
@@ -34,5 +33,4 @@ export {
   type TaskInvocationResult,
   type TaskLambdaContext,
 } from './handler.js';
-export { isCancellation, maxErrorBytes, maxResultBytes } from './outcome.js';
-export { runLeaseMs } from './run-lease.js';
+export { isCancellation } from './outcome.js';

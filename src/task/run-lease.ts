@@ -29,7 +29,7 @@
  * loop) never let the tick reclaim a healthy run.
  */
 import type { CancelReason, Progress } from '../core/model.js';
-import type { Clock, Logger, TaskStore } from '../core/ports.js';
+import type { Clock, Logger, RunFence, TaskStore } from '../core/ports.js';
 import { TaskCancelledError } from './errors.js';
 
 const maxTimerMs = 2_147_483_647;
@@ -50,7 +50,7 @@ export interface RunLeaseOptions {
   clock: Clock;
   taskId: string;
   runId: string;
-  fence: { token: number; requestId: string };
+  fence: RunFence;
   /** The lease the claim wrote. */
   leaseExpiresAt: Date;
   heartbeatIntervalMs: number;

@@ -14,12 +14,12 @@ import type { DynamoTaskStore } from '../../src/store/dynamo-task-store.js';
 import {
   createTaskHandler,
   defineTask,
-  runLeaseMs,
   type TaskHandler,
   type TaskInvocationResult,
   type TaskLambdaContext,
   type TaskTypes,
 } from '../../src/task/index.js';
+import { runLeaseMs } from '../../src/task/run-lease.js';
 import { TaskTypeRegistry } from '../../src/tick/registry.js';
 import { runTick, type TickOptions } from '../../src/tick/run-tick.js';
 import { aTask } from '../support/builders.js';

@@ -24,6 +24,7 @@ type Layer =
   | 'dashboard'
   | 'cli'
   | 'local'
+  | 'testing'
   | 'functions'
   | 'infra';
 
@@ -55,6 +56,7 @@ function layerOf(file: string): Layer | undefined {
     dashboard: 'dashboard',
     cli: 'cli',
     local: 'local',
+    testing: 'testing',
   };
   return folder === undefined ? undefined : folders[folder];
 }
@@ -71,6 +73,7 @@ const everything: Layer[] = [
   'dashboard',
   'cli',
   'local',
+  'testing',
   'functions',
   'infra',
 ];
@@ -92,7 +95,9 @@ const allowed: Record<Layer, { values: Layer[]; types?: Layer[] }> = {
   // And types of src/api/schemas.ts: see `typeOnlyFiles`.
   dashboard: { values: ['core', 'shared'] },
   cli: { values: ['core', 'shared', 'local'], types: ['api'] },
-  local: { values: everything.filter((l) => !['cli', 'functions', 'infra'].includes(l)) },
+  local: { values: everything.filter((l) => !['cli', 'testing', 'functions', 'infra'].includes(l)) },
+  // tickwork/testing: the in-memory store and a run event, for teams' handler tests.
+  testing: { values: ['core', 'shared', 'store'] },
   functions: { values: everything },
   infra: { values: everything },
 };

@@ -121,7 +121,7 @@ describe('createTaskHandler', () => {
 
     expect(result).toMatchObject({ claimed: true, status: 'failed' });
     const run = await store.getRun(event.taskId, event.runId);
-    expect(run?.error).toMatchObject({ name: 'UnknownTaskTypeError' });
+    expect(run?.error).toMatchObject({ name: 'TaskTypeNotServedError' });
     expect(run?.error?.message).toMatch(/Acme\.Unknown.*Acme\.Other/);
   });
 
