@@ -228,35 +228,25 @@ export const ApplyInputSchema = z
   })
   .openapi('ApplyInput');
 
-export const TaskPatchSchema = z
-  .strictObject({
-    name: taskFields.name.optional(),
-    type: taskFields.type.optional(),
-    schedule: taskFields.schedule.optional(),
-    timezone: taskFields.timezone.optional(),
-    enabled: taskFields.enabled.optional(),
-    priority: taskFields.priority.optional(),
-    parameters: taskFields.parameters.optional(),
-    overlap: taskFields.overlap.optional(),
-    catchUp: taskFields.catchUp.optional(),
-    catchUpMaxRuns: taskFields.catchUpMaxRuns.optional(),
-    catchUpWindowSeconds: taskFields.catchUpWindowSeconds.optional(),
-    retry: taskFields.retry.optional(),
-    stopOnError: taskFields.stopOnError.optional(),
-    timeoutSeconds: taskFields.timeoutSeconds.optional(),
-    hidden: taskFields.hidden.optional(),
+/**
+ * A partial update: any field of `POST /tasks` but the id (and `system`, which only a deploy
+ * sets); `null` removes an optional bound or the description.
+ */
+export const TaskPatchSchema = TaskInputSchema.omit({ id: true, system: true })
+  .partial()
+  .extend({
     startAt: isoInstant.nullable().optional().openapi({ description: '`null` removes it.' }),
     endAt: isoInstant.nullable().optional().openapi({ description: '`null` removes it.' }),
-    maxRuns: z
-      .int()
-      .min(1)
-      .max(1_000_000_000)
+    maxRuns: TaskInputSchema.shape.maxRuns
+      .unwrap()
       .nullable()
       .optional()
       .openapi({ description: '`null` removes it.' }),
-    jitterSeconds: taskFields.jitterSeconds.optional(),
-    historyRetentionDays: taskFields.historyRetentionDays.optional(),
-    description: z.string().max(2000).nullable().optional().openapi({ description: '`null` removes it.' }),
+    description: TaskInputSchema.shape.description
+      .unwrap()
+      .nullable()
+      .optional()
+      .openapi({ description: '`null` removes it.' }),
   })
   .openapi('TaskPatch');
 export type TaskPatch = z.infer<typeof TaskPatchSchema>;

@@ -8,7 +8,6 @@ import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import type { z } from 'zod';
-import { type ApiErrorDetail, parseApiResponse } from '../api-response.js';
 import type {
   LogsSchema,
   PreviewSchema,
@@ -18,6 +17,7 @@ import type {
   TaskTypeViewSchema,
   TaskView,
 } from '../api/schemas.js';
+import { type ApiErrorDetail, parseApiResponse } from '../api-response.js';
 
 /** What the admin API answered with an error: status, `code`, message and details. */
 export class ApiClientError extends Error {

@@ -10,7 +10,7 @@ import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb
 import pLimit from 'p-limit';
 import { LambdaTaskInvoker } from '../../src/aws/lambda-invoker.js';
 import { withoutSdkLogging } from '../../src/aws/sdk-clients.js';
-import { type TaskState, taskDefaults } from '../../src/core/model.js';
+import type { TaskState } from '../../src/core/model.js';
 import type { Clock, InvokeResult, RunEvent, TaskInvoker, TaskStore } from '../../src/core/ports.js';
 import { newId } from '../../src/ids.js';
 import { taskToItem } from '../../src/store/dynamo-items.js';
@@ -18,6 +18,7 @@ import { DynamoTaskStore } from '../../src/store/dynamo-task-store.js';
 import { ensureTable } from '../../src/store/table-definition.js';
 import { TaskTypeRegistry } from '../../src/tick/registry.js';
 import type { TickDeps } from '../../src/tick/run-tick.js';
+import { aTask } from '../support/builders.js';
 import type { CapacityMeter } from './capacity.js';
 
 export const TASK_TYPE = 'bench.noop';
@@ -84,24 +85,18 @@ export async function tickDeps(
 /** A task like one an administrator creates with the defaults (bench-local builder). */
 export function benchTask(overrides: Partial<TaskState> & { id: string }): TaskState {
   const now = new Date();
-  return {
-    ...taskDefaults,
-    retry: { ...taskDefaults.retry },
+  const task = aTask({
     name: 'Benchmark task',
     type: TASK_TYPE,
-    schedule: '* * * * *',
     parameters: { bucket: 'acme-reports', prefix: 'daily/' },
     description: 'A task of realistic size for the benchmark',
-    version: 1,
     createdAt: now,
     updatedAt: now,
-    scheduledStarts: 0,
-    fence: 0,
-    active: [],
-    pending: [],
-    summary: { runCount: 0 },
     ...overrides,
-  };
+  });
+  // The builder's slot is a fixed test instant; a benchmark task has one only when it says so.
+  if (!('nextSlotAt' in overrides)) delete task.nextSlotAt;
+  return task;
 }
 
 /** A schedule whose next slot after any instant is months away: a due task is due exactly once. */

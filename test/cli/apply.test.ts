@@ -7,23 +7,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatChanges, readDeclarations } from '../../src/cli/apply.js';
-import { main } from '../../src/cli/main.js';
 import { type ApiHarness, startApi, testTypes } from '../api/harness.js';
 import { createTestTable } from '../support/dynamo.js';
+import { cliAgainst } from './run-cli.js';
 
 let api: ApiHarness;
 let dir: string;
 
-async function cli(...argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main([...argv, '--endpoint', api.baseUrl], {
-    out: (t) => out.push(t),
-    err: (t) => err.push(t),
-    env: {},
-  });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+const cli = cliAgainst(() => api.baseUrl);
 
 function file(name: string, text: string): string {
   const path = join(dir, name);

@@ -9,19 +9,11 @@ import { parse } from 'yaml';
 import { main } from '../../src/cli/main.js';
 import { type ApiHarness, startApi, testTypes, waitFor } from '../api/harness.js';
 import { createTestTable } from '../support/dynamo.js';
+import { cliAgainst } from './run-cli.js';
 
 let api: ApiHarness;
 
-async function cli(...argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main([...argv, '--endpoint', api.baseUrl], {
-    out: (t) => out.push(t),
-    err: (t) => err.push(t),
-    env: {},
-  });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+const cli = cliAgainst(() => api.baseUrl);
 
 beforeAll(async () => {
   const { store } = await createTestTable('cli');

@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, type RuntimeProcess, repoRoot, startRuntime, waitFor } from './support.js';
+import { callApi, launchChromium, type RuntimeProcess, repoRoot, startRuntime, waitFor } from './support.js';
 
 const shots = join(repoRoot, 'docs', 'screenshots');
 
@@ -16,16 +16,8 @@ let browser: Browser;
 let page: Page;
 const requested: string[] = [];
 
-async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const response = await fetch(`${runtime.url}${path}`, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
-  return (text ? JSON.parse(text) : undefined) as T;
-}
+const api = <T>(method: string, path: string, body?: unknown): Promise<T> =>
+  callApi<T>(runtime, method, path, body);
 
 async function runAndWait(taskId: string, parameters: Record<string, unknown>): Promise<void> {
   const { runId } = await api<{ runId: string }>('POST', `/tasks/${taskId}/run`, { parameters });

@@ -14,7 +14,7 @@ import { z } from 'zod';
 import { work } from '../../functions/examples/demo.js';
 import { DynamoTaskStore } from '../../src/store/dynamo-task-store.js';
 import { parametersJsonSchema, taskTypeManifest } from '../../src/task/manifest.js';
-import { launchChromium, type RuntimeProcess, repoRoot, startRuntime, waitFor } from './support.js';
+import { callApi, launchChromium, type RuntimeProcess, repoRoot, startRuntime, waitFor } from './support.js';
 
 /** Flat: one of each field kind. */
 const reportParameters = z.object({
@@ -34,16 +34,8 @@ let runtime: RuntimeProcess;
 let browser: Browser;
 let page: Page;
 
-async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const response = await fetch(`${runtime.url}${path}`, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
-  return (text ? JSON.parse(text) : undefined) as T;
-}
+const api = <T>(method: string, path: string, body?: unknown): Promise<T> =>
+  callApi<T>(runtime, method, path, body);
 
 /** Registers the test's types, with schemas, in the table the runtime uses. */
 async function registerTypes(): Promise<void> {

@@ -222,7 +222,12 @@ describe('the example app, installed from the tarball', () => {
     });
 
     it('runs the task with good parameters and refuses bad ones with 400 naming the field', async () => {
-      const task = { name: 'EU report', type: 'Acme.BuildReport', schedule: '0 6 * * *', timezone: 'Europe/Berlin' };
+      const task = {
+        name: 'EU report',
+        type: 'Acme.BuildReport',
+        schedule: '0 6 * * *',
+        timezone: 'Europe/Berlin',
+      };
       const bad = await send('POST', '/tasks', {
         ...task,
         id: 'mars-report',

@@ -4,7 +4,6 @@
  * that carries the API's own `error.message`, so no action ever fails silently.
  */
 import type { z } from '@hono/zod-openapi';
-import { type ApiRefusal, parseApiResponse } from '../../api-response.js';
 import type {
   LogsSchema,
   PreviewSchema,
@@ -15,6 +14,7 @@ import type {
   TaskTypeViewSchema,
   TaskView,
 } from '../../api/schemas.js';
+import { type ApiRefusal, parseApiResponse } from '../../api-response.js';
 
 export type { RunView, TaskInput, TaskPatch, TaskView };
 export type SchedulerView = z.infer<typeof SchedulerViewSchema>;
