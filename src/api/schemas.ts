@@ -547,3 +547,16 @@ export const PreviewQuery = z.object({
       description: 'List slots after this instant (default now).',
     }),
 });
+
+// --- the views as clients type them (the CLI, the dashboard, the e2e client) ------------------
+
+export type RunAccepted = z.infer<typeof RunAcceptedSchema>;
+export type SchedulerView = z.infer<typeof SchedulerViewSchema>;
+export type TaskTypeView = z.infer<typeof TaskTypeViewSchema>;
+export type SchedulePreview = z.infer<typeof PreviewSchema>;
+export type RunLogs = z.infer<typeof LogsSchema>;
+/** One page of a list: its items and the token of the next page (`null` on the last). */
+export interface Page<T> {
+  items: T[];
+  nextToken: string | null;
+}

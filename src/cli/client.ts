@@ -7,14 +7,14 @@ import { Sha256 } from '@aws-crypto/sha256-js';
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
-import type { z } from 'zod';
 import type {
-  LogsSchema,
-  PreviewSchema,
-  RunAcceptedSchema,
+  Page,
+  RunAccepted,
+  RunLogs,
   RunView,
-  SchedulerViewSchema,
-  TaskTypeViewSchema,
+  SchedulePreview,
+  SchedulerView,
+  TaskTypeView,
   TaskView,
 } from '../api/schemas.js';
 import { type ApiErrorDetail, parseApiResponse } from '../api-response.js';
@@ -73,20 +73,11 @@ export function regionOfHost(hostname: string): string | undefined {
 export type Query = Record<string, string | number | boolean | undefined>;
 
 /** What the API answers, typed from its own schemas (so a renamed field breaks the build here). */
-export type { RunView, TaskView };
-export type RunAccepted = z.infer<typeof RunAcceptedSchema>;
-export type SchedulerView = z.infer<typeof SchedulerViewSchema>;
-export type TaskTypeView = z.infer<typeof TaskTypeViewSchema>;
-export type SchedulePreview = z.infer<typeof PreviewSchema>;
-export type RunLogs = z.infer<typeof LogsSchema>;
-export interface PageOf<T> {
-  items: T[];
-  nextToken: string | null;
-}
+export type { Page, RunAccepted, RunLogs, RunView, SchedulePreview, SchedulerView, TaskTypeView, TaskView };
 
 /** Every item of a paged list (up to `limit`), fetching page after page. */
 export async function allPages<T>(
-  fetchPage: (nextToken: string | undefined) => Promise<PageOf<T>>,
+  fetchPage: (nextToken: string | undefined) => Promise<Page<T>>,
   limit?: number,
 ): Promise<T[]> {
   const items: T[] = [];
@@ -182,7 +173,7 @@ export class ApiClient {
     return this.request<{ items: TaskTypeView[] }>('GET', '/task-types');
   }
   listTasks(query: { limit?: number; nextToken?: string; includeHidden?: boolean } = {}) {
-    return this.request<PageOf<TaskView>>('GET', '/tasks', { query });
+    return this.request<Page<TaskView>>('GET', '/tasks', { query });
   }
   getTask(id: string) {
     return this.request<TaskView>('GET', this.task(id));
@@ -212,7 +203,7 @@ export class ApiClient {
     });
   }
   listRuns(id: string, query: { limit?: number; nextToken?: string } = {}) {
-    return this.request<PageOf<RunView>>('GET', this.task(id, '/runs'), { query });
+    return this.request<Page<RunView>>('GET', this.task(id, '/runs'), { query });
   }
   getRun(id: string, runId: string) {
     return this.request<RunView>('GET', this.task(id, `/runs/${encodeURIComponent(runId)}`));

@@ -3,28 +3,30 @@
  * (JWT authorizer on AWS) from sessionStorage, and every refusal turned into an {@link ApiFailure}
  * that carries the API's own `error.message`, so no action ever fails silently.
  */
-import type { z } from '@hono/zod-openapi';
 import type {
-  LogsSchema,
-  PreviewSchema,
+  Page,
+  RunLogs,
   RunView,
-  SchedulerViewSchema,
+  SchedulePreview,
+  SchedulerView,
   TaskInput,
   TaskPatch,
-  TaskTypeViewSchema,
+  TaskTypeView,
   TaskView,
 } from '../../api/schemas.js';
 import { type ApiRefusal, parseApiResponse } from '../../api-response.js';
 
-export type { RunView, TaskInput, TaskPatch, TaskView };
-export type SchedulerView = z.infer<typeof SchedulerViewSchema>;
-export type SchedulePreview = z.infer<typeof PreviewSchema>;
-export type TaskTypeView = z.infer<typeof TaskTypeViewSchema>;
-export type RunLogs = z.infer<typeof LogsSchema>;
-export interface Page<T> {
-  items: T[];
-  nextToken: string | null;
-}
+export type {
+  Page,
+  RunLogs,
+  RunView,
+  SchedulePreview,
+  SchedulerView,
+  TaskInput,
+  TaskPatch,
+  TaskTypeView,
+  TaskView,
+};
 
 /** A refused or failed request, with the message to show the user. */
 export class ApiFailure extends Error {
