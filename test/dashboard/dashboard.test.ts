@@ -2,14 +2,19 @@
  * The dashboard in a real browser (Debian's Chromium) against a real local runtime: create a task
  * through the form (a bad schedule refused inline first), run it now and watch the progress bar
  * advance, see a refused action's message, cancel the run and find `cancelled` in its history,
- * pause and resume the scheduler. Saves the screenshots docs/ shows.
+ * pause and resume the scheduler. Takes the screenshots docs/ shows: into the ignored
+ * `.tickwork/screenshots/`, or into `docs/screenshots/` with `npm run screenshots`
+ * (`TICKWORK_SCREENSHOTS=docs`), so `npm test` never rewrites a tracked file.
  */
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { callApi, launchChromium, type RuntimeProcess, repoRoot, startRuntime, waitFor } from './support.js';
 
-const shots = join(repoRoot, 'docs', 'screenshots');
+const shots =
+  process.env.TICKWORK_SCREENSHOTS === 'docs'
+    ? join(repoRoot, 'docs', 'screenshots')
+    : join(repoRoot, '.tickwork', 'screenshots');
 
 let runtime: RuntimeProcess;
 let browser: Browser;
