@@ -17,8 +17,8 @@
  * Each refusal is the API's JSON error. Nothing here touches Node: it is a Hono middleware.
  */
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
-import { JSON_TYPE } from './body.js';
 import { ApiError, toErrorResponse } from './errors.js';
+import { JSON_TYPE } from './media-type.js';
 
 export interface LocalGuardOptions {
   /** `Host` values allowed, as `name:port` (IPv6 in brackets; any case). See {@link localHosts}. */
