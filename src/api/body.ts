@@ -5,13 +5,13 @@
  */
 import type { MiddlewareHandler } from 'hono';
 import { ApiError } from './errors.js';
+import { JSON_TYPE } from './media-type.js';
 import { RESERVED_KEYS, reservedKeyPath } from './parameters.js';
 import { MAX_BODY_BYTES } from './schemas.js';
 
 /** Deepest JSON any body may have (parameters have their own, lower limit). */
 export const MAX_BODY_DEPTH = 64;
 
-const JSON_TYPE = /^application\/(?:[\w.-]+\+)?json\s*(?:;.*)?$/i;
 const tooLarge = () => new ApiError('payload_too_large', `the body is over ${MAX_BODY_BYTES / 1024} KiB`);
 
 /** Reads a body stream, refusing it once it passes `limit` bytes. */

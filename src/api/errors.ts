@@ -54,7 +54,26 @@ export const errorCodes = {
   payload_too_large: { status: 413, description: 'The body is over 256 KiB.' },
   unsupported_media_type: {
     status: 415,
-    description: 'A body was sent with a content type other than `application/json`.',
+    description:
+      'A body was sent with a content type other than `application/json` (locally, every POST, PATCH, PUT and DELETE needs that content type, body or not).',
+  },
+  unauthorized: {
+    status: 401,
+    description:
+      'Local runtime listening beyond loopback: the request lacks `Authorization: Bearer <token>` with the token it printed at start.',
+  },
+  forbidden_origin: {
+    status: 403,
+    description:
+      'Local runtime: the `Host` or `Origin` header names neither a loopback name with its port nor the address it serves on.',
+  },
+  headers_too_large: {
+    status: 431,
+    description: 'Local runtime: the URL or the headers are over 16 KiB.',
+  },
+  bad_request: {
+    status: 400,
+    description: 'Local runtime: the HTTP request could not be parsed (malformed, or an unknown method).',
   },
   internal: {
     status: 500,

@@ -18,6 +18,8 @@ export type Values = Record<string, unknown>;
 export const DEFAULT_ENDPOINT = 'http://127.0.0.1:3000';
 /** The environment variable naming the admin API. */
 export const ENDPOINT_VARIABLE = 'TICKWORK_ENDPOINT';
+/** The bearer token the CLI sends: the one `tickwork dev --host` (beyond loopback) prints. */
+export const TOKEN_VARIABLE = 'TICKWORK_TOKEN';
 
 /** Options every command that talks to the API accepts, before or after the command. */
 export const globalOptions = {

@@ -59,6 +59,8 @@ export interface ApiClientOptions {
   region?: string;
   /** Sign requests with SigV4: default for non-loopback https endpoints. */
   sign?: boolean;
+  /** A bearer token to send (`TICKWORK_TOKEN`: the one `tickwork dev --host` prints). */
+  token?: string;
   credentials?: AwsCredentialIdentityProvider;
   fetch?: typeof fetch;
 }
@@ -96,9 +98,11 @@ export class ApiClient {
   private readonly base: URL;
   private readonly signer: SignatureV4 | undefined;
   private readonly fetchImpl: typeof fetch;
+  private readonly token: string | undefined;
 
   constructor(options: ApiClientOptions) {
     this.endpoint = options.endpoint;
+    this.token = options.token;
     this.base = new URL(options.endpoint);
     this.fetchImpl = options.fetch ?? fetch;
     const sign = options.sign ?? (this.base.protocol === 'https:' && !LOOPBACK.has(this.base.hostname));
@@ -137,7 +141,10 @@ export class ApiClient {
     }
     const body = options.body === undefined ? undefined : JSON.stringify(options.body);
     let headers: Record<string, string> = { accept: 'application/json', ...options.headers };
-    if (body !== undefined) headers['content-type'] = 'application/json';
+    // Every state-changing request is JSON, body or not: the local runtime refuses others.
+    if (body !== undefined || (method !== 'GET' && method !== 'HEAD'))
+      headers['content-type'] = 'application/json';
+    if (this.token) headers.authorization = `Bearer ${this.token}`;
     if (this.signer) {
       const signed = await this.signer.sign({
         method,

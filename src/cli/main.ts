@@ -17,6 +17,7 @@ import {
   globalsLast,
   outputFormat,
   parseFlags,
+  TOKEN_VARIABLE,
   text,
   UsageError,
   type Values,
@@ -101,6 +102,7 @@ function contextOf(io: CliIo, values: Values): Ctx {
         endpoint: text(values.endpoint) ?? io.env[ENDPOINT_VARIABLE] ?? DEFAULT_ENDPOINT,
         ...(typeof values.region === 'string' ? { region: values.region } : {}),
         ...(io.fetch ? { fetch: io.fetch } : {}),
+        ...(io.env[TOKEN_VARIABLE] ? { token: io.env[TOKEN_VARIABLE] } : {}),
       });
       return client;
     },

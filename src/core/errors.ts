@@ -22,6 +22,11 @@ export type ErrorCode =
   | 'method_not_allowed'
   | 'payload_too_large'
   | 'unsupported_media_type'
+  // The local runtime's refusals of a request (tickwork dev)
+  | 'unauthorized'
+  | 'forbidden_origin'
+  | 'headers_too_large'
+  | 'bad_request'
   // Failures
   | 'internal'
   | 'unavailable'

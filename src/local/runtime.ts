@@ -19,9 +19,15 @@
  * the handler with `createTaskHandler(types, { store })` from the exports the config names per
  * type (`task`), so that mode needs no DynamoDB at all.
  */
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, STATUS_CODES } from 'node:http';
 import { createRequire } from 'node:module';
+import { networkInterfaces } from 'node:os';
 import { dirname, extname } from 'node:path';
+import type { Duplex } from 'node:stream';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { ApiError, toErrorResponse } from '../api/errors.js';
+import { guardFetch, isLoopback, localHosts } from '../api/local-guard.js';
 import { systemClock } from '../clock.js';
 import type { Logger, RunEvent, TaskStore } from '../core/ports.js';
 import type { TickDeps, TickReport } from '../tick/run-tick.js';
@@ -53,7 +59,7 @@ async function loadModules() {
   ]);
   return {
     DynamoDBClient: dynamodb.DynamoDBClient,
-    serve: nodeServer.serve,
+    getRequestListener: nodeServer.getRequestListener,
     createApp: api.createApp,
     dashboardHandler: dashboard.dashboardHandler,
     makeTickDeps: deps.makeTickDeps,
@@ -92,6 +98,12 @@ export interface LocalRuntimeOptions {
   print?: (line: string) => void;
   /** Most concurrent invocations of one function. */
   maxWorkers?: number;
+  /**
+   * The bearer token every API request must carry (`Authorization: Bearer <token>`; the dashboard
+   * page itself loads without). When absent, a `host` beyond loopback gets a random one, printed
+   * in the banner; on loopback none is needed.
+   */
+  apiToken?: string;
 }
 
 /** A started runtime. */
@@ -100,6 +112,8 @@ export interface LocalRuntime {
   readonly apiUrl: string;
   readonly lambdaEndpoint: string;
   readonly dynamoEndpoint: string | undefined;
+  /** The token API requests must carry (see {@link LocalRuntimeOptions.apiToken}), if any. */
+  readonly apiToken: string | undefined;
   /** `dynamodb` or `memory` (the fallback without Java). */
   readonly storeKind: 'dynamodb' | 'memory';
   readonly setup: LocalSetup;
@@ -180,6 +194,8 @@ interface Startup {
   cleanups: (() => Promise<void>)[];
   /** With TICKWORK_DEBUG_STARTUP=1, prints how long the start took up to `step`. */
   mark: (step: string) => void;
+  /** The bearer token API requests must carry (beyond loopback, or when given). */
+  apiToken: string | undefined;
 }
 
 /** The heavy modules, once loaded. */
@@ -202,7 +218,9 @@ async function start(
     if (process.env.TICKWORK_DEBUG_STARTUP)
       print(`  [startup] ${step}: ${Math.round(performance.now() - t0)} ms`);
   };
-  const up: Startup = { options, print, cleanups, mark };
+  const apiToken =
+    options.apiToken ?? (isLoopback(options.host) ? undefined : randomBytes(24).toString('base64url'));
+  const up: Startup = { options, print, cleanups, mark, apiToken };
   // The SDK warns on every client that Node 20 support ends in 2027; once is in the README.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -249,6 +267,7 @@ async function start(
   const stop = stopper(up, { timer, api, lambda, pools, store, cleanup });
   return {
     apiUrl: api.url,
+    apiToken,
     lambdaEndpoint: lambda.endpoint,
     dynamoEndpoint,
     storeKind: dynamoEndpoint ? 'dynamodb' : 'memory',
@@ -559,30 +578,143 @@ function bundleEnv(tableEnv: Record<string, string>, minIntervalMs: number): Rec
   };
 }
 
-/** Serves the API (and dashboard); resolves once it listens. */
+/** The longest URL plus headers the API reads (Node's default, made explicit); beyond it a 431. */
+const MAX_HEADER_BYTES = 16 * 1024;
+/** How much of a refused (413) body is read first, so that the client gets to read the answer. */
+const MAX_DRAIN_BYTES = 32 * 1024 * 1024;
+
+/** An error response of the API's shape, as raw HTTP/1.1, for a request Node itself refused. */
+function rawErrorResponse(code: 'headers_too_large' | 'bad_request', message: string): string {
+  const { status, body } = toErrorResponse(new ApiError(code, message));
+  const json = JSON.stringify(body);
+  return [
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}`,
+    'Content-Type: application/json',
+    `Content-Length: ${Buffer.byteLength(json)}`,
+    'Connection: close',
+    '',
+    json,
+  ].join('\r\n');
+}
+
+/**
+ * Node's own refusals (a URL or headers over {@link MAX_HEADER_BYTES}, an unparsable request or an
+ * unknown method) as the API's JSON error; the rest of the request is read and dropped, so the
+ * client reads the answer rather than a reset.
+ */
+function answerClientError(answered: WeakSet<Duplex>, error: NodeJS.ErrnoException, socket: Duplex): void {
+  if (answered.has(socket)) return;
+  answered.add(socket);
+  if (!socket.writable || error.code === 'ECONNRESET' || error.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+    socket.destroy();
+    return;
+  }
+  const raw =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? rawErrorResponse('headers_too_large', `the URL and headers are over ${MAX_HEADER_BYTES / 1024} KiB`)
+      : error.code === 'HPE_INVALID_METHOD'
+        ? rawErrorResponse('bad_request', 'the HTTP method is not one this API knows')
+        : rawErrorResponse('bad_request', 'the HTTP request could not be parsed');
+  const timer = setTimeout(() => socket.destroy(), 2_000);
+  timer.unref();
+  socket.on('data', () => {});
+  socket.once('close', () => clearTimeout(timer));
+  socket.end(raw);
+  socket.resume();
+}
+
+/** Reads and drops the rest of a request body (at most {@link MAX_DRAIN_BYTES}, for 10 s). */
+function drainBody(incoming: IncomingMessage): Promise<void> {
+  return new Promise((done) => {
+    if (incoming.readableEnded || incoming.destroyed) return done();
+    let read = 0;
+    const finish = () => {
+      clearTimeout(timer);
+      incoming.off('data', onData);
+      done();
+    };
+    const giveUp = () => {
+      incoming.destroy();
+      finish();
+    };
+    const onData = (chunk: Buffer) => {
+      read += chunk.length;
+      if (read > MAX_DRAIN_BYTES) giveUp();
+    };
+    const timer = setTimeout(giveUp, 10_000);
+    incoming.on('data', onData);
+    incoming.once('end', finish);
+    incoming.once('close', finish);
+    incoming.once('error', finish);
+    incoming.resume();
+  });
+}
+
+/** Every address of this machine (the `Host` values a runtime bound to a wildcard may be reached by). */
+function machineAddresses(): string[] {
+  return Object.values(networkInterfaces())
+    .flat()
+    .flatMap((info) => (info ? [info.address.replace(/%.*$/, '')] : []));
+}
+
+/**
+ * Serves the API (and dashboard) behind the local gate ({@link guardFetch}: `Host`, `Origin`, the
+ * token, JSON content type), with Node's own refusals in the API's error shape; resolves once it
+ * listens.
+ */
 async function serveApi(
-  { options, cleanups }: Startup,
+  { options, cleanups, apiToken }: Startup,
   m: Modules,
   app: { fetch: (request: Request) => Response | Promise<Response> },
 ) {
-  const server = await new Promise<ReturnType<typeof m.serve>>((done, fail) => {
-    const s = m.serve({ fetch: app.fetch, port: options.port, hostname: options.host }, () => done(s));
-    s.once('error', fail);
+  let gate: ((request: Request) => Promise<Response>) | undefined;
+  const listener = m.getRequestListener(
+    async (request, env) => {
+      const response = await (gate as (request: Request) => Promise<Response>)(request);
+      // A refused body: read it first, or the client sees a reset while it is still sending.
+      if (response.status === 413) await drainBody(env.incoming as IncomingMessage);
+      return response;
+    },
+    {
+      hostname: options.host,
+      errorHandler: () => {
+        const { status, body } = toErrorResponse(
+          new ApiError('bad_request', 'the request could not be read'),
+        );
+        return Response.json(body, { status });
+      },
+    },
+  );
+  const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES }, listener);
+  const answered = new WeakSet<Duplex>();
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) =>
+    answerClientError(answered, error, socket),
+  );
+  await new Promise<void>((done, fail) => {
+    server.once('error', fail);
+    server.listen(options.port, options.host, () => done());
   });
   const close = () =>
     new Promise<void>((done) => {
       server.close(() => done());
-      (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+      server.closeAllConnections();
     });
   cleanups.push(close);
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
+  const wildcard = options.host === '0.0.0.0' || options.host === '::';
+  const hosts = localHosts({
+    port,
+    bind: options.host,
+    ...(wildcard ? { addresses: machineAddresses() } : {}),
+  });
+  gate = guardFetch(app.fetch, { hosts, token: apiToken });
   const shownHost = options.host.includes(':') ? `[${options.host}]` : options.host;
   return { url: `http://${shownHost}:${port}`, close };
 }
 
 function printBanner(
-  { options, print }: Startup,
+  { options, print, apiToken }: Startup,
   shown: {
     apiUrl: string;
     lambda: LambdaEndpoint;
@@ -605,6 +737,11 @@ function printBanner(
           : `DynamoDB Local ${engine.endpoint} in memory, table ${options.table}: nothing is kept`;
   print(`Tickwork local runtime`);
   print(`  API        ${apiUrl}/  (dashboard at /, OpenAPI at ${apiUrl}/openapi.json)`);
+  if (apiToken !== undefined) {
+    print(`  Token      ${apiToken}`);
+    print(`             every API request needs Authorization: Bearer <token> (TICKWORK_TOKEN for the CLI);`);
+    print(`             open the dashboard at ${apiUrl}/#token=${apiToken}`);
+  }
   print(`  Lambda     ${lambda.endpoint}  (functions: ${setup.functions.map((f) => f.name).join(', ')})`);
   print(`  Store      ${storage}`);
   print(`  Types      ${setup.types.map((t) => t.name).join(', ')}  (${setup.source})`);

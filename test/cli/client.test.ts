@@ -46,4 +46,19 @@ describe('ApiClient', () => {
     expect(error).toMatchObject({ status: 404, code: 'task_not_found', message: 'task x does not exist' });
     expect(((calls[0]?.init.headers ?? {}) as Record<string, string>).authorization).toBeUndefined();
   });
+
+  it('sends every state-changing request as JSON, body or not, and the bearer token it is given', async () => {
+    const { calls, fetchImpl } = recordingFetch();
+    const client = new ApiClient({ endpoint: 'http://127.0.0.1:3000', fetch: fetchImpl, token: 't0ken' });
+    await client.request('POST', '/scheduler/pause');
+    await client.deleteTask('x');
+    await client.getTask('x');
+    const headers = calls.map((c) => c.init.headers as Record<string, string>);
+    expect(headers.map((h) => h['content-type'])).toEqual([
+      'application/json',
+      'application/json',
+      undefined,
+    ]);
+    expect(headers.every((h) => h.authorization === 'Bearer t0ken')).toBe(true);
+  });
 });

@@ -142,7 +142,8 @@ export async function callApi<T>(
 ): Promise<T> {
   const response = await fetch(`${runtime.url}${path}`, {
     method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    // The local runtime refuses a state-changing request that is not JSON, body or not.
+    headers: method === 'GET' ? {} : { 'content-type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await response.text();

@@ -49,7 +49,8 @@ export interface Target {
 async function plainRequest(baseUrl: string, method: string, path: string, body?: unknown): Promise<Answer> {
   const response = await fetch(`${baseUrl}${path}`, {
     method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    // The local runtime refuses a state-changing request that is not JSON, body or not.
+    headers: method === 'GET' ? {} : { 'content-type': 'application/json' },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   const text = await response.text();

@@ -24,7 +24,8 @@ const devOptions = {
 } satisfies Options;
 
 const DEV_HELP = `  --port N                 API port (default 3000; 0 picks a free one)
-  --host ADDR              API address (default 127.0.0.1: loopback only)
+  --host ADDR              API address (default 127.0.0.1: loopback only; beyond loopback, every
+                           API request needs the token printed at start)
   --tick-every DURATION    tick interval, on wall-clock boundaries: 500ms, 1s, 2m (default 1m);
                            also the shortest schedule interval the API accepts (at most 1m)
   --data-dir DIR           where DynamoDB Local keeps its files (default .tickwork)
@@ -41,7 +42,9 @@ const DEV_HELP = `  --port N                 API port (default 3000; 0 picks a f
 Environment: every AWS SDK client (the tick, the API, your handlers) reaches the local services
 through AWS_ENDPOINT_URL_DYNAMODB and AWS_ENDPOINT_URL_LAMBDA, with dummy credentials.
 Other commands find this runtime at http://127.0.0.1:3000; with another --port or --host, set
-TICKWORK_ENDPOINT (or pass --endpoint) to the API address the runtime prints.`;
+TICKWORK_ENDPOINT (or pass --endpoint) to the API address the runtime prints. With --host beyond
+loopback (e.g. 0.0.0.0) the runtime prints a token every API request must carry
+(Authorization: Bearer; set TICKWORK_TOKEN for the CLI, or open the dashboard link it prints).`;
 
 /** What `tickwork dev` was asked to do. */
 export type DevCommand = { help: true } | ({ help: false } & LocalRuntimeOptions);

@@ -187,7 +187,7 @@ export function TokenDialog({ onClose }: { onClose: () => void }) {
         null,
         'With the JWT authorizer on AWS, paste an access token from your identity provider. It is kept in this tab only (sessionStorage) and sent as ',
         h('code', null, 'Authorization: Bearer …'),
-        '. Locally no token is needed.',
+        '. Locally no token is needed, unless tickwork dev listens beyond loopback (--host): then paste the token it printed.',
       ),
       h(
         'div',

@@ -52,6 +52,17 @@ export function getToken(): string {
   }
 }
 
+/**
+ * Takes a token handed over in the page's address (`#token=…`, the link `tickwork dev --host`
+ * prints), keeps it for this tab and removes it from the address bar and history.
+ */
+export function adoptTokenFromUrl(): void {
+  const token = /(?:^#|&)token=([^&]+)/.exec(location.hash)?.[1];
+  if (token === undefined) return;
+  setToken(decodeURIComponent(token));
+  history.replaceState(null, '', `${location.pathname}${location.search}`);
+}
+
 /** Stores (or, when empty, removes) the bearer token for this tab. */
 export function setToken(token: string): void {
   try {
@@ -73,10 +84,9 @@ async function request<T>(
   const token = getToken();
   if (token) headers.authorization = `Bearer ${token}`;
   let body: string | undefined;
-  if (options.body !== undefined) {
-    headers['content-type'] = 'application/json';
-    body = JSON.stringify(options.body);
-  }
+  // Every state-changing request is JSON, body or not: the local runtime refuses others.
+  if (options.body !== undefined || method !== 'GET') headers['content-type'] = 'application/json';
+  if (options.body !== undefined) body = JSON.stringify(options.body);
   let response: Response;
   try {
     response = await fetch(path, { method, headers, body, credentials: 'same-origin', cache: 'no-store' });
