@@ -14,6 +14,7 @@ import { HttpIamAuthorizer, HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigateway
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement, type Role } from 'aws-cdk-lib/aws-iam';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { Schedule } from 'aws-cdk-lib/aws-scheduler';
@@ -27,6 +28,8 @@ import { grantStore } from './table.js';
 /** What the API function is built from. */
 export interface ApiInputs {
   readonly table: Table;
+  /** The table's customer-managed key, when it has one. */
+  readonly encryptionKey?: IKey | undefined;
   /** The tick's schedules, which pause and resume act on, and the role they pass. */
   readonly tickSchedules: Schedule[];
   readonly tickScheduleRole: Role;
@@ -64,7 +67,7 @@ export function buildApiFunction(
     environment: lambdaEnvironment(env),
     logGroup,
   });
-  grantStore(table, fn, { indexes: true });
+  grantStore({ table, encryptionKey: inputs.encryptionKey }, fn, 'api');
   // Pause and resume: read and rewrite exactly the tick's schedules, passing their own role.
   fn.addToRolePolicy(
     new PolicyStatement({

@@ -338,7 +338,7 @@ export class Tickwork extends Construct {
   private wireTaskFunction(fn: IFunction, typeName: string): void {
     fn.grantInvoke(this.tickFunction);
     fn.grantInvoke(this.apiFunction);
-    grantStore(this.table, fn, { indexes: false });
+    grantStore({ table: this.table }, fn, 'task');
     this.eventBus.grantPutEventsTo(fn);
     if (fn.node.defaultChild) {
       // Tickwork retries through its own state; a Lambda retry would run the slot twice.

@@ -23,8 +23,15 @@ import {
   roleOfFunction,
   type Statement,
   statementsOfRole,
+  type TableAccess,
+  tableAccessOf,
   theDefaultStack,
 } from './support.js';
+
+/** Access grants in the order `tableAccessOf` returns them. */
+function sortedAccess(access: TableAccess[]): TableAccess[] {
+  return [...access].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+}
 
 describe('the tick schedule', () => {
   it('fires the tick every minute with a retry policy and a dead-letter queue', () => {
@@ -203,38 +210,98 @@ describe('least privilege', () => {
     }
   });
 
-  it('lets only the tick send PartiQL, and only updates on the table', () => {
+  /** Every role's DynamoDB access, action by action (see `storeAccess` in infra/table.ts). */
+  const tableReads = ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query'];
+  const taskOrScheduler = ['TASK#*', 'SCHEDULER'];
+
+  it("gives the tick exactly the store's reads, the due index, task and scheduler writes and PartiQL updates", () => {
+    const fixture = theDefaultStack();
+    const tableId = logicalId(fixture.stack, fixture.tickwork.table);
+    expect(tableAccessOf(rolesOf(fixture).tick, tableId)).toEqual(
+      sortedAccess([
+        { on: 'table', actions: [...tableReads, 'dynamodb:PartiQLUpdate'].sort() },
+        { on: 'index/due', actions: ['dynamodb:Query'] },
+        { on: 'table', partitions: taskOrScheduler, actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'] },
+      ]),
+    );
+  });
+
+  it('gives the API exactly the reads, the tasks index, and task and scheduler writes with deletes', () => {
+    const fixture = theDefaultStack();
+    const tableId = logicalId(fixture.stack, fixture.tickwork.table);
+    expect(tableAccessOf(rolesOf(fixture).api, tableId)).toEqual(
+      sortedAccess([
+        { on: 'table', actions: tableReads },
+        { on: 'index/tasks', actions: ['dynamodb:Query'] },
+        {
+          on: 'table',
+          partitions: taskOrScheduler,
+          actions: [
+            'dynamodb:BatchWriteItem',
+            'dynamodb:DeleteItem',
+            'dynamodb:PutItem',
+            'dynamodb:UpdateItem',
+          ],
+        },
+      ]),
+    );
+  });
+
+  it('keeps a task function to task partitions: get, put and update, no query, index, delete or batch', () => {
+    const { stack, tickwork, template, tasks } = theDefaultStack();
+    const tableId = logicalId(stack, tickwork.table);
+    for (const fn of Object.values(tasks)) {
+      const statements = statementsOfRole(template, roleOfFunction(template, logicalId(stack, fn)));
+      expect(tableAccessOf(statements, tableId)).toEqual([
+        {
+          on: 'table',
+          partitions: ['TASK#*'],
+          actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+        },
+      ]);
+      expect(statements.flatMap(actionsOf)).toContain('events:PutEvents');
+      expect(statements.flatMap(actionsOf).filter((a) => /^(scheduler|lambda|iam|kms):/.test(a))).toEqual([]);
+    }
+  });
+
+  it('lets only the tick send PartiQL, and only updates on the table itself, no index', () => {
     const fixture = theDefaultStack();
     const tableId = logicalId(fixture.stack, fixture.tickwork.table);
     const { tick, api } = rolesOf(fixture);
-    const partiql = (statements: typeof tick) =>
-      statements.filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:PartiQL')));
+    const partiql = (statements: Statement[]) =>
+      tableAccessOf(statements, tableId).filter((g) =>
+        g.actions.some((a) => a.startsWith('dynamodb:PartiQL')),
+      );
     expect(partiql(api)).toEqual([]);
-    const [statement, ...more] = partiql(tick);
+    const [grant, ...more] = partiql(tick);
     expect(more).toEqual([]);
-    if (!statement) throw new Error('the tick may not send its batched updates');
-    expect(actionsOf(statement)).toEqual(['dynamodb:PartiQLUpdate']);
-    expect(referencedIds(statement.Resource)).toEqual([tableId]);
-    expect(literalParts(statement.Resource).filter((p) => p !== '')).toEqual([]);
+    expect(grant?.on).toBe('table');
+    expect(grant?.partitions).toBeUndefined();
+    expect(grant?.actions.filter((a) => a.startsWith('dynamodb:PartiQL'))).toEqual([
+      'dynamodb:PartiQLUpdate',
+    ]);
   });
 
-  it('limits DynamoDB actions to the table and its indexes, by name', () => {
+  it('grants no Scan, no ConditionCheckItem and no table administration to anyone', () => {
     const fixture = theDefaultStack();
-    const tableId = logicalId(fixture.stack, fixture.tickwork.table);
-    const indexSuffixes = new Set(globalIndexes().map((i) => `/index/${i.indexName}`));
-    for (const statements of Object.values(rolesOf(fixture))) {
-      const dynamo = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')));
-      expect(dynamo.length).toBeGreaterThan(0);
-      for (const s of dynamo) {
-        expect(actionsOf(s)).not.toContain('dynamodb:Scan');
-        expect(new Set(referencedIds(s.Resource))).toEqual(new Set([tableId]));
-        for (const part of literalParts(s.Resource).filter((p) => p !== '')) {
-          expect(indexSuffixes.has(part)).toBe(true);
-        }
-      }
-      // Every index of the definition is reachable (the tick queries `due`, the API lists `tasks`).
-      const parts = new Set(dynamo.flatMap((s) => literalParts(s.Resource)));
-      for (const suffix of indexSuffixes) expect(parts.has(suffix)).toBe(true);
+    const { stack, template, tasks } = fixture;
+    const roles = [
+      ...Object.values(rolesOf(fixture)),
+      ...Object.values(tasks).map((fn) =>
+        statementsOfRole(template, roleOfFunction(template, logicalId(stack, fn))),
+      ),
+    ];
+    const allowed = new Set([
+      ...tableReads,
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:DeleteItem',
+      'dynamodb:BatchWriteItem',
+      'dynamodb:PartiQLUpdate',
+    ]);
+    for (const statements of roles) {
+      const dynamo = statements.flatMap(actionsOf).filter((a) => a.startsWith('dynamodb:'));
+      expect(dynamo.filter((a) => !allowed.has(a))).toEqual([]);
     }
   });
 
@@ -258,19 +325,6 @@ describe('least privilege', () => {
     expect(passRole[0]?.Condition).toEqual({
       StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' },
     });
-  });
-
-  it('gives a task function the table (no index) and run events, nothing of the scheduler', () => {
-    const { stack, tickwork, template, tasks } = theDefaultStack();
-    const reportFn = tasks.ReportFn;
-    if (!reportFn) throw new Error('fixture without ReportFn');
-    const statements = statementsOfRole(template, roleOfFunction(template, logicalId(stack, reportFn)));
-    const dynamo = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')));
-    expect(dynamo.flatMap((s) => resourcesOf(s))).toEqual([
-      { 'Fn::GetAtt': [logicalId(stack, tickwork.table), 'Arn'] },
-    ]);
-    expect(statements.flatMap(actionsOf)).toContain('events:PutEvents');
-    expect(statements.flatMap(actionsOf).filter((a) => /^(scheduler|lambda|iam):/.test(a))).toEqual([]);
   });
 
   it('emits run events to the default bus only', () => {
