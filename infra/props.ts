@@ -1,6 +1,7 @@
 /** The construct's options, and the settings it derives from them (checked once, at synth). */
 import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { ApiEnvInput } from '../src/api/env.js';
@@ -46,6 +47,12 @@ export interface TickworkProps {
   readonly eventBus?: IEventBus;
   /** Retention of the functions' logs. @default one month */
   readonly logRetention?: RetentionDays;
+  /**
+   * A customer-managed KMS key for the table (`TableEncryption.CUSTOMER_MANAGED`). Every role that
+   * uses the table (the tick, the API, the task functions, the task type registrations) may then
+   * encrypt and decrypt with it, nothing more. @default the AWS-owned key DynamoDB uses
+   */
+  readonly encryptionKey?: IKey;
 }
 
 /** Options of `Tickwork.addTaskType`. */

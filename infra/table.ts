@@ -1,6 +1,13 @@
 /** The one table, and the store's permissions on it. */
 import { RemovalPolicy } from 'aws-cdk-lib';
-import { type Attribute, AttributeType, BillingMode, ProjectionType, Table } from 'aws-cdk-lib/aws-dynamodb';
+import {
+  type Attribute,
+  AttributeType,
+  BillingMode,
+  ProjectionType,
+  Table,
+  TableEncryption,
+} from 'aws-cdk-lib/aws-dynamodb';
 import { type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
@@ -12,7 +19,10 @@ function attribute(key: KeyAttribute): Attribute {
   return { name: key.name, type: key.type === 'S' ? AttributeType.STRING : AttributeType.NUMBER };
 }
 
-/** The table (construct id `Table`), built from the one shared definition: keys, every index, TTL. */
+/**
+ * The table (construct id `Table`), built from the one shared definition: keys, every index, TTL;
+ * encrypted with the customer's key when `encryptionKey` is given.
+ */
 export function buildTable(scope: Construct, props: TickworkProps): Table {
   const table = new Table(scope, 'Table', {
     ...(props.tableName ? { tableName: props.tableName } : {}),
@@ -22,6 +32,10 @@ export function buildTable(scope: Construct, props: TickworkProps): Table {
     pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
     timeToLiveAttribute: tableDefinition.ttlAttribute,
     removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+    // Without a key of the customer's, DynamoDB's default: the AWS-owned key (no SSE property).
+    ...(props.encryptionKey
+      ? { encryption: TableEncryption.CUSTOMER_MANAGED, encryptionKey: props.encryptionKey }
+      : {}),
   });
   for (const index of globalIndexes()) {
     table.addGlobalSecondaryIndex({

@@ -5,6 +5,7 @@
 import { type Duration, Stack } from 'aws-cdk-lib';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { CfnFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { AwsCustomResource, AwsCustomResourcePolicy, PhysicalResourceId } from 'aws-cdk-lib/custom-resources';
 import type { Construct } from 'constructs';
@@ -21,11 +22,15 @@ export interface TaskTypeRegistration {
   readonly parametersSchema?: JsonSchema;
 }
 
-/** The registration (`TaskType-<name>`, a child of `scope`) of one type in `table`. */
+/**
+ * The registration (`TaskType-<name>`, a child of `scope`) of one type in `table`, allowed to use
+ * the table's customer-managed key when it has one.
+ */
 export function registerTaskType(
   scope: Construct,
   table: Table,
   type: TaskTypeRegistration,
+  encryptionKey?: IKey,
 ): AwsCustomResource {
   const item = taskTypeToItem({
     name: type.name,
@@ -58,6 +63,8 @@ export function registerTaskType(
     installLatestAwsSdk: false,
   });
   registration.node.addDependency(table);
+  // The registration writes the table: with a customer-managed key, it needs the key too.
+  encryptionKey?.grantEncryptDecrypt(registration);
   pinCustomResourceRuntime(Stack.of(scope));
   return registration;
 }

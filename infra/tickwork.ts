@@ -22,6 +22,7 @@ import type { Alarm, MathExpression, Metric, MetricOptions } from 'aws-cdk-lib/a
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import { EventBus, type EventPattern, type IEventBus } from 'aws-cdk-lib/aws-events';
 import type { Grant, IGrantable, Role } from 'aws-cdk-lib/aws-iam';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { type IFunction, Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import type { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { Schedule } from 'aws-cdk-lib/aws-scheduler';
@@ -82,6 +83,8 @@ export type {
 export class Tickwork extends Construct {
   /** The one table: tasks, runs, task types, the scheduler's state. */
   readonly table: Table;
+  /** The table's customer-managed key (`encryptionKey`); undefined with the AWS-owned key. */
+  readonly encryptionKey: IKey | undefined;
   readonly tickFunction: LambdaFunction;
   readonly tickLogGroup: LogGroup;
   /** Fires the tick every minute; the API pauses and resumes it. The first of {@link tickSchedules}. */
@@ -127,9 +130,11 @@ export class Tickwork extends Construct {
     this.settings = settingsOf(props);
     this.eventBus = props.eventBus ?? EventBus.fromEventBusName(this, 'DefaultBus', 'default');
     this.table = buildTable(this, props);
+    this.encryptionKey = props.encryptionKey;
 
     const tick = buildTickFunction(this, {
       table: this.table,
+      encryptionKey: this.encryptionKey,
       eventBus: this.eventBus,
       settings: this.settings,
     });
@@ -143,6 +148,7 @@ export class Tickwork extends Construct {
 
     const api = buildApiFunction(this, {
       table: this.table,
+      encryptionKey: this.encryptionKey,
       tickSchedules: this.tickSchedules,
       tickScheduleRole: this.tickScheduleRole,
       settings: this.settings,
@@ -326,11 +332,12 @@ export class Tickwork extends Construct {
       this.wireTaskFunction(fn, type.name);
     }
     const timeout = type.timeout ?? fnTimeout;
-    const registration = registerTaskType(this, this.table, {
-      ...type,
-      functionArn: fn.functionArn,
-      ...(timeout === undefined ? {} : { timeout }),
-    });
+    const registration = registerTaskType(
+      this,
+      this.table,
+      { ...type, functionArn: fn.functionArn, ...(timeout === undefined ? {} : { timeout }) },
+      this.encryptionKey,
+    );
     this.typeRegistrations.set(type.name, registration);
   }
 
@@ -338,7 +345,7 @@ export class Tickwork extends Construct {
   private wireTaskFunction(fn: IFunction, typeName: string): void {
     fn.grantInvoke(this.tickFunction);
     fn.grantInvoke(this.apiFunction);
-    grantStore({ table: this.table }, fn, 'task');
+    grantStore({ table: this.table, encryptionKey: this.encryptionKey }, fn, 'task');
     this.eventBus.grantPutEventsTo(fn);
     if (fn.node.defaultChild) {
       // Tickwork retries through its own state; a Lambda retry would run the slot twice.

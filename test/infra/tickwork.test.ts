@@ -1,8 +1,10 @@
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Rule } from 'aws-cdk-lib/aws-events';
+import { Key } from 'aws-cdk-lib/aws-kms';
 import { Topic } from 'aws-cdk-lib/aws-sns';
-import { describe, expect, it } from 'vitest';
+import { AwsCustomResource } from 'aws-cdk-lib/custom-resources';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   METRICS_NAMESPACE,
   metricNames,
@@ -584,5 +586,68 @@ describe('functions', () => {
     // @ts-expect-error TICKWORK_TABLE is required by the tick's schema.
     const env: TickFunctionEnv = { TICKWORK_EVENT_BUS: 'default', POWERTOOLS_METRICS_NAMESPACE: 'Tickwork' };
     expect(env.TICKWORK_EVENT_BUS).toBe('default');
+  });
+});
+
+describe('encryption', () => {
+  const kmsActions = ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey*', 'kms:ReEncrypt*'];
+  let keyed: ReturnType<typeof aTickworkStack>;
+  beforeAll(() => {
+    keyed = aTickworkStack({}, { withStack: (stack) => ({ encryptionKey: new Key(stack, 'TableKey') }) });
+  });
+
+  /** The role of every function that uses the table: tick, API, task functions, type registrations. */
+  function tableRoles(fixture: ReturnType<typeof aTickworkStack>): Record<string, string> {
+    const { stack, tickwork, template, tasks } = fixture;
+    const roleOf = (fn: Parameters<typeof logicalId>[1]) => roleOfFunction(template, logicalId(stack, fn));
+    const registrationRole = Object.keys(template.findResources('AWS::IAM::Role')).find((id) =>
+      id.startsWith(`AWS${AwsCustomResource.PROVIDER_FUNCTION_UUID.replace(/-/g, '')}ServiceRole`),
+    );
+    if (!registrationRole) throw new Error('no task type registration role');
+    return {
+      tick: roleOf(tickwork.tickFunction),
+      api: roleOf(tickwork.apiFunction),
+      ...Object.fromEntries(Object.entries(tasks).map(([id, fn]) => [id, roleOf(fn)])),
+      registration: registrationRole,
+    };
+  }
+
+  it('uses the AWS-owned key by default, and no role is given any KMS action', () => {
+    const fixture = theDefaultStack();
+    const table = Object.values(fixture.template.findResources('AWS::DynamoDB::Table'))[0] as {
+      Properties: Record<string, unknown>;
+    };
+    expect(table.Properties.SSESpecification).toBeUndefined();
+    expect(fixture.tickwork.encryptionKey).toBeUndefined();
+    for (const roleId of Object.values(tableRoles(fixture))) {
+      const actions = statementsOfRole(fixture.template, roleId).flatMap(actionsOf);
+      expect(actions.filter((a) => a.startsWith('kms:'))).toEqual([]);
+    }
+  });
+
+  it("encrypts the table with the customer's key when one is given", () => {
+    const { stack, tickwork, template } = keyed;
+    if (!tickwork.encryptionKey) throw new Error('no key on the construct');
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      SSESpecification: {
+        SSEEnabled: true,
+        SSEType: 'KMS',
+        KMSMasterKeyId: { 'Fn::GetAtt': [logicalId(stack, tickwork.encryptionKey), 'Arn'] },
+      },
+    });
+  });
+
+  it('lets every role that uses the table encrypt and decrypt with that key, and nothing more', () => {
+    const { stack, tickwork, template } = keyed;
+    const keyId = logicalId(stack, tickwork.encryptionKey as Key);
+    const roles = tableRoles(keyed);
+    expect(Object.keys(roles).sort()).toEqual(['CleanupFn', 'ReportFn', 'api', 'registration', 'tick']);
+    for (const [name, roleId] of Object.entries(roles)) {
+      const kms = statementsOfRole(template, roleId).filter((s) =>
+        actionsOf(s).some((a) => a.startsWith('kms:')),
+      );
+      expect({ name, actions: kms.flatMap(actionsOf).sort() }).toEqual({ name, actions: kmsActions });
+      expect({ name, keys: kms.flatMap((s) => referencedIds(s.Resource)) }).toEqual({ name, keys: [keyId] });
+    }
   });
 });
