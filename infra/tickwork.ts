@@ -24,6 +24,7 @@ import { EventBus, type EventPattern, type IEventBus } from 'aws-cdk-lib/aws-eve
 import type { Grant, IGrantable, Role } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { type IFunction, Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import type { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { Schedule } from 'aws-cdk-lib/aws-scheduler';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
@@ -47,7 +48,7 @@ import {
   type TickworkSettings,
 } from './props.js';
 import { buildTable, grantStore } from './table.js';
-import { registerTaskType, type TaskTypeRegistration } from './task-types.js';
+import { buildTaskDeadLetterQueue, registerTaskType, type TaskTypeRegistration } from './task-types.js';
 import { buildTaskProvider, declareTask, type TaskDeclaration, taskDeclarationJson } from './tasks.js';
 import { buildTickFunction, buildTickSchedules } from './tick.js';
 import { TaskTypeGroup } from './typed-tasks.js';
@@ -102,6 +103,13 @@ export class Tickwork extends Construct {
   readonly tickErrorsAlarm: Alarm;
   readonly deadLetterAlarm: Alarm;
   readonly failedRunsAlarm: Alarm;
+  /**
+   * The on-failure destination of the task functions' async invocations (those whose async
+   * configuration the construct sets): the invocation records Lambda could not run.
+   */
+  readonly taskDeadLetterQueue: Queue;
+  /** A message is in {@link taskDeadLetterQueue}. */
+  readonly taskDeadLetterAlarm: Alarm;
   /**
    * Matches every run event (failed, timed out, skipped, missed); use it in a `Rule` to route
    * alerts anywhere.
@@ -158,15 +166,18 @@ export class Tickwork extends Construct {
     this.apiLogGroup = api.logGroup;
     this.httpApi = buildHttpApi(this, this.apiFunction, this.settings.apiAuth, props.dashboardOrigin);
 
+    this.taskDeadLetterQueue = buildTaskDeadLetterQueue(this);
     const alarms = buildAlarms(this, {
       tickFunction: this.tickFunction,
       tickDeadLetterQueue: this.tickDeadLetterQueue,
+      taskDeadLetterQueue: this.taskDeadLetterQueue,
       failedRuns: this.metricFailedRuns(),
       alarmTopic: props.alarmTopic,
     });
     this.tickErrorsAlarm = alarms.tickErrors;
     this.deadLetterAlarm = alarms.deadLetter;
     this.failedRunsAlarm = alarms.failedRuns;
+    this.taskDeadLetterAlarm = alarms.taskDeadLetter;
     this.taskEnvironment = lambdaEnvironment(this.taskEnvironmentInput());
   }
 
@@ -348,12 +359,13 @@ export class Tickwork extends Construct {
     grantStore({ table: this.table, encryptionKey: this.encryptionKey }, fn, 'task');
     this.eventBus.grantPutEventsTo(fn);
     if (fn.node.defaultChild) {
-      // Tickwork retries through its own state; a Lambda retry would run the slot twice.
-      fn.configureAsyncInvoke({ retryAttempts: 0 });
+      // Tickwork retries through its own state; a Lambda retry would run the slot twice. An
+      // invocation Lambda could not run is kept in the dead-letter queue (and raises its alarm).
+      fn.configureAsyncInvoke({ retryAttempts: 0, onFailure: new SqsDestination(this.taskDeadLetterQueue) });
     } else {
       Annotations.of(this).addWarningV2(
         'tickwork:taskAsyncRetries',
-        `Task type "${typeName}": its function is not defined in this app, so Tickwork cannot turn off Lambda's async retries; set its maximum retry attempts to 0 (Tickwork retries runs itself).`,
+        `Task type "${typeName}": its function is not defined in this app, so Tickwork cannot turn off Lambda's async retries; set its maximum retry attempts to 0 (Tickwork retries runs itself), and its on-failure destination to tickwork.taskDeadLetterQueue if failed invocations should be kept.`,
       );
     }
     if (fn instanceof LambdaFunction) {

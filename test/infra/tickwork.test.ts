@@ -390,6 +390,62 @@ describe('task types', () => {
     template.resourceCountIs('AWS::Lambda::EventInvokeConfig', 3);
   });
 
+  it("sends task functions' failed async invocations to an encrypted, TLS-only dead-letter queue", () => {
+    const { stack, tickwork, template, tasks } = theDefaultStack();
+    const queueId = logicalId(stack, tickwork.taskDeadLetterQueue);
+    for (const fn of Object.values(tasks)) {
+      template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+        FunctionName: { Ref: logicalId(stack, fn) },
+        MaximumRetryAttempts: 0,
+        DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [queueId, 'Arn'] } } },
+      });
+      const statements = statementsOfRole(template, roleOfFunction(template, logicalId(stack, fn)));
+      const sqs = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('sqs:')));
+      expect(sqs.flatMap(actionsOf).sort()).toEqual([
+        'sqs:GetQueueAttributes',
+        'sqs:GetQueueUrl',
+        'sqs:SendMessage',
+      ]);
+      expect(sqs.flatMap((s) => referencedIds(s.Resource))).toEqual([queueId]);
+    }
+    // The tick's own async config has no destination: a failed tick is superseded, and alarmed.
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: logicalId(stack, tickwork.tickFunction) },
+      DestinationConfig: Match.absent(),
+    });
+    expect(template.toJSON().Resources[queueId].Properties).toMatchObject({
+      SqsManagedSseEnabled: true,
+      MessageRetentionPeriod: 14 * 24 * 3600,
+    });
+    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      Queues: [{ Ref: queueId }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+  });
+
+  it('alarms on a message in the task dead-letter queue, and exposes the alarm', () => {
+    const { stack, tickwork, template } = theDefaultStack();
+    const alarm = template.toJSON().Resources[logicalId(stack, tickwork.taskDeadLetterAlarm)];
+    expect(alarm.Properties).toMatchObject({
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Namespace: 'AWS/SQS',
+      Statistic: 'Maximum',
+      Period: 300,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      Dimensions: [
+        {
+          Name: 'QueueName',
+          Value: { 'Fn::GetAtt': [logicalId(stack, tickwork.taskDeadLetterQueue), 'QueueName'] },
+        },
+      ],
+    });
+  });
+
   it('registers each type in the table at deploy time, in the item shape the store reads', () => {
     const { stack, template, tasks } = aTickworkStack(
       {},
@@ -431,9 +487,9 @@ describe('task types', () => {
 });
 
 describe('alarms', () => {
-  it('watches tick errors, dead letters and failed runs, without actions when no topic is given', () => {
+  it('watches tick errors, dead letters (ticks and task invocations) and failed runs, without actions when no topic is given', () => {
     const { template } = theDefaultStack();
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 3);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 4);
     template.allResourcesProperties('AWS::CloudWatch::Alarm', { AlarmActions: Match.absent() });
   });
 
@@ -452,7 +508,7 @@ describe('alarms', () => {
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')) as {
       Properties: { AlarmActions: unknown; OKActions: unknown };
     }[];
-    expect(alarms).toHaveLength(3);
+    expect(alarms).toHaveLength(4);
     for (const alarm of alarms) {
       expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topicId }]);
       expect(alarm.Properties.OKActions).toEqual([{ Ref: topicId }]);
