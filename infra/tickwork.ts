@@ -58,6 +58,7 @@ export { METRICS_NAMESPACE, metricNames, RUN_EVENT_SOURCE, serviceNames, tickRes
 export type {
   ApiAuth,
   ApiFunctionEnv,
+  ApiThrottle,
   TaskFunctionEnv,
   TaskTypeOptions,
   TaskTypesOptions,
@@ -99,6 +100,8 @@ export class Tickwork extends Construct {
   readonly apiFunction: LambdaFunction;
   readonly apiLogGroup: LogGroup;
   readonly httpApi: HttpApi;
+  /** The HTTP API's access log: one JSON line per request (caller, route, status, latency). */
+  readonly apiAccessLogGroup: LogGroup;
   readonly eventBus: IEventBus;
   readonly tickErrorsAlarm: Alarm;
   readonly deadLetterAlarm: Alarm;
@@ -164,7 +167,9 @@ export class Tickwork extends Construct {
     });
     this.apiFunction = api.fn;
     this.apiLogGroup = api.logGroup;
-    this.httpApi = buildHttpApi(this, this.apiFunction, this.settings.apiAuth, props.dashboardOrigin);
+    const http = buildHttpApi(this, this.apiFunction, this.settings, props.dashboardOrigin);
+    this.httpApi = http.httpApi;
+    this.apiAccessLogGroup = http.accessLogGroup;
 
     this.taskDeadLetterQueue = buildTaskDeadLetterQueue(this);
     const alarms = buildAlarms(this, {

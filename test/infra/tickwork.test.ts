@@ -376,6 +376,59 @@ describe('the HTTP API', () => {
   });
 });
 
+describe('the HTTP API stage', () => {
+  it('throttles the default stage: 50 requests a second, bursts of 100, unless told otherwise', () => {
+    const stageOf = (template: Template) =>
+      Object.values(template.findResources('AWS::ApiGatewayV2::Stage'))[0] as {
+        Properties: { DefaultRouteSettings: unknown };
+      };
+    expect(stageOf(theDefaultStack().template).Properties.DefaultRouteSettings).toEqual({
+      ThrottlingRateLimit: 50,
+      ThrottlingBurstLimit: 100,
+    });
+    const custom = aTickworkStack({ apiThrottle: { rateLimit: 5, burstLimit: 10 } });
+    expect(stageOf(custom.template).Properties.DefaultRouteSettings).toEqual({
+      ThrottlingRateLimit: 5,
+      ThrottlingBurstLimit: 10,
+    });
+    expect(() => aTickworkStack({ apiThrottle: { rateLimit: -1, burstLimit: 10 } })).toThrow(
+      /apiThrottle.rateLimit/,
+    );
+  });
+
+  it("logs every request as JSON to a log group with the construct's retention, naming the caller", () => {
+    const { stack, tickwork, template } = theDefaultStack();
+    const logGroupId = logicalId(stack, tickwork.apiAccessLogGroup);
+    expect(template.toJSON().Resources[logGroupId].Properties.RetentionInDays).toBe(30);
+    const stage = Object.values(template.findResources('AWS::ApiGatewayV2::Stage'))[0] as {
+      Properties: { AccessLogSettings: { DestinationArn: unknown; Format: string } };
+    };
+    const settings = stage.Properties.AccessLogSettings;
+    expect(settings.DestinationArn).toEqual({ 'Fn::GetAtt': [logGroupId, 'Arn'] });
+    const format = JSON.parse(settings.Format) as Record<string, string>;
+    expect(format).toMatchObject({
+      requestId: '$context.requestId',
+      ip: '$context.identity.sourceIp',
+      route: '$context.routeKey',
+      status: '$context.status',
+      latency: '$context.responseLatency',
+      caller: '$context.identity.userArn',
+    });
+  });
+
+  it('names the JWT subject as the caller with JWT authorization', () => {
+    const { template } = aTickworkStack({
+      apiAuth: { type: 'jwt', issuer: 'https://issuer.example.com', audience: ['tickwork'] },
+    });
+    const stage = Object.values(template.findResources('AWS::ApiGatewayV2::Stage'))[0] as {
+      Properties: { AccessLogSettings: { Format: string } };
+    };
+    expect(JSON.parse(stage.Properties.AccessLogSettings.Format)).toMatchObject({
+      caller: '$context.authorizer.claims.sub',
+    });
+  });
+});
+
 describe('task types', () => {
   it('turns off Lambda async retries on every task function, once per function', () => {
     const { stack, template, tasks } = theDefaultStack();
