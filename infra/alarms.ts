@@ -1,4 +1,7 @@
-/** The construct's alarms (`TickErrorsAlarm`, `DeadLetterAlarm`, `FailedRunsAlarm`). */
+/**
+ * The construct's alarms (`TickErrorsAlarm`, `DeadLetterAlarm`, `FailedRunsAlarm`,
+ * `TaskDeadLetterAlarm`).
+ */
 import { Duration } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, type IMetric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -11,6 +14,8 @@ import type { Construct } from 'constructs';
 export interface AlarmInputs {
   readonly tickFunction: LambdaFunction;
   readonly tickDeadLetterQueue: Queue;
+  /** The task functions' async invocations that failed. */
+  readonly taskDeadLetterQueue: Queue;
   /** Failed runs per 5 minutes (`Tickwork.metricFailedRuns()`). */
   readonly failedRuns: IMetric;
   /** Notified on alarm and back to OK. */
@@ -21,6 +26,7 @@ export interface TickworkAlarms {
   readonly tickErrors: Alarm;
   readonly deadLetter: Alarm;
   readonly failedRuns: Alarm;
+  readonly taskDeadLetter: Alarm;
 }
 
 /** One alarm at "1 or more in one period", quiet when there is no data. */
@@ -35,7 +41,15 @@ function atLeastOnce(scope: Construct, id: string, alarmDescription: string, met
   });
 }
 
-/** The three alarms, notifying the topic when one is given. */
+/** Messages visible in a queue: the maximum per 5 minutes. */
+function visibleMessages(queue: Queue): IMetric {
+  return queue.metricApproximateNumberOfMessagesVisible({
+    period: Duration.minutes(5),
+    statistic: 'Maximum',
+  });
+}
+
+/** The four alarms, notifying the topic when one is given. */
 export function buildAlarms(scope: Construct, inputs: AlarmInputs): TickworkAlarms {
   const alarms: TickworkAlarms = {
     tickErrors: atLeastOnce(
@@ -48,16 +62,19 @@ export function buildAlarms(scope: Construct, inputs: AlarmInputs): TickworkAlar
       scope,
       'DeadLetterAlarm',
       'Tickwork: EventBridge Scheduler could not deliver ticks (see the dead-letter queue)',
-      inputs.tickDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
-        period: Duration.minutes(5),
-        statistic: 'Maximum',
-      }),
+      visibleMessages(inputs.tickDeadLetterQueue),
     ),
     failedRuns: atLeastOnce(
       scope,
       'FailedRunsAlarm',
       'Tickwork: runs failed or timed out',
       inputs.failedRuns,
+    ),
+    taskDeadLetter: atLeastOnce(
+      scope,
+      'TaskDeadLetterAlarm',
+      "Tickwork: a task function's invocation failed before the task SDK could record it (see the task dead-letter queue)",
+      visibleMessages(inputs.taskDeadLetterQueue),
     ),
   };
   if (inputs.alarmTopic) {

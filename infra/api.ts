@@ -4,6 +4,7 @@
  */
 import { Duration, Fn } from 'aws-cdk-lib';
 import {
+  CfnStage,
   CorsHttpMethod,
   HttpApi,
   HttpMethod,
@@ -14,6 +15,7 @@ import { HttpIamAuthorizer, HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigateway
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement, type Role } from 'aws-cdk-lib/aws-iam';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { Schedule } from 'aws-cdk-lib/aws-scheduler';
@@ -27,6 +29,8 @@ import { grantStore } from './table.js';
 /** What the API function is built from. */
 export interface ApiInputs {
   readonly table: Table;
+  /** The table's customer-managed key, when it has one. */
+  readonly encryptionKey?: IKey | undefined;
   /** The tick's schedules, which pause and resume act on, and the role they pass. */
   readonly tickSchedules: Schedule[];
   readonly tickScheduleRole: Role;
@@ -64,7 +68,7 @@ export function buildApiFunction(
     environment: lambdaEnvironment(env),
     logGroup,
   });
-  grantStore(table, fn, { indexes: true });
+  grantStore({ table, encryptionKey: inputs.encryptionKey }, fn, 'api');
   // Pause and resume: read and rewrite exactly the tick's schedules, passing their own role.
   fn.addToRolePolicy(
     new PolicyStatement({
@@ -84,14 +88,16 @@ export function buildApiFunction(
 
 /**
  * The HTTP API (`HttpApi`): two catch-all routes to the function, which routes itself, under the
- * default authorizer; with JWT, `GET /` (the dashboard page, which holds no data) is open.
+ * default authorizer; with JWT, `GET /` (the dashboard page, which holds no data) is open. Its
+ * default stage is throttled and logs every request to `ApiAccessLogs` (see {@link configureStage}).
  */
 export function buildHttpApi(
   scope: Construct,
   fn: LambdaFunction,
-  auth: ApiAuth,
+  settings: Pick<TickworkSettings, 'apiAuth' | 'apiThrottle' | 'logRetention'>,
   dashboardOrigin: string | undefined,
-): HttpApi {
+): { httpApi: HttpApi; accessLogGroup: LogGroup } {
+  const auth = settings.apiAuth;
   const httpApi = new HttpApi(scope, 'HttpApi', {
     description: 'Tickwork API',
     defaultAuthorizer: apiAuthorizer(auth),
@@ -124,7 +130,54 @@ export function buildHttpApi(
       authorizer: new HttpNoneAuthorizer(),
     });
   }
-  return httpApi;
+  const accessLogGroup = new LogGroup(scope, 'ApiAccessLogs', { retention: settings.logRetention });
+  configureStage(httpApi, settings, accessLogGroup);
+  return { httpApi, accessLogGroup };
+}
+
+/**
+ * One JSON line per request: who called (the IAM caller's ARN, or the JWT's subject), from where,
+ * which route, the answer and how long it took.
+ */
+export function accessLogFormat(auth: ApiAuth): Record<string, string> {
+  return {
+    requestId: '$context.requestId',
+    requestTime: '$context.requestTime',
+    ip: '$context.identity.sourceIp',
+    userAgent: '$context.identity.userAgent',
+    method: '$context.httpMethod',
+    path: '$context.path',
+    route: '$context.routeKey',
+    status: '$context.status',
+    latency: '$context.responseLatency',
+    integrationLatency: '$context.integrationLatency',
+    responseLength: '$context.responseLength',
+    integrationError: '$context.integrationErrorMessage',
+    ...(auth.type === 'iam'
+      ? { caller: '$context.identity.userArn', callerAccount: '$context.identity.accountId' }
+      : { caller: '$context.authorizer.claims.sub', issuer: '$context.authorizer.claims.iss' }),
+  };
+}
+
+/**
+ * Throttling and the access log of the default stage. The HttpApi L2 creates that stage without
+ * either option, so they are set on its `CfnStage` (the stage keeps its construct and logical id).
+ */
+function configureStage(
+  httpApi: HttpApi,
+  settings: Pick<TickworkSettings, 'apiAuth' | 'apiThrottle'>,
+  accessLogGroup: LogGroup,
+): void {
+  const stage = httpApi.defaultStage?.node.defaultChild;
+  if (!(stage instanceof CfnStage)) throw new Error('Tickwork: the HTTP API has no default stage');
+  stage.defaultRouteSettings = {
+    throttlingRateLimit: settings.apiThrottle.rateLimit,
+    throttlingBurstLimit: settings.apiThrottle.burstLimit,
+  };
+  stage.accessLogSettings = {
+    destinationArn: accessLogGroup.logGroupArn,
+    format: JSON.stringify(accessLogFormat(settings.apiAuth)),
+  };
 }
 
 /** The default authorizer of every route. */

@@ -78,7 +78,9 @@ new CfnOutput(stack, 'TickScheduleName', {
   description: 'The tick schedule (the first of them when the tick is split over shard groups)',
 });
 new CfnOutput(stack, 'TickDeadLetterQueueUrl', { value: tickwork.tickDeadLetterQueue.queueUrl });
+new CfnOutput(stack, 'TaskDeadLetterQueueUrl', { value: tickwork.taskDeadLetterQueue.queueUrl });
 new CfnOutput(stack, 'TickLogGroup', { value: tickwork.tickLogGroup.logGroupName });
 new CfnOutput(stack, 'ApiLogGroup', { value: tickwork.apiLogGroup.logGroupName });
+new CfnOutput(stack, 'ApiAccessLogGroup', { value: tickwork.apiAccessLogGroup.logGroupName });
 new CfnOutput(stack, 'DemoLogGroup', { value: demo.logGroup.logGroupName });
 new CfnOutput(stack, 'AlarmTopicArn', { value: alarmTopic.topicArn });

@@ -25,6 +25,7 @@ export { TASK_DECLARATION_PROPERTY, TASK_RESOURCE_TYPE } from './tasks.js';
 export {
   type ApiAuth,
   type ApiFunctionEnv,
+  type ApiThrottle,
   lambdaEnvironment,
   METRICS_NAMESPACE,
   metricNames,

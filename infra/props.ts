@@ -1,6 +1,7 @@
 /** The construct's options, and the settings it derives from them (checked once, at synth). */
 import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { ApiEnvInput } from '../src/api/env.js';
@@ -15,10 +16,27 @@ export type ApiAuth =
   /** Bearer JWTs from an OIDC issuer (Cognito, Auth0, ...), checked by API Gateway. */
   | { type: 'jwt'; issuer: string; audience: string[] };
 
+/** Throttling of the HTTP API's stage, for every route together (API Gateway's token bucket). */
+export interface ApiThrottle {
+  /** Steady requests per second. */
+  readonly rateLimit: number;
+  /** Requests allowed at once above the steady rate. */
+  readonly burstLimit: number;
+}
+
+/** The API stage's throttling unless `apiThrottle` says otherwise. */
+export const DEFAULT_API_THROTTLE: ApiThrottle = { rateLimit: 50, burstLimit: 100 };
+
 /** Options of `Tickwork`. */
 export interface TickworkProps {
   /** Authorization of every API route. @default { type: 'iam' } */
   readonly apiAuth?: ApiAuth;
+  /**
+   * Throttling of the HTTP API's default stage: beyond it API Gateway answers 429 before the API
+   * function runs. An operator's API, not a public one: the defaults are far above what the
+   * dashboard and the CLI send. @default { rateLimit: 50, burstLimit: 100 }
+   */
+  readonly apiThrottle?: ApiThrottle;
   /** Origin of the dashboard (`https://ops.example.com`), allowed by CORS. @default no CORS */
   readonly dashboardOrigin?: string;
   /** Where the alarms notify (alarm and OK). @default alarms without actions */
@@ -46,6 +64,12 @@ export interface TickworkProps {
   readonly eventBus?: IEventBus;
   /** Retention of the functions' logs. @default one month */
   readonly logRetention?: RetentionDays;
+  /**
+   * A customer-managed KMS key for the table (`TableEncryption.CUSTOMER_MANAGED`). Every role that
+   * uses the table (the tick, the API, the task functions, the task type registrations) may then
+   * encrypt and decrypt with it, nothing more. @default the AWS-owned key DynamoDB uses
+   */
+  readonly encryptionKey?: IKey;
 }
 
 /** Options of `Tickwork.addTaskType`. */
@@ -80,6 +104,7 @@ export interface TickworkSettings {
   readonly tickTimeout: Duration;
   readonly logRetention: RetentionDays;
   readonly apiAuth: ApiAuth;
+  readonly apiThrottle: ApiThrottle;
 }
 
 /**
@@ -102,11 +127,18 @@ export function settingsOf(props: TickworkProps): TickworkSettings {
   if (tickTimeout.toSeconds() < 10 || tickTimeout.toSeconds() > 300) {
     throw new Error(`Tickwork: tickTimeout must be 10 s to 5 min, got ${tickTimeout.toHumanString()}`);
   }
+  const apiThrottle = props.apiThrottle ?? DEFAULT_API_THROTTLE;
+  for (const [name, value] of Object.entries(apiThrottle)) {
+    if (!Number.isFinite(value) || value < 0) {
+      throw new Error(`Tickwork: apiThrottle.${name} must be a number of requests, 0 or more, got ${value}`);
+    }
+  }
   return {
     shardCount,
     tickShardGroups: groups,
     tickTimeout,
     logRetention: props.logRetention ?? RetentionDays.ONE_MONTH,
     apiAuth: props.apiAuth ?? { type: 'iam' },
+    apiThrottle,
   };
 }

@@ -1,28 +1,28 @@
 /** The one table, and the store's permissions on it. */
 import { RemovalPolicy } from 'aws-cdk-lib';
-import { type Attribute, AttributeType, BillingMode, ProjectionType, Table } from 'aws-cdk-lib/aws-dynamodb';
+import {
+  type Attribute,
+  AttributeType,
+  BillingMode,
+  ProjectionType,
+  Table,
+  TableEncryption,
+} from 'aws-cdk-lib/aws-dynamodb';
 import { type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
+import { keys } from '../src/store/dynamo-items.js';
 import { globalIndexes, type KeyAttribute, tableDefinition } from '../src/store/table-definition.js';
 import type { TickworkProps } from './props.js';
-
-/** Actions of the DynamoDB store (`src/store/dynamo-task-store.ts`): no Scan, no table admin. */
-const STORE_ACTIONS = [
-  'dynamodb:GetItem',
-  'dynamodb:BatchGetItem',
-  'dynamodb:Query',
-  'dynamodb:PutItem',
-  'dynamodb:UpdateItem',
-  'dynamodb:DeleteItem',
-  'dynamodb:BatchWriteItem',
-  'dynamodb:ConditionCheckItem',
-];
 
 function attribute(key: KeyAttribute): Attribute {
   return { name: key.name, type: key.type === 'S' ? AttributeType.STRING : AttributeType.NUMBER };
 }
 
-/** The table (construct id `Table`), built from the one shared definition: keys, every index, TTL. */
+/**
+ * The table (construct id `Table`), built from the one shared definition: keys, every index, TTL;
+ * encrypted with the customer's key when `encryptionKey` is given.
+ */
 export function buildTable(scope: Construct, props: TickworkProps): Table {
   const table = new Table(scope, 'Table', {
     ...(props.tableName ? { tableName: props.tableName } : {}),
@@ -32,6 +32,10 @@ export function buildTable(scope: Construct, props: TickworkProps): Table {
     pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
     timeToLiveAttribute: tableDefinition.ttlAttribute,
     removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+    // Without a key of the customer's, DynamoDB's default: the AWS-owned key (no SSE property).
+    ...(props.encryptionKey
+      ? { encryption: TableEncryption.CUSTOMER_MANAGED, encryptionKey: props.encryptionKey }
+      : {}),
   });
   for (const index of globalIndexes()) {
     table.addGlobalSecondaryIndex({
@@ -44,14 +48,104 @@ export function buildTable(scope: Construct, props: TickworkProps): Table {
   return table;
 }
 
+/** Who uses the store: each has its own actions (see {@link storeAccess}). */
+export type StoreRole = 'tick' | 'api' | 'task';
+
+/** One statement of a role's access: actions on the table, or on one of its indexes. */
+export interface StoreStatement {
+  readonly actions: readonly string[];
+  /** The index the actions apply to (by name); the table itself when absent. */
+  readonly index?: string;
+  /**
+   * The partitions (`pk` patterns) the actions may touch, as a `dynamodb:LeadingKeys` condition;
+   * any partition when absent.
+   */
+  readonly partitions?: readonly string[];
+}
+
+/** Task items and their runs: `TASK#<id>`. */
+export const TASK_PARTITIONS = `${keys.task('').pk}*`;
+/** The scheduler's state. */
+export const SCHEDULER_PARTITION = keys.scheduler().pk;
+
+/** Reads of any item of the table: tasks, runs, the type registry, the scheduler's state. */
+const TABLE_READS: StoreStatement = {
+  actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'],
+};
+
 /**
- * The store's actions on the table (and, for the tick and the API, on each of its indexes by
- * name): no wildcard action, no other table.
+ * Each role's DynamoDB actions, from the store methods it calls (`src/store/dynamo-task-store.ts`).
+ * A transaction (`TransactWriteItems`) is authorised item by item as `PutItem` / `UpdateItem`, a
+ * PartiQL `UPDATE` as `PartiQLUpdate`. Only the deploy writes the type registry (`TYPES`): no
+ * function's writes reach it, and a task function's reach task partitions only.
+ *
+ * - tick: `queryDue` (the `due` index), `listTaskTypes` (Query), `getRuns` (BatchGetItem),
+ *   `getTask` (GetItem), `saveTask` (PutItem, or a transaction of Put and Update), `saveTasks`
+ *   (PartiQL UPDATEs), `requestCancel` (UpdateItem, PutItem), `updateSchedulerState` (UpdateItem).
+ * - API: the tick's reads but the `tasks` index instead of `due` (`listTasks`), `listRuns`
+ *   (Query), `createTask`, `saveTask`, `requestCancel`, `updateSchedulerState`, and `deleteTask`
+ *   (DeleteItem, then the run history by Query and BatchWriteItem); no PartiQL.
+ * - task function (the task SDK): `claimRun` (PutItem, GetItem when the claim loses),
+ *   `heartbeat` and `completeRun` (UpdateItem), settling (`getTask`: GetItem; `saveTask`: PutItem,
+ *   or a transaction of Put and Update). No Query, no index, no delete, no batch.
  */
-export function grantStore(table: Table, grantee: IGrantable, options: { indexes: boolean }): void {
-  const resources = [table.tableArn];
-  if (options.indexes) {
-    for (const index of globalIndexes()) resources.push(`${table.tableArn}/index/${index.indexName}`);
+export const storeAccess: Record<StoreRole, readonly StoreStatement[]> = {
+  tick: [
+    TABLE_READS,
+    { actions: ['dynamodb:Query'], index: tableDefinition.dueIndex.indexName },
+    {
+      actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
+      partitions: [TASK_PARTITIONS, SCHEDULER_PARTITION],
+    },
+    // The batched compare-and-sets (BatchExecuteStatement): updates only, on the table only.
+    { actions: ['dynamodb:PartiQLUpdate'] },
+  ],
+  api: [
+    TABLE_READS,
+    { actions: ['dynamodb:Query'], index: tableDefinition.taskIndex.indexName },
+    {
+      actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'],
+      partitions: [TASK_PARTITIONS, SCHEDULER_PARTITION],
+    },
+  ],
+  task: [
+    {
+      actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+      partitions: [TASK_PARTITIONS],
+    },
+  ],
+};
+
+/** The access the store needs on a table. */
+export interface StoreTarget {
+  readonly table: Table;
+  /** The table's customer-managed key, when it has one. */
+  readonly encryptionKey?: IKey | undefined;
+}
+
+/**
+ * Grants `grantee` the role's statements on the table (no wildcard action, no other table, an
+ * index by name), and, with a customer-managed key, the use of the key: every role writes, so
+ * encrypt and decrypt.
+ */
+export function grantStore(target: StoreTarget, grantee: IGrantable, role: StoreRole): void {
+  const { table } = target;
+  for (const statement of storeAccess[role]) {
+    const resource =
+      statement.index === undefined ? table.tableArn : `${table.tableArn}/index/${statement.index}`;
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: [...statement.actions],
+        resources: [resource],
+        ...(statement.partitions
+          ? {
+              conditions: {
+                'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...statement.partitions] },
+              },
+            }
+          : {}),
+      }),
+    );
   }
-  grantee.grantPrincipal.addToPrincipalPolicy(new PolicyStatement({ actions: STORE_ACTIONS, resources }));
+  target.encryptionKey?.grantEncryptDecrypt(grantee);
 }

@@ -2,14 +2,29 @@
  * Task type registration: one `Custom::TickworkTaskType` per type, which writes the type's item
  * to the table at deploy time and deletes it when the type leaves the stack.
  */
-import { type Duration, Stack } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { CfnFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { AwsCustomResource, AwsCustomResourcePolicy, PhysicalResourceId } from 'aws-cdk-lib/custom-resources';
 import type { Construct } from 'constructs';
 import type { JsonSchema } from '../src/core/model.js';
 import { keys, taskTypeToItem } from '../src/store/dynamo-items.js';
+
+/**
+ * `TaskDeadLetterQueue`: the on-failure destination of the task functions' async invocations
+ * (what Lambda could not run: the function threw, was throttled past the event's age, or was
+ * missing). Encrypted, TLS only, kept 14 days.
+ */
+export function buildTaskDeadLetterQueue(scope: Construct): Queue {
+  return new Queue(scope, 'TaskDeadLetterQueue', {
+    encryption: QueueEncryption.SQS_MANAGED,
+    enforceSSL: true,
+    retentionPeriod: Duration.days(14),
+  });
+}
 
 /** One type as it is written to the table. */
 export interface TaskTypeRegistration {
@@ -21,11 +36,15 @@ export interface TaskTypeRegistration {
   readonly parametersSchema?: JsonSchema;
 }
 
-/** The registration (`TaskType-<name>`, a child of `scope`) of one type in `table`. */
+/**
+ * The registration (`TaskType-<name>`, a child of `scope`) of one type in `table`, allowed to use
+ * the table's customer-managed key when it has one.
+ */
 export function registerTaskType(
   scope: Construct,
   table: Table,
   type: TaskTypeRegistration,
+  encryptionKey?: IKey,
 ): AwsCustomResource {
   const item = taskTypeToItem({
     name: type.name,
@@ -58,6 +77,8 @@ export function registerTaskType(
     installLatestAwsSdk: false,
   });
   registration.node.addDependency(table);
+  // The registration writes the table: with a customer-managed key, it needs the key too.
+  encryptionKey?.grantEncryptDecrypt(registration);
   pinCustomResourceRuntime(Stack.of(scope));
   return registration;
 }

@@ -7,7 +7,8 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
-import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Schedule, ScheduleExpression, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
@@ -24,6 +25,8 @@ import { grantStore } from './table.js';
 /** What the tick is built from. */
 export interface TickInputs {
   readonly table: Table;
+  /** The table's customer-managed key, when it has one. */
+  readonly encryptionKey?: IKey | undefined;
   readonly eventBus: IEventBus;
   readonly settings: TickworkSettings;
 }
@@ -31,7 +34,7 @@ export interface TickInputs {
 /** The tick's function and its log group (`Tick`, `TickLogs`), with their permissions. */
 export function buildTickFunction(
   scope: Construct,
-  { table, eventBus, settings }: TickInputs,
+  { table, encryptionKey, eventBus, settings }: TickInputs,
 ): { fn: LambdaFunction; logGroup: LogGroup } {
   const env: TickFunctionEnv = {
     TICKWORK_TABLE: table.tableName,
@@ -51,12 +54,9 @@ export function buildTickFunction(
   });
   // A failed tick is superseded by the next minute's: Lambda must not queue retries of it.
   fn.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: TICK_INTERVAL });
-  grantStore(table, fn, { indexes: true });
-  // The tick's batched compare-and-sets are PartiQL UPDATEs (BatchExecuteStatement), which IAM
-  // authorises per statement kind: updates only, on the table only.
-  fn.addToRolePolicy(
-    new PolicyStatement({ actions: ['dynamodb:PartiQLUpdate'], resources: [table.tableArn] }),
-  );
+  // Its reads, the `due` index, task and scheduler writes, and the batched compare-and-sets as
+  // PartiQL UPDATEs (BatchExecuteStatement), which IAM authorises per statement kind.
+  grantStore({ table, encryptionKey }, fn, 'tick');
   eventBus.grantPutEventsTo(fn);
   return { fn, logGroup };
 }

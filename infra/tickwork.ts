@@ -22,7 +22,9 @@ import type { Alarm, MathExpression, Metric, MetricOptions } from 'aws-cdk-lib/a
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import { EventBus, type EventPattern, type IEventBus } from 'aws-cdk-lib/aws-events';
 import type { Grant, IGrantable, Role } from 'aws-cdk-lib/aws-iam';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { type IFunction, Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import type { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { Schedule } from 'aws-cdk-lib/aws-scheduler';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
@@ -46,7 +48,7 @@ import {
   type TickworkSettings,
 } from './props.js';
 import { buildTable, grantStore } from './table.js';
-import { registerTaskType, type TaskTypeRegistration } from './task-types.js';
+import { buildTaskDeadLetterQueue, registerTaskType, type TaskTypeRegistration } from './task-types.js';
 import { buildTaskProvider, declareTask, type TaskDeclaration, taskDeclarationJson } from './tasks.js';
 import { buildTickFunction, buildTickSchedules } from './tick.js';
 import { TaskTypeGroup } from './typed-tasks.js';
@@ -56,6 +58,7 @@ export { METRICS_NAMESPACE, metricNames, RUN_EVENT_SOURCE, serviceNames, tickRes
 export type {
   ApiAuth,
   ApiFunctionEnv,
+  ApiThrottle,
   TaskFunctionEnv,
   TaskTypeOptions,
   TaskTypesOptions,
@@ -82,6 +85,8 @@ export type {
 export class Tickwork extends Construct {
   /** The one table: tasks, runs, task types, the scheduler's state. */
   readonly table: Table;
+  /** The table's customer-managed key (`encryptionKey`); undefined with the AWS-owned key. */
+  readonly encryptionKey: IKey | undefined;
   readonly tickFunction: LambdaFunction;
   readonly tickLogGroup: LogGroup;
   /** Fires the tick every minute; the API pauses and resumes it. The first of {@link tickSchedules}. */
@@ -95,10 +100,19 @@ export class Tickwork extends Construct {
   readonly apiFunction: LambdaFunction;
   readonly apiLogGroup: LogGroup;
   readonly httpApi: HttpApi;
+  /** The HTTP API's access log: one JSON line per request (caller, route, status, latency). */
+  readonly apiAccessLogGroup: LogGroup;
   readonly eventBus: IEventBus;
   readonly tickErrorsAlarm: Alarm;
   readonly deadLetterAlarm: Alarm;
   readonly failedRunsAlarm: Alarm;
+  /**
+   * The on-failure destination of the task functions' async invocations (those whose async
+   * configuration the construct sets): the invocation records Lambda could not run.
+   */
+  readonly taskDeadLetterQueue: Queue;
+  /** A message is in {@link taskDeadLetterQueue}. */
+  readonly taskDeadLetterAlarm: Alarm;
   /**
    * Matches every run event (failed, timed out, skipped, missed); use it in a `Rule` to route
    * alerts anywhere.
@@ -127,9 +141,11 @@ export class Tickwork extends Construct {
     this.settings = settingsOf(props);
     this.eventBus = props.eventBus ?? EventBus.fromEventBusName(this, 'DefaultBus', 'default');
     this.table = buildTable(this, props);
+    this.encryptionKey = props.encryptionKey;
 
     const tick = buildTickFunction(this, {
       table: this.table,
+      encryptionKey: this.encryptionKey,
       eventBus: this.eventBus,
       settings: this.settings,
     });
@@ -143,6 +159,7 @@ export class Tickwork extends Construct {
 
     const api = buildApiFunction(this, {
       table: this.table,
+      encryptionKey: this.encryptionKey,
       tickSchedules: this.tickSchedules,
       tickScheduleRole: this.tickScheduleRole,
       settings: this.settings,
@@ -150,17 +167,22 @@ export class Tickwork extends Construct {
     });
     this.apiFunction = api.fn;
     this.apiLogGroup = api.logGroup;
-    this.httpApi = buildHttpApi(this, this.apiFunction, this.settings.apiAuth, props.dashboardOrigin);
+    const http = buildHttpApi(this, this.apiFunction, this.settings, props.dashboardOrigin);
+    this.httpApi = http.httpApi;
+    this.apiAccessLogGroup = http.accessLogGroup;
 
+    this.taskDeadLetterQueue = buildTaskDeadLetterQueue(this);
     const alarms = buildAlarms(this, {
       tickFunction: this.tickFunction,
       tickDeadLetterQueue: this.tickDeadLetterQueue,
+      taskDeadLetterQueue: this.taskDeadLetterQueue,
       failedRuns: this.metricFailedRuns(),
       alarmTopic: props.alarmTopic,
     });
     this.tickErrorsAlarm = alarms.tickErrors;
     this.deadLetterAlarm = alarms.deadLetter;
     this.failedRunsAlarm = alarms.failedRuns;
+    this.taskDeadLetterAlarm = alarms.taskDeadLetter;
     this.taskEnvironment = lambdaEnvironment(this.taskEnvironmentInput());
   }
 
@@ -326,11 +348,12 @@ export class Tickwork extends Construct {
       this.wireTaskFunction(fn, type.name);
     }
     const timeout = type.timeout ?? fnTimeout;
-    const registration = registerTaskType(this, this.table, {
-      ...type,
-      functionArn: fn.functionArn,
-      ...(timeout === undefined ? {} : { timeout }),
-    });
+    const registration = registerTaskType(
+      this,
+      this.table,
+      { ...type, functionArn: fn.functionArn, ...(timeout === undefined ? {} : { timeout }) },
+      this.encryptionKey,
+    );
     this.typeRegistrations.set(type.name, registration);
   }
 
@@ -338,15 +361,16 @@ export class Tickwork extends Construct {
   private wireTaskFunction(fn: IFunction, typeName: string): void {
     fn.grantInvoke(this.tickFunction);
     fn.grantInvoke(this.apiFunction);
-    grantStore(this.table, fn, { indexes: false });
+    grantStore({ table: this.table, encryptionKey: this.encryptionKey }, fn, 'task');
     this.eventBus.grantPutEventsTo(fn);
     if (fn.node.defaultChild) {
-      // Tickwork retries through its own state; a Lambda retry would run the slot twice.
-      fn.configureAsyncInvoke({ retryAttempts: 0 });
+      // Tickwork retries through its own state; a Lambda retry would run the slot twice. An
+      // invocation Lambda could not run is kept in the dead-letter queue (and raises its alarm).
+      fn.configureAsyncInvoke({ retryAttempts: 0, onFailure: new SqsDestination(this.taskDeadLetterQueue) });
     } else {
       Annotations.of(this).addWarningV2(
         'tickwork:taskAsyncRetries',
-        `Task type "${typeName}": its function is not defined in this app, so Tickwork cannot turn off Lambda's async retries; set its maximum retry attempts to 0 (Tickwork retries runs itself).`,
+        `Task type "${typeName}": its function is not defined in this app, so Tickwork cannot turn off Lambda's async retries; set its maximum retry attempts to 0 (Tickwork retries runs itself), and its on-failure destination to tickwork.taskDeadLetterQueue if failed invocations should be kept.`,
       );
     }
     if (fn instanceof LambdaFunction) {

@@ -45,6 +45,8 @@ describe('the app', () => {
       expect.objectContaining({ id: 'demo-hourly-work', type: 'demo.work', system: false }),
     ]);
     template.hasOutput('TickScheduleName', {});
+    template.hasOutput('TaskDeadLetterQueueUrl', {});
+    template.hasOutput('ApiAccessLogGroup', {});
   });
 
   // The fixture was written from the construct before it was split into builder files: a deployed

@@ -145,3 +145,42 @@ export function literalParts(value: unknown): string[] {
   if ('Ref' in record || 'Fn::GetAtt' in record) return [];
   return Object.values(record).flatMap(literalParts);
 }
+
+/** One grant on the table: its actions on the table or one index, under one partition condition. */
+export interface TableAccess {
+  /** `table`, or `index/<name>`. */
+  on: string;
+  /** The `dynamodb:LeadingKeys` patterns of a `ForAllValues:StringLike` condition; none when absent. */
+  partitions?: string[];
+  actions: string[];
+}
+
+/**
+ * A role's DynamoDB access, whatever way CDK merged its statements: per resource and condition,
+ * the sorted actions. Fails on a resource that is not the table or one of its indexes, and on any
+ * other kind of condition.
+ */
+export function tableAccessOf(statements: Statement[], tableId: string): TableAccess[] {
+  const grouped = new Map<string, TableAccess>();
+  for (const s of statements.filter((st) => actionsOf(st).some((a) => a.startsWith('dynamodb:')))) {
+    const condition = s.Condition as
+      | { 'ForAllValues:StringLike'?: { 'dynamodb:LeadingKeys'?: string | string[] } }
+      | undefined;
+    if (condition && Object.keys(condition).join() !== 'ForAllValues:StringLike') {
+      throw new Error(`unexpected condition ${JSON.stringify(condition)}`);
+    }
+    const keys = condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'];
+    const partitions = keys === undefined ? undefined : Array.isArray(keys) ? keys : [keys];
+    for (const resource of resourcesOf(s)) {
+      if (referencedIds(resource).join() !== tableId)
+        throw new Error(`not the table: ${JSON.stringify(resource)}`);
+      const suffix = literalParts(resource).join('');
+      const on = suffix === '' ? 'table' : suffix.replace(/^\//, '');
+      const key = JSON.stringify([on, partitions]);
+      const entry = grouped.get(key) ?? { on, ...(partitions ? { partitions } : {}), actions: [] };
+      entry.actions = [...new Set([...entry.actions, ...actionsOf(s)])].sort();
+      grouped.set(key, entry);
+    }
+  }
+  return [...grouped.values()].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+}

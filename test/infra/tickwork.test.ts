@@ -1,8 +1,10 @@
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Rule } from 'aws-cdk-lib/aws-events';
+import { Key } from 'aws-cdk-lib/aws-kms';
 import { Topic } from 'aws-cdk-lib/aws-sns';
-import { describe, expect, it } from 'vitest';
+import { AwsCustomResource } from 'aws-cdk-lib/custom-resources';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   METRICS_NAMESPACE,
   metricNames,
@@ -23,8 +25,15 @@ import {
   roleOfFunction,
   type Statement,
   statementsOfRole,
+  type TableAccess,
+  tableAccessOf,
   theDefaultStack,
 } from './support.js';
+
+/** Access grants in the order `tableAccessOf` returns them. */
+function sortedAccess(access: TableAccess[]): TableAccess[] {
+  return [...access].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+}
 
 describe('the tick schedule', () => {
   it('fires the tick every minute with a retry policy and a dead-letter queue', () => {
@@ -203,38 +212,98 @@ describe('least privilege', () => {
     }
   });
 
-  it('lets only the tick send PartiQL, and only updates on the table', () => {
+  /** Every role's DynamoDB access, action by action (see `storeAccess` in infra/table.ts). */
+  const tableReads = ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query'];
+  const taskOrScheduler = ['TASK#*', 'SCHEDULER'];
+
+  it("gives the tick exactly the store's reads, the due index, task and scheduler writes and PartiQL updates", () => {
+    const fixture = theDefaultStack();
+    const tableId = logicalId(fixture.stack, fixture.tickwork.table);
+    expect(tableAccessOf(rolesOf(fixture).tick, tableId)).toEqual(
+      sortedAccess([
+        { on: 'table', actions: [...tableReads, 'dynamodb:PartiQLUpdate'].sort() },
+        { on: 'index/due', actions: ['dynamodb:Query'] },
+        { on: 'table', partitions: taskOrScheduler, actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'] },
+      ]),
+    );
+  });
+
+  it('gives the API exactly the reads, the tasks index, and task and scheduler writes with deletes', () => {
+    const fixture = theDefaultStack();
+    const tableId = logicalId(fixture.stack, fixture.tickwork.table);
+    expect(tableAccessOf(rolesOf(fixture).api, tableId)).toEqual(
+      sortedAccess([
+        { on: 'table', actions: tableReads },
+        { on: 'index/tasks', actions: ['dynamodb:Query'] },
+        {
+          on: 'table',
+          partitions: taskOrScheduler,
+          actions: [
+            'dynamodb:BatchWriteItem',
+            'dynamodb:DeleteItem',
+            'dynamodb:PutItem',
+            'dynamodb:UpdateItem',
+          ],
+        },
+      ]),
+    );
+  });
+
+  it('keeps a task function to task partitions: get, put and update, no query, index, delete or batch', () => {
+    const { stack, tickwork, template, tasks } = theDefaultStack();
+    const tableId = logicalId(stack, tickwork.table);
+    for (const fn of Object.values(tasks)) {
+      const statements = statementsOfRole(template, roleOfFunction(template, logicalId(stack, fn)));
+      expect(tableAccessOf(statements, tableId)).toEqual([
+        {
+          on: 'table',
+          partitions: ['TASK#*'],
+          actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+        },
+      ]);
+      expect(statements.flatMap(actionsOf)).toContain('events:PutEvents');
+      expect(statements.flatMap(actionsOf).filter((a) => /^(scheduler|lambda|iam|kms):/.test(a))).toEqual([]);
+    }
+  });
+
+  it('lets only the tick send PartiQL, and only updates on the table itself, no index', () => {
     const fixture = theDefaultStack();
     const tableId = logicalId(fixture.stack, fixture.tickwork.table);
     const { tick, api } = rolesOf(fixture);
-    const partiql = (statements: typeof tick) =>
-      statements.filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:PartiQL')));
+    const partiql = (statements: Statement[]) =>
+      tableAccessOf(statements, tableId).filter((g) =>
+        g.actions.some((a) => a.startsWith('dynamodb:PartiQL')),
+      );
     expect(partiql(api)).toEqual([]);
-    const [statement, ...more] = partiql(tick);
+    const [grant, ...more] = partiql(tick);
     expect(more).toEqual([]);
-    if (!statement) throw new Error('the tick may not send its batched updates');
-    expect(actionsOf(statement)).toEqual(['dynamodb:PartiQLUpdate']);
-    expect(referencedIds(statement.Resource)).toEqual([tableId]);
-    expect(literalParts(statement.Resource).filter((p) => p !== '')).toEqual([]);
+    expect(grant?.on).toBe('table');
+    expect(grant?.partitions).toBeUndefined();
+    expect(grant?.actions.filter((a) => a.startsWith('dynamodb:PartiQL'))).toEqual([
+      'dynamodb:PartiQLUpdate',
+    ]);
   });
 
-  it('limits DynamoDB actions to the table and its indexes, by name', () => {
+  it('grants no Scan, no ConditionCheckItem and no table administration to anyone', () => {
     const fixture = theDefaultStack();
-    const tableId = logicalId(fixture.stack, fixture.tickwork.table);
-    const indexSuffixes = new Set(globalIndexes().map((i) => `/index/${i.indexName}`));
-    for (const statements of Object.values(rolesOf(fixture))) {
-      const dynamo = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')));
-      expect(dynamo.length).toBeGreaterThan(0);
-      for (const s of dynamo) {
-        expect(actionsOf(s)).not.toContain('dynamodb:Scan');
-        expect(new Set(referencedIds(s.Resource))).toEqual(new Set([tableId]));
-        for (const part of literalParts(s.Resource).filter((p) => p !== '')) {
-          expect(indexSuffixes.has(part)).toBe(true);
-        }
-      }
-      // Every index of the definition is reachable (the tick queries `due`, the API lists `tasks`).
-      const parts = new Set(dynamo.flatMap((s) => literalParts(s.Resource)));
-      for (const suffix of indexSuffixes) expect(parts.has(suffix)).toBe(true);
+    const { stack, template, tasks } = fixture;
+    const roles = [
+      ...Object.values(rolesOf(fixture)),
+      ...Object.values(tasks).map((fn) =>
+        statementsOfRole(template, roleOfFunction(template, logicalId(stack, fn))),
+      ),
+    ];
+    const allowed = new Set([
+      ...tableReads,
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:DeleteItem',
+      'dynamodb:BatchWriteItem',
+      'dynamodb:PartiQLUpdate',
+    ]);
+    for (const statements of roles) {
+      const dynamo = statements.flatMap(actionsOf).filter((a) => a.startsWith('dynamodb:'));
+      expect(dynamo.filter((a) => !allowed.has(a))).toEqual([]);
     }
   });
 
@@ -258,19 +327,6 @@ describe('least privilege', () => {
     expect(passRole[0]?.Condition).toEqual({
       StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' },
     });
-  });
-
-  it('gives a task function the table (no index) and run events, nothing of the scheduler', () => {
-    const { stack, tickwork, template, tasks } = theDefaultStack();
-    const reportFn = tasks.ReportFn;
-    if (!reportFn) throw new Error('fixture without ReportFn');
-    const statements = statementsOfRole(template, roleOfFunction(template, logicalId(stack, reportFn)));
-    const dynamo = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')));
-    expect(dynamo.flatMap((s) => resourcesOf(s))).toEqual([
-      { 'Fn::GetAtt': [logicalId(stack, tickwork.table), 'Arn'] },
-    ]);
-    expect(statements.flatMap(actionsOf)).toContain('events:PutEvents');
-    expect(statements.flatMap(actionsOf).filter((a) => /^(scheduler|lambda|iam):/.test(a))).toEqual([]);
   });
 
   it('emits run events to the default bus only', () => {
@@ -320,6 +376,59 @@ describe('the HTTP API', () => {
   });
 });
 
+describe('the HTTP API stage', () => {
+  it('throttles the default stage: 50 requests a second, bursts of 100, unless told otherwise', () => {
+    const stageOf = (template: Template) =>
+      Object.values(template.findResources('AWS::ApiGatewayV2::Stage'))[0] as {
+        Properties: { DefaultRouteSettings: unknown };
+      };
+    expect(stageOf(theDefaultStack().template).Properties.DefaultRouteSettings).toEqual({
+      ThrottlingRateLimit: 50,
+      ThrottlingBurstLimit: 100,
+    });
+    const custom = aTickworkStack({ apiThrottle: { rateLimit: 5, burstLimit: 10 } });
+    expect(stageOf(custom.template).Properties.DefaultRouteSettings).toEqual({
+      ThrottlingRateLimit: 5,
+      ThrottlingBurstLimit: 10,
+    });
+    expect(() => aTickworkStack({ apiThrottle: { rateLimit: -1, burstLimit: 10 } })).toThrow(
+      /apiThrottle.rateLimit/,
+    );
+  });
+
+  it("logs every request as JSON to a log group with the construct's retention, naming the caller", () => {
+    const { stack, tickwork, template } = theDefaultStack();
+    const logGroupId = logicalId(stack, tickwork.apiAccessLogGroup);
+    expect(template.toJSON().Resources[logGroupId].Properties.RetentionInDays).toBe(30);
+    const stage = Object.values(template.findResources('AWS::ApiGatewayV2::Stage'))[0] as {
+      Properties: { AccessLogSettings: { DestinationArn: unknown; Format: string } };
+    };
+    const settings = stage.Properties.AccessLogSettings;
+    expect(settings.DestinationArn).toEqual({ 'Fn::GetAtt': [logGroupId, 'Arn'] });
+    const format = JSON.parse(settings.Format) as Record<string, string>;
+    expect(format).toMatchObject({
+      requestId: '$context.requestId',
+      ip: '$context.identity.sourceIp',
+      route: '$context.routeKey',
+      status: '$context.status',
+      latency: '$context.responseLatency',
+      caller: '$context.identity.userArn',
+    });
+  });
+
+  it('names the JWT subject as the caller with JWT authorization', () => {
+    const { template } = aTickworkStack({
+      apiAuth: { type: 'jwt', issuer: 'https://issuer.example.com', audience: ['tickwork'] },
+    });
+    const stage = Object.values(template.findResources('AWS::ApiGatewayV2::Stage'))[0] as {
+      Properties: { AccessLogSettings: { Format: string } };
+    };
+    expect(JSON.parse(stage.Properties.AccessLogSettings.Format)).toMatchObject({
+      caller: '$context.authorizer.claims.sub',
+    });
+  });
+});
+
 describe('task types', () => {
   it('turns off Lambda async retries on every task function, once per function', () => {
     const { stack, template, tasks } = theDefaultStack();
@@ -332,6 +441,62 @@ describe('task types', () => {
     }
     // Two task functions and the tick.
     template.resourceCountIs('AWS::Lambda::EventInvokeConfig', 3);
+  });
+
+  it("sends task functions' failed async invocations to an encrypted, TLS-only dead-letter queue", () => {
+    const { stack, tickwork, template, tasks } = theDefaultStack();
+    const queueId = logicalId(stack, tickwork.taskDeadLetterQueue);
+    for (const fn of Object.values(tasks)) {
+      template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+        FunctionName: { Ref: logicalId(stack, fn) },
+        MaximumRetryAttempts: 0,
+        DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [queueId, 'Arn'] } } },
+      });
+      const statements = statementsOfRole(template, roleOfFunction(template, logicalId(stack, fn)));
+      const sqs = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('sqs:')));
+      expect(sqs.flatMap(actionsOf).sort()).toEqual([
+        'sqs:GetQueueAttributes',
+        'sqs:GetQueueUrl',
+        'sqs:SendMessage',
+      ]);
+      expect(sqs.flatMap((s) => referencedIds(s.Resource))).toEqual([queueId]);
+    }
+    // The tick's own async config has no destination: a failed tick is superseded, and alarmed.
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: logicalId(stack, tickwork.tickFunction) },
+      DestinationConfig: Match.absent(),
+    });
+    expect(template.toJSON().Resources[queueId].Properties).toMatchObject({
+      SqsManagedSseEnabled: true,
+      MessageRetentionPeriod: 14 * 24 * 3600,
+    });
+    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      Queues: [{ Ref: queueId }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+  });
+
+  it('alarms on a message in the task dead-letter queue, and exposes the alarm', () => {
+    const { stack, tickwork, template } = theDefaultStack();
+    const alarm = template.toJSON().Resources[logicalId(stack, tickwork.taskDeadLetterAlarm)];
+    expect(alarm.Properties).toMatchObject({
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Namespace: 'AWS/SQS',
+      Statistic: 'Maximum',
+      Period: 300,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      Dimensions: [
+        {
+          Name: 'QueueName',
+          Value: { 'Fn::GetAtt': [logicalId(stack, tickwork.taskDeadLetterQueue), 'QueueName'] },
+        },
+      ],
+    });
   });
 
   it('registers each type in the table at deploy time, in the item shape the store reads', () => {
@@ -375,9 +540,9 @@ describe('task types', () => {
 });
 
 describe('alarms', () => {
-  it('watches tick errors, dead letters and failed runs, without actions when no topic is given', () => {
+  it('watches tick errors, dead letters (ticks and task invocations) and failed runs, without actions when no topic is given', () => {
     const { template } = theDefaultStack();
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 3);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 4);
     template.allResourcesProperties('AWS::CloudWatch::Alarm', { AlarmActions: Match.absent() });
   });
 
@@ -396,7 +561,7 @@ describe('alarms', () => {
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')) as {
       Properties: { AlarmActions: unknown; OKActions: unknown };
     }[];
-    expect(alarms).toHaveLength(3);
+    expect(alarms).toHaveLength(4);
     for (const alarm of alarms) {
       expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topicId }]);
       expect(alarm.Properties.OKActions).toEqual([{ Ref: topicId }]);
@@ -530,5 +695,68 @@ describe('functions', () => {
     // @ts-expect-error TICKWORK_TABLE is required by the tick's schema.
     const env: TickFunctionEnv = { TICKWORK_EVENT_BUS: 'default', POWERTOOLS_METRICS_NAMESPACE: 'Tickwork' };
     expect(env.TICKWORK_EVENT_BUS).toBe('default');
+  });
+});
+
+describe('encryption', () => {
+  const kmsActions = ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey*', 'kms:ReEncrypt*'];
+  let keyed: ReturnType<typeof aTickworkStack>;
+  beforeAll(() => {
+    keyed = aTickworkStack({}, { withStack: (stack) => ({ encryptionKey: new Key(stack, 'TableKey') }) });
+  });
+
+  /** The role of every function that uses the table: tick, API, task functions, type registrations. */
+  function tableRoles(fixture: ReturnType<typeof aTickworkStack>): Record<string, string> {
+    const { stack, tickwork, template, tasks } = fixture;
+    const roleOf = (fn: Parameters<typeof logicalId>[1]) => roleOfFunction(template, logicalId(stack, fn));
+    const registrationRole = Object.keys(template.findResources('AWS::IAM::Role')).find((id) =>
+      id.startsWith(`AWS${AwsCustomResource.PROVIDER_FUNCTION_UUID.replace(/-/g, '')}ServiceRole`),
+    );
+    if (!registrationRole) throw new Error('no task type registration role');
+    return {
+      tick: roleOf(tickwork.tickFunction),
+      api: roleOf(tickwork.apiFunction),
+      ...Object.fromEntries(Object.entries(tasks).map(([id, fn]) => [id, roleOf(fn)])),
+      registration: registrationRole,
+    };
+  }
+
+  it('uses the AWS-owned key by default, and no role is given any KMS action', () => {
+    const fixture = theDefaultStack();
+    const table = Object.values(fixture.template.findResources('AWS::DynamoDB::Table'))[0] as {
+      Properties: Record<string, unknown>;
+    };
+    expect(table.Properties.SSESpecification).toBeUndefined();
+    expect(fixture.tickwork.encryptionKey).toBeUndefined();
+    for (const roleId of Object.values(tableRoles(fixture))) {
+      const actions = statementsOfRole(fixture.template, roleId).flatMap(actionsOf);
+      expect(actions.filter((a) => a.startsWith('kms:'))).toEqual([]);
+    }
+  });
+
+  it("encrypts the table with the customer's key when one is given", () => {
+    const { stack, tickwork, template } = keyed;
+    if (!tickwork.encryptionKey) throw new Error('no key on the construct');
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      SSESpecification: {
+        SSEEnabled: true,
+        SSEType: 'KMS',
+        KMSMasterKeyId: { 'Fn::GetAtt': [logicalId(stack, tickwork.encryptionKey), 'Arn'] },
+      },
+    });
+  });
+
+  it('lets every role that uses the table encrypt and decrypt with that key, and nothing more', () => {
+    const { stack, tickwork, template } = keyed;
+    const keyId = logicalId(stack, tickwork.encryptionKey as Key);
+    const roles = tableRoles(keyed);
+    expect(Object.keys(roles).sort()).toEqual(['CleanupFn', 'ReportFn', 'api', 'registration', 'tick']);
+    for (const [name, roleId] of Object.entries(roles)) {
+      const kms = statementsOfRole(template, roleId).filter((s) =>
+        actionsOf(s).some((a) => a.startsWith('kms:')),
+      );
+      expect({ name, actions: kms.flatMap(actionsOf).sort() }).toEqual({ name, actions: kmsActions });
+      expect({ name, keys: kms.flatMap((s) => referencedIds(s.Resource)) }).toEqual({ name, keys: [keyId] });
+    }
   });
 });
