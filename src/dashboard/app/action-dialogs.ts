@@ -17,6 +17,28 @@ function startingParameters(task: TaskView, type: TaskTypeView | undefined): Par
   return initialParameters(type.parametersSchema, task.parameters);
 }
 
+/** What the editor says of the task's own parameters. */
+function runHint(task: TaskView, params: ParameterState): string {
+  const defaults = Object.keys(task.parameters).length > 0 ? JSON.stringify(task.parameters) : undefined;
+  if (params.mode === 'fields') {
+    return "Merged over the task's parameters; an empty field keeps the task's value, else the default.";
+  }
+  return defaults ? `Merged over the task's defaults: ${defaults}` : 'The task has no default parameters.';
+}
+
+function runActions(sending: boolean, onClose: () => void) {
+  return h(
+    'div',
+    { class: 'form-actions' },
+    h('button', { type: 'button', class: 'button', onClick: onClose }, 'Cancel'),
+    h(
+      'button',
+      { type: 'submit', class: 'button primary', disabled: sending },
+      sending ? 'Starting…' : 'Run',
+    ),
+  );
+}
+
 export function RunNowDialog({
   task,
   type,
@@ -67,13 +89,7 @@ export function RunNowDialog({
       setSending(false);
     }
   };
-  const defaults = Object.keys(task.parameters).length > 0 ? JSON.stringify(task.parameters) : undefined;
-  const hint =
-    params.mode === 'fields'
-      ? "Merged over the task's parameters; an empty field keeps the task's value, else the default."
-      : defaults
-        ? `Merged over the task's defaults: ${defaults}`
-        : 'The task has no default parameters.';
+  const hint = runHint(task, params);
   return h(
     Dialog,
     { title: `Run ${task.name} now`, onClose, testId: 'run-dialog' },
@@ -89,16 +105,7 @@ export function RunNowDialog({
         idPrefix: uid,
       }),
       error ? h('p', { class: 'form-error', role: 'alert' }, error) : null,
-      h(
-        'div',
-        { class: 'form-actions' },
-        h('button', { type: 'button', class: 'button', onClick: onClose }, 'Cancel'),
-        h(
-          'button',
-          { type: 'submit', class: 'button primary', disabled: sending },
-          sending ? 'Starting…' : 'Run',
-        ),
-      ),
+      runActions(sending, onClose),
     ),
   );
 }

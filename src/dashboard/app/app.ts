@@ -10,7 +10,7 @@ import { api, getToken, messageOf, type SchedulerView, type TaskTypeView, type T
 import { History } from './history.js';
 import { SchedulerBanner } from './scheduler-banner.js';
 import { TaskForm } from './task-form.js';
-import { TaskTable } from './task-table.js';
+import { TaskTable, type TaskTableProps } from './task-table.js';
 
 /** Refresh interval while something runs, and when idle. */
 export const ACTIVE_REFRESH_MS = 1000;
@@ -61,21 +61,24 @@ function matches(task: TaskView, filter: StatusFilter, search: string): boolean 
   }
 }
 
-export function App() {
+type SetNotice = (notice: Notice | undefined) => void;
+type Act = (
+  task: TaskView | undefined,
+  label: string,
+  action: () => Promise<unknown>,
+  done?: string,
+) => Promise<void>;
+
+/**
+ * The task list and the scheduler, refreshed by one timer: about every second while any run is
+ * going or queued, every five seconds when idle, and at once when the hidden switch flips.
+ */
+function useTasks(showHidden: boolean) {
   const [tasks, setTasks] = useState<TaskView[] | undefined>();
   const [scheduler, setScheduler] = useState<SchedulerView | undefined>();
-  const [types, setTypes] = useState<TaskTypeView[]>([]);
   const [loadError, setLoadError] = useState<string | undefined>();
-  const [notice, setNotice] = useState<Notice | undefined>();
-  const [search, setSearch] = useState('');
-  const [filter, setFilter] = useState<StatusFilter>('all');
-  const [showHidden, setShowHidden] = useState(false);
-  const [modal, setModal] = useState<Modal | undefined>();
-  const [busy, setBusy] = useState<ReadonlySet<string>>(new Set());
-  const [schedulerBusy, setSchedulerBusy] = useState(false);
   const [refreshKey, setRefreshKey] = useState(0);
   const [now, setNow] = useState(Date.now());
-  const [hasToken, setHasToken] = useState(() => getToken() !== '');
 
   const showHiddenRef = useRef(showHidden);
   showHiddenRef.current = showHidden;
@@ -115,11 +118,6 @@ export function App() {
 
   useEffect(() => {
     schedule();
-    api.taskTypes().then(
-      (result) => setTypes(result.items),
-      (err: unknown) =>
-        setNotice({ kind: 'error', text: `Cannot list task types: ${messageOf(err)}`, at: Date.now() }),
-    );
     return () => clearTimeout(timer.current);
   }, [schedule]);
 
@@ -128,13 +126,31 @@ export function App() {
     if (tasks !== undefined) schedule();
   }, [showHidden]);
 
-  /** Runs an action on a task: busy while it goes, the API's message when refused, then a refresh. */
-  const act = async (
-    task: TaskView | undefined,
-    label: string,
-    action: () => Promise<unknown>,
-    done?: string,
-  ) => {
+  /** A run just started or a task changed: look again soon. */
+  const expectActivity = () => {
+    activeRef.current = true;
+  };
+
+  return { tasks, scheduler, loadError, refreshKey, now, schedule, expectActivity };
+}
+
+/** The registered task types, read once; a failure is a notice. */
+function useTaskTypes(setNotice: SetNotice): TaskTypeView[] {
+  const [types, setTypes] = useState<TaskTypeView[]>([]);
+  useEffect(() => {
+    api.taskTypes().then(
+      (result) => setTypes(result.items),
+      (err: unknown) =>
+        setNotice({ kind: 'error', text: `Cannot list task types: ${messageOf(err)}`, at: Date.now() }),
+    );
+  }, []);
+  return types;
+}
+
+/** Runs an action on a task: busy while it goes, the API's message when refused, then a refresh. */
+function useActions(setNotice: SetNotice, schedule: () => void): { busy: ReadonlySet<string>; act: Act } {
+  const [busy, setBusy] = useState<ReadonlySet<string>>(new Set());
+  const act: Act = async (task, label, action, done) => {
     if (task) setBusy((b) => new Set(b).add(task.id));
     try {
       await action();
@@ -151,195 +167,211 @@ export function App() {
       schedule();
     }
   };
+  return { busy, act };
+}
 
-  const closeModal = () => setModal(undefined);
-  const finished = (text: string) => {
-    setModal(undefined);
-    setNotice({ kind: 'info', text, at: Date.now() });
-    activeRef.current = true; // a run just started or a task changed: look again soon
-    schedule();
+/** The banner's pause and resume, busy while the request goes. */
+function useSchedulerBanner(act: Act) {
+  const [schedulerBusy, setSchedulerBusy] = useState(false);
+  const toggle = (label: string, action: () => Promise<unknown>, done: string) => {
+    setSchedulerBusy(true);
+    void act(undefined, label, action, done).finally(() => setSchedulerBusy(false));
   };
+  return {
+    busy: schedulerBusy,
+    onPause: () => toggle('Pause the scheduler', api.pause, 'Scheduler paused'),
+    onResume: () => toggle('Resume the scheduler', api.resume, 'Scheduler resumed'),
+  };
+}
 
-  const visible = useMemo(() => {
+/** The tasks the search and the status filter let through, by name. */
+function useVisibleTasks(tasks: TaskView[] | undefined, filter: StatusFilter, search: string) {
+  return useMemo(() => {
     const needle = search.trim().toLowerCase();
     return (tasks ?? [])
       .filter((t) => matches(t, filter, needle))
       .sort((a, b) => a.name.localeCompare(b.name));
   }, [tasks, filter, search]);
-  const running = (tasks ?? []).filter((t) => t.currentRun !== null).length;
+}
 
-  const historyTask = modal?.kind === 'history' ? tasks?.find((t) => t.id === modal.taskId) : undefined;
-
+function Header({ hasToken, onToken }: { hasToken: boolean; onToken: () => void }) {
   return h(
-    'div',
-    { class: 'app' },
-    h(
-      'header',
-      { class: 'top' },
-      h('h1', null, 'Tickwork'),
-      h('span', { class: 'muted' }, 'Scheduled tasks'),
-      h(
-        'div',
-        { class: 'top-actions' },
-        h(
-          'button',
-          {
-            type: 'button',
-            class: 'button small',
-            onClick: () => setModal({ kind: 'token' }),
-            'aria-label': 'API token',
-          },
-          hasToken ? 'API token ✓' : 'API token',
-        ),
-      ),
-    ),
-    h(SchedulerBanner, {
-      scheduler,
-      busy: schedulerBusy,
-      now,
-      onPause: () => {
-        setSchedulerBusy(true);
-        void act(undefined, 'Pause the scheduler', api.pause, 'Scheduler paused').finally(() =>
-          setSchedulerBusy(false),
-        );
-      },
-      onResume: () => {
-        setSchedulerBusy(true);
-        void act(undefined, 'Resume the scheduler', api.resume, 'Scheduler resumed').finally(() =>
-          setSchedulerBusy(false),
-        );
-      },
-    }),
+    'header',
+    { class: 'top' },
+    h('h1', null, 'Tickwork'),
+    h('span', { class: 'muted' }, 'Scheduled tasks'),
     h(
       'div',
-      { class: 'notices', 'aria-live': 'polite' },
-      loadError ? h('p', { class: 'notice error', role: 'alert' }, `Cannot refresh: ${loadError}`) : null,
-      notice
-        ? h(
-            'p',
-            {
-              class: `notice ${notice.kind}`,
-              role: notice.kind === 'error' ? 'alert' : 'status',
-              'data-testid': 'notice',
-              key: notice.at,
-            },
-            h('span', null, notice.text),
-            h(
-              'button',
-              { type: 'button', class: 'icon', 'aria-label': 'Dismiss', onClick: () => setNotice(undefined) },
-              '×',
-            ),
-          )
-        : null,
+      { class: 'top-actions' },
+      h(
+        'button',
+        { type: 'button', class: 'button small', onClick: onToken, 'aria-label': 'API token' },
+        hasToken ? 'API token ✓' : 'API token',
+      ),
+    ),
+  );
+}
+
+function Notices({
+  loadError,
+  notice,
+  onDismiss,
+}: {
+  loadError: string | undefined;
+  notice: Notice | undefined;
+  onDismiss: () => void;
+}) {
+  return h(
+    'div',
+    { class: 'notices', 'aria-live': 'polite' },
+    loadError ? h('p', { class: 'notice error', role: 'alert' }, `Cannot refresh: ${loadError}`) : null,
+    notice
+      ? h(
+          'p',
+          {
+            class: `notice ${notice.kind}`,
+            role: notice.kind === 'error' ? 'alert' : 'status',
+            'data-testid': 'notice',
+            key: notice.at,
+          },
+          h('span', null, notice.text),
+          h('button', { type: 'button', class: 'icon', 'aria-label': 'Dismiss', onClick: onDismiss }, '×'),
+        )
+      : null,
+  );
+}
+
+interface ToolbarProps {
+  search: string;
+  onSearch: (search: string) => void;
+  filter: StatusFilter;
+  onFilter: (filter: StatusFilter) => void;
+  showHidden: boolean;
+  onShowHidden: (showHidden: boolean) => void;
+  /** "n of m tasks · k running", empty while the list loads. */
+  count: string;
+  onCreate: () => void;
+}
+
+function Toolbar(props: ToolbarProps) {
+  return h(
+    'div',
+    { class: 'toolbar', role: 'search' },
+    h('input', {
+      type: 'search',
+      placeholder: 'Search name, id, type, schedule',
+      'aria-label': 'Search tasks',
+      value: props.search,
+      onInput: (e: Event) => props.onSearch((e.currentTarget as HTMLInputElement).value),
+    }),
+    h(
+      'select',
+      {
+        'aria-label': 'Filter by status',
+        value: props.filter,
+        onChange: (e: Event) => props.onFilter((e.currentTarget as HTMLSelectElement).value as StatusFilter),
+      },
+      ...Object.entries(STATUS_FILTERS).map(([value, label]) => h('option', { value }, label)),
     ),
     h(
-      'main',
-      null,
-      h(
-        'div',
-        { class: 'toolbar', role: 'search' },
-        h('input', {
-          type: 'search',
-          placeholder: 'Search name, id, type, schedule',
-          'aria-label': 'Search tasks',
-          value: search,
-          onInput: (e: Event) => setSearch((e.currentTarget as HTMLInputElement).value),
-        }),
-        h(
-          'select',
-          {
-            'aria-label': 'Filter by status',
-            value: filter,
-            onChange: (e: Event) => setFilter((e.currentTarget as HTMLSelectElement).value as StatusFilter),
-          },
-          ...Object.entries(STATUS_FILTERS).map(([value, label]) => h('option', { value }, label)),
-        ),
-        h(
-          'label',
-          { class: 'check' },
-          h('input', {
-            type: 'checkbox',
-            role: 'switch',
-            checked: showHidden,
-            onChange: (e: Event) => setShowHidden((e.currentTarget as HTMLInputElement).checked),
-          }),
-          ' Show hidden tasks',
-        ),
-        h(
-          'span',
-          { class: 'muted count', 'aria-live': 'polite' },
-          tasks ? `${visible.length} of ${tasks.length} tasks · ${running} running` : '',
-        ),
-        h(
-          'button',
-          { type: 'button', class: 'button primary', onClick: () => setModal({ kind: 'create' }) },
-          'New task',
-        ),
-      ),
-      tasks === undefined
-        ? h('p', { class: 'muted' }, loadError ? '' : 'Loading tasks…')
-        : visible.length === 0
-          ? h(
-              'p',
-              { class: 'empty' },
-              tasks.length === 0
-                ? 'No tasks yet: create one with "New task".'
-                : 'No task matches the search or filter.',
-            )
-          : h(
-              'div',
-              { class: 'table-wrap' },
-              h(TaskTable, {
-                tasks: visible,
-                now,
-                busy,
-                onToggle: (task) =>
-                  act(
-                    task,
-                    `${task.enabled ? 'Disable' : 'Enable'} ${task.name}`,
-                    () => api.updateTask(task.id, { enabled: !task.enabled }, task.version),
-                    `${task.name} ${task.enabled ? 'disabled' : 'enabled'}`,
-                  ),
-                onRun: (task) => setModal({ kind: 'run', task }),
-                onCancel: (task) =>
-                  act(
-                    task,
-                    `Cancel ${task.name}`,
-                    () => api.cancel(task.id),
-                    `Cancel requested for ${task.name}`,
-                  ),
-                onEdit: (task) => setModal({ kind: 'edit', task }),
-                onDelete: (task) => setModal({ kind: 'delete', task }),
-                onHistory: (task) => setModal({ kind: 'history', taskId: task.id }),
-              }),
-            ),
+      'label',
+      { class: 'check' },
+      h('input', {
+        type: 'checkbox',
+        role: 'switch',
+        checked: props.showHidden,
+        onChange: (e: Event) => props.onShowHidden((e.currentTarget as HTMLInputElement).checked),
+      }),
+      ' Show hidden tasks',
     ),
+    h('span', { class: 'muted count', 'aria-live': 'polite' }, props.count),
+    h('button', { type: 'button', class: 'button primary', onClick: props.onCreate }, 'New task'),
+  );
+}
+
+/** The list: loading, empty, nothing matching, or the table of the visible tasks. */
+function TaskList({
+  tasks,
+  visible,
+  loadError,
+  ...table
+}: Omit<TaskTableProps, 'tasks'> & {
+  tasks: TaskView[] | undefined;
+  visible: TaskView[];
+  loadError: string | undefined;
+}) {
+  if (tasks === undefined) return h('p', { class: 'muted' }, loadError ? '' : 'Loading tasks…');
+  if (visible.length === 0) {
+    return h(
+      'p',
+      { class: 'empty' },
+      tasks.length === 0
+        ? 'No tasks yet: create one with "New task".'
+        : 'No task matches the search or filter.',
+    );
+  }
+  return h('div', { class: 'table-wrap' }, h(TaskTable, { tasks: visible, ...table }));
+}
+
+/** The row actions: some act at once, others open a dialog. */
+function rowActions(act: Act, setModal: (modal: Modal) => void) {
+  return {
+    onToggle: (task: TaskView) =>
+      act(
+        task,
+        `${task.enabled ? 'Disable' : 'Enable'} ${task.name}`,
+        () => api.updateTask(task.id, { enabled: !task.enabled }, task.version),
+        `${task.name} ${task.enabled ? 'disabled' : 'enabled'}`,
+      ),
+    onRun: (task: TaskView) => setModal({ kind: 'run', task }),
+    onCancel: (task: TaskView) =>
+      act(task, `Cancel ${task.name}`, () => api.cancel(task.id), `Cancel requested for ${task.name}`),
+    onEdit: (task: TaskView) => setModal({ kind: 'edit', task }),
+    onDelete: (task: TaskView) => setModal({ kind: 'delete', task }),
+    onHistory: (task: TaskView) => setModal({ kind: 'history', taskId: task.id }),
+  };
+}
+
+interface ModalsProps {
+  modal: Modal | undefined;
+  tasks: TaskView[] | undefined;
+  types: TaskTypeView[];
+  refreshKey: number;
+  act: Act;
+  onClose: () => void;
+  /** A dialog did its work: close it and say what happened. */
+  onFinished: (text: string) => void;
+  onTokenClosed: () => void;
+}
+
+/** The open dialog, if any: one slot per kind. */
+function modals({ modal, tasks, types, refreshKey, act, onClose, onFinished, onTokenClosed }: ModalsProps) {
+  const historyTask = modal?.kind === 'history' ? tasks?.find((t) => t.id === modal.taskId) : undefined;
+  return [
     modal?.kind === 'create' || modal?.kind === 'edit'
       ? h(TaskForm, {
           key: modal.kind === 'edit' ? modal.task.id : 'new',
           task: modal.kind === 'edit' ? modal.task : undefined,
           types,
-          onClose: closeModal,
-          onSaved: (task) => finished(`${modal.kind === 'edit' ? 'Saved' : 'Created'} ${task.name}`),
+          onClose,
+          onSaved: (task) => onFinished(`${modal.kind === 'edit' ? 'Saved' : 'Created'} ${task.name}`),
         })
       : null,
     modal?.kind === 'run'
       ? h(RunNowDialog, {
           task: modal.task,
           type: types.find((t) => t.name === modal.task.type),
-          onClose: closeModal,
-          onDone: finished,
+          onClose,
+          onDone: onFinished,
         })
       : null,
-    modal?.kind === 'delete'
-      ? h(DeleteDialog, { task: modal.task, onClose: closeModal, onDone: finished })
-      : null,
+    modal?.kind === 'delete' ? h(DeleteDialog, { task: modal.task, onClose, onDone: onFinished }) : null,
     modal?.kind === 'history'
       ? h(History, {
           taskId: modal.taskId,
           task: historyTask,
           refreshKey,
-          onClose: closeModal,
+          onClose,
           onCancel: (task, runId) =>
             act(
               task,
@@ -349,14 +381,69 @@ export function App() {
             ),
         })
       : null,
-    modal?.kind === 'token'
-      ? h(TokenDialog, {
-          onClose: () => {
-            setHasToken(getToken() !== '');
-            closeModal();
-            schedule();
-          },
-        })
-      : null,
+    modal?.kind === 'token' ? h(TokenDialog, { onClose: onTokenClosed }) : null,
+  ];
+}
+
+export function App() {
+  const [notice, setNotice] = useState<Notice | undefined>();
+  const [search, setSearch] = useState('');
+  const [filter, setFilter] = useState<StatusFilter>('all');
+  const [showHidden, setShowHidden] = useState(false);
+  const [modal, setModal] = useState<Modal | undefined>();
+  const [hasToken, setHasToken] = useState(() => getToken() !== '');
+  const { tasks, scheduler, loadError, refreshKey, now, schedule, expectActivity } = useTasks(showHidden);
+  const types = useTaskTypes(setNotice);
+  const { busy, act } = useActions(setNotice, schedule);
+  const banner = useSchedulerBanner(act);
+
+  const closeModal = () => setModal(undefined);
+  const finished = (text: string) => {
+    setModal(undefined);
+    setNotice({ kind: 'info', text, at: Date.now() });
+    expectActivity(); // a run just started or a task changed: look again soon
+    schedule();
+  };
+  const tokenClosed = () => {
+    setHasToken(getToken() !== '');
+    closeModal();
+    schedule();
+  };
+
+  const visible = useVisibleTasks(tasks, filter, search);
+  const running = (tasks ?? []).filter((t) => t.currentRun !== null).length;
+  const count = tasks ? `${visible.length} of ${tasks.length} tasks · ${running} running` : '';
+
+  return h(
+    'div',
+    { class: 'app' },
+    h(Header, { hasToken, onToken: () => setModal({ kind: 'token' }) }),
+    h(SchedulerBanner, { scheduler, now, ...banner }),
+    h(Notices, { loadError, notice, onDismiss: () => setNotice(undefined) }),
+    h(
+      'main',
+      null,
+      h(Toolbar, {
+        search,
+        onSearch: setSearch,
+        filter,
+        onFilter: setFilter,
+        showHidden,
+        onShowHidden: setShowHidden,
+        count,
+        onCreate: () => setModal({ kind: 'create' }),
+      }),
+      h(TaskList, { tasks, visible, loadError, now, busy, ...rowActions(act, setModal) }),
+    ),
+    ...modals({
+      modal,
+      tasks,
+      types,
+      refreshKey,
+      act,
+      onClose: closeModal,
+      onFinished: finished,
+      onTokenClosed: tokenClosed,
+    }),
   );
 }

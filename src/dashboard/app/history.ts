@@ -48,19 +48,81 @@ function LogsView({ state }: { state: LogState }) {
   );
 }
 
-function RunRow({
-  run,
-  zone,
-  task,
-  onCancel,
-}: {
-  run: RunView;
-  zone: string;
-  task: TaskView | undefined;
-  onCancel: HistoryProps['onCancel'];
-}) {
+/** When a run was scheduled, started or finished, in the task's zone (UTC on hover). */
+function runTime(iso: string | null, zone: string) {
+  return iso
+    ? h(
+        'time',
+        { dateTime: iso, title: `${formatInstant(iso)} UTC` },
+        formatInstant(iso, zone, { weekday: false }),
+      )
+    : h('span', { class: 'muted' }, '—');
+}
+
+/** The run's error, its progress while it goes, or its result. */
+function runOutcome(run: RunView, live: boolean) {
+  if (run.error) {
+    return h(
+      'details',
+      { class: 'error-details' },
+      h('summary', null, h('span', { class: 'error-summary' }, run.error.message)),
+      h('p', { class: 'error-text' }, `${run.error.name}: ${run.error.message}`),
+    );
+  }
+  if (live) return h(RunProgress, { run, label: `Progress of run ${run.runId}` });
+  return h(
+    'span',
+    { class: 'result-wrap' },
+    run.result ?? run.note ?? (run.slotCount ? `${run.slotCount} slots` : ''),
+  );
+}
+
+/** A link to the logs on AWS (CloudWatch); locally, a button that shows the lines below the row. */
+function logsControl(run: RunView, logs: LogState | undefined, toggleLogs: () => void) {
+  if (run.logs && /^https?:\/\//.test(run.logs)) {
+    return h(
+      'a',
+      {
+        class: 'button small',
+        href: run.logs,
+        target: '_blank',
+        rel: 'noopener noreferrer',
+        'aria-label': `Logs of run ${run.runId} (CloudWatch, opens a new tab)`,
+      },
+      'Logs ↗',
+    );
+  }
+  if (!run.logs) return null;
+  return h(
+    'button',
+    {
+      type: 'button',
+      class: 'button small',
+      'aria-expanded': logs ? 'true' : 'false',
+      onClick: toggleLogs,
+      'aria-label': `Logs of run ${run.runId}`,
+    },
+    logs ? 'Hide logs' : 'Logs',
+  );
+}
+
+function cancelRunButton(run: RunView, task: TaskView, onCancel: HistoryProps['onCancel']) {
+  return h(
+    'button',
+    {
+      type: 'button',
+      class: 'button small danger',
+      disabled: run.cancelRequested,
+      onClick: () => onCancel(task, run.runId),
+      'aria-label': `Cancel run ${run.runId}`,
+    },
+    run.cancelRequested ? 'Cancelling…' : 'Cancel',
+  );
+}
+
+/** A run's logs, read when first shown: undefined while hidden. */
+function useRunLogs(run: RunView): [LogState | undefined, () => void] {
   const [logs, setLogs] = useState<LogState | undefined>();
-  const live = run.status === 'running' || run.status === 'dispatched';
   const toggleLogs = () => {
     if (logs) {
       setLogs(undefined);
@@ -72,28 +134,22 @@ function RunRow({
       (err: unknown) => setLogs({ kind: 'error', message: messageOf(err) }),
     );
   };
-  const when = (iso: string | null) =>
-    iso
-      ? h(
-          'time',
-          { dateTime: iso, title: `${formatInstant(iso)} UTC` },
-          formatInstant(iso, zone, { weekday: false }),
-        )
-      : h('span', { class: 'muted' }, '—');
-  const outcome = run.error
-    ? h(
-        'details',
-        { class: 'error-details' },
-        h('summary', null, h('span', { class: 'error-summary' }, run.error.message)),
-        h('p', { class: 'error-text' }, `${run.error.name}: ${run.error.message}`),
-      )
-    : live
-      ? h(RunProgress, { run, label: `Progress of run ${run.runId}` })
-      : h(
-          'span',
-          { class: 'result-wrap' },
-          run.result ?? run.note ?? (run.slotCount ? `${run.slotCount} slots` : ''),
-        );
+  return [logs, toggleLogs];
+}
+
+function RunRow({
+  run,
+  zone,
+  task,
+  onCancel,
+}: {
+  run: RunView;
+  zone: string;
+  task: TaskView | undefined;
+  onCancel: HistoryProps['onCancel'];
+}) {
+  const [logs, toggleLogs] = useRunLogs(run);
+  const live = run.status === 'running' || run.status === 'dispatched';
   return h(
     Fragment,
     null,
@@ -103,59 +159,27 @@ function RunRow({
       cell('Status', null, h(StatusBadge, { status: run.status })),
       cell('Trigger', null, run.trigger),
       cell('Attempt', { class: 'num' }, String(run.attempt)),
-      cell('Scheduled', null, when(run.scheduledFor)),
-      cell('Started', null, when(run.startedAt)),
-      cell('Finished', null, when(run.finishedAt)),
+      cell('Scheduled', null, runTime(run.scheduledFor, zone)),
+      cell('Started', null, runTime(run.startedAt, zone)),
+      cell('Finished', null, runTime(run.finishedAt, zone)),
       cell('Duration', { class: 'num' }, formatDuration(run.durationMs)),
-      cell('Result', null, outcome),
+      cell('Result', null, runOutcome(run, live)),
       cell(
         'Actions',
         { class: 'actions' },
-        run.logs && /^https?:\/\//.test(run.logs)
-          ? h(
-              'a',
-              {
-                class: 'button small',
-                href: run.logs,
-                target: '_blank',
-                rel: 'noopener noreferrer',
-                'aria-label': `Logs of run ${run.runId} (CloudWatch, opens a new tab)`,
-              },
-              'Logs ↗',
-            )
-          : run.logs
-            ? h(
-                'button',
-                {
-                  type: 'button',
-                  class: 'button small',
-                  'aria-expanded': logs ? 'true' : 'false',
-                  onClick: toggleLogs,
-                  'aria-label': `Logs of run ${run.runId}`,
-                },
-                logs ? 'Hide logs' : 'Logs',
-              )
-            : null,
-        (live || run.status === 'queued') && task
-          ? h(
-              'button',
-              {
-                type: 'button',
-                class: 'button small danger',
-                disabled: run.cancelRequested,
-                onClick: () => onCancel(task, run.runId),
-                'aria-label': `Cancel run ${run.runId}`,
-              },
-              run.cancelRequested ? 'Cancelling…' : 'Cancel',
-            )
-          : null,
+        logsControl(run, logs, toggleLogs),
+        (live || run.status === 'queued') && task ? cancelRunButton(run, task, onCancel) : null,
       ),
     ),
     logs ? h('tr', { class: 'logs-row' }, h('td', { colSpan: 9 }, h(LogsView, { state: logs }))) : null,
   );
 }
 
-export function History({ taskId, task, refreshKey, onClose, onCancel }: HistoryProps) {
+/**
+ * The task's runs, newest first: the first page is read again on every refresh; older pages are
+ * loaded on demand and kept.
+ */
+function useRunPages(taskId: string, refreshKey: number) {
   const [runs, setRuns] = useState<RunView[] | undefined>();
   const [nextToken, setNextToken] = useState<string | null>(null);
   const [error, setError] = useState<string | undefined>();
@@ -197,76 +221,89 @@ export function History({ taskId, task, refreshKey, onClose, onCancel }: History
     );
   };
 
+  return { runs, nextToken, error, loadMore };
+}
+
+/** The task's schedule, type, next slots and run count. */
+function taskSummary(task: TaskView, zone: string) {
+  return h(
+    'dl',
+    { class: 'summary' },
+    h('dt', null, 'Schedule'),
+    h(
+      'dd',
+      null,
+      h('code', null, task.schedule),
+      ' ',
+      task.scheduleDescription ?? '',
+      task.scheduleDescription?.includes(task.timezone)
+        ? null
+        : h('span', { class: 'muted' }, ` (${task.timezone})`),
+    ),
+    h('dt', null, 'Type'),
+    h('dd', { class: 'mono' }, task.type),
+    h('dt', null, 'Next slots'),
+    h(
+      'dd',
+      null,
+      task.nextSlots.length === 0
+        ? h('span', { class: 'muted' }, task.enabled ? 'none' : 'none (disabled)')
+        : task.nextSlots.map((s) => formatInstant(s, zone)).join(' · '),
+    ),
+    h('dt', null, 'Runs'),
+    h('dd', null, `${task.runCount} in all${task.queuedRuns > 0 ? `, ${task.queuedRuns} queued` : ''}`),
+  );
+}
+
+function runTable(
+  runs: RunView[],
+  zone: string,
+  task: TaskView | undefined,
+  onCancel: HistoryProps['onCancel'],
+) {
+  return h(
+    'div',
+    { class: 'table-wrap' },
+    h(
+      'table',
+      { class: 'runs', 'aria-label': 'Run history' },
+      h(
+        'thead',
+        null,
+        h(
+          'tr',
+          null,
+          ...[
+            'Status',
+            'Trigger',
+            'Attempt',
+            `Scheduled (${zone})`,
+            'Started',
+            'Finished',
+            'Duration',
+            'Result or error',
+            'Actions',
+          ].map((label) => h('th', { scope: 'col' }, label)),
+        ),
+      ),
+      h('tbody', null, ...runs.map((run) => h(RunRow, { key: run.runId, run, zone, task, onCancel }))),
+    ),
+  );
+}
+
+export function History({ taskId, task, refreshKey, onClose, onCancel }: HistoryProps) {
+  const { runs, nextToken, error, loadMore } = useRunPages(taskId, refreshKey);
   const zone = task?.timezone ?? 'UTC';
   return h(
     Dialog,
     { title: `History: ${task?.name ?? taskId}`, onClose, wide: true, testId: 'history' },
-    task
-      ? h(
-          'dl',
-          { class: 'summary' },
-          h('dt', null, 'Schedule'),
-          h(
-            'dd',
-            null,
-            h('code', null, task.schedule),
-            ' ',
-            task.scheduleDescription ?? '',
-            task.scheduleDescription?.includes(task.timezone)
-              ? null
-              : h('span', { class: 'muted' }, ` (${task.timezone})`),
-          ),
-          h('dt', null, 'Type'),
-          h('dd', { class: 'mono' }, task.type),
-          h('dt', null, 'Next slots'),
-          h(
-            'dd',
-            null,
-            task.nextSlots.length === 0
-              ? h('span', { class: 'muted' }, task.enabled ? 'none' : 'none (disabled)')
-              : task.nextSlots.map((s) => formatInstant(s, zone)).join(' · '),
-          ),
-          h('dt', null, 'Runs'),
-          h('dd', null, `${task.runCount} in all${task.queuedRuns > 0 ? `, ${task.queuedRuns} queued` : ''}`),
-        )
-      : null,
+    task ? taskSummary(task, zone) : null,
     error ? h('p', { class: 'form-error', role: 'alert' }, error) : null,
     runs === undefined
       ? h('p', { class: 'muted' }, 'Loading history…')
       : runs.length === 0
         ? h('p', { class: 'muted' }, 'No runs yet.')
-        : h(
-            'div',
-            { class: 'table-wrap' },
-            h(
-              'table',
-              { class: 'runs', 'aria-label': 'Run history' },
-              h(
-                'thead',
-                null,
-                h(
-                  'tr',
-                  null,
-                  ...[
-                    'Status',
-                    'Trigger',
-                    'Attempt',
-                    `Scheduled (${zone})`,
-                    'Started',
-                    'Finished',
-                    'Duration',
-                    'Result or error',
-                    'Actions',
-                  ].map((label) => h('th', { scope: 'col' }, label)),
-                ),
-              ),
-              h(
-                'tbody',
-                null,
-                ...runs.map((run) => h(RunRow, { key: run.runId, run, zone, task, onCancel })),
-              ),
-            ),
-          ),
+        : runTable(runs, zone, task, onCancel),
     nextToken ? h('button', { type: 'button', class: 'button', onClick: loadMore }, 'Load older runs') : null,
   );
 }

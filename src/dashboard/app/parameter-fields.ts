@@ -248,44 +248,160 @@ function rangeText(spec: FieldSpec): string | undefined {
   return what;
 }
 
-/** The parameters part of a form: fields for a flat schema, else a JSON editor. */
-export function ParameterEditor({ state, onChange, errors, label, hint, idPrefix }: ParameterEditorProps) {
+type JsonState = Extract<ParameterState, { mode: 'json' }>;
+type FieldsState = Extract<ParameterState, { mode: 'fields' }>;
+
+/** The JSON editor: its syntax error first, else the API's refusals. */
+function jsonEditor({
+  state,
+  onChange,
+  errors,
+  label,
+  hint,
+  idPrefix,
+}: ParameterEditorProps & { state: JsonState }) {
   const id = (name: string) => `${idPrefix}-${name}`;
-  if (state.mode === 'json') {
-    const parsed = parseParameters(state.text);
-    const syntax = 'error' in parsed ? parsed.error : undefined;
-    const refused = Object.entries(errors).map(([path, message]) =>
-      path === '' ? message : `${path}: ${message}`,
-    );
-    const problems = syntax ? [syntax] : refused;
+  const parsed = parseParameters(state.text);
+  const syntax = 'error' in parsed ? parsed.error : undefined;
+  const refused = Object.entries(errors).map(([path, message]) =>
+    path === '' ? message : `${path}: ${message}`,
+  );
+  const problems = syntax ? [syntax] : refused;
+  return h(
+    'div',
+    { class: 'field params-json' },
+    h('label', { for: id('json') }, `${label} (JSON object)`),
+    h('textarea', {
+      id: id('json'),
+      class: 'mono',
+      rows: 6,
+      value: state.text,
+      spellcheck: false,
+      onInput: (e: Event) => onChange({ mode: 'json', text: (e.currentTarget as HTMLTextAreaElement).value }),
+      'aria-invalid': problems.length > 0 ? 'true' : undefined,
+      'aria-describedby':
+        [hint ? id('hint') : '', problems.length > 0 ? id('error') : ''].filter(Boolean).join(' ') ||
+        undefined,
+    }),
+    hint ? h('small', { class: 'muted', id: id('hint') }, hint) : null,
+    problems.length > 0
+      ? h(
+          'p',
+          { class: 'field-error', id: id('error'), 'data-testid': 'parameters-error' },
+          problems.join('; '),
+        )
+      : null,
+  );
+}
+
+/** What one parameter's field draws from. */
+interface ParamContext {
+  state: FieldsState;
+  errors: Record<string, string>;
+  id: (name: string) => string;
+  setValue: (name: string, value: string | boolean) => void;
+}
+
+/** The attributes every control of a parameter carries. */
+type CommonAttributes = Record<string, string | undefined>;
+
+function paramLabel(spec: FieldSpec, inputId: string) {
+  return h(
+    'label',
+    { for: inputId },
+    spec.name,
+    spec.required ? h('span', { class: 'required' }, ' (required)') : null,
+  );
+}
+
+/** A select for an enum; the empty choice says what leaving it empty means. */
+function enumControl(spec: FieldSpec, common: CommonAttributes, ctx: ParamContext) {
+  const value = ctx.state.values[spec.name];
+  const choices = spec.options ?? [];
+  const emptyLabel =
+    spec.default !== undefined ? `(${defaultText(spec)})` : spec.required ? 'Choose…' : '(none)';
+  return h(
+    'select',
+    {
+      ...common,
+      value: typeof value === 'string' ? value : '',
+      onChange: (e: Event) => ctx.setValue(spec.name, (e.currentTarget as HTMLSelectElement).value),
+    },
+    h('option', { value: '' }, emptyLabel),
+    ...choices.map((o, i) => h('option', { value: String(i) }, textOf(o))),
+  );
+}
+
+/** A text or number input; the default shows as the placeholder. */
+function inputControl(spec: FieldSpec, common: CommonAttributes, ctx: ParamContext) {
+  const value = ctx.state.values[spec.name];
+  const numeric = spec.kind === 'number' || spec.kind === 'integer';
+  return h('input', {
+    ...common,
+    type: numeric ? 'number' : 'text',
+    ...(numeric
+      ? {
+          inputMode: spec.kind === 'integer' ? 'numeric' : 'decimal',
+          step: spec.kind === 'integer' ? 1 : 'any',
+          min: spec.minimum,
+          max: spec.maximum,
+        }
+      : { autoComplete: 'off' }),
+    placeholder: spec.default !== undefined ? textOf(spec.default) : undefined,
+    value: typeof value === 'string' ? value : '',
+    onInput: (e: Event) => ctx.setValue(spec.name, (e.currentTarget as HTMLInputElement).value),
+  });
+}
+
+/** One parameter: its label and control, the hint (description, range, default) and the API's refusal. */
+function paramField(spec: FieldSpec, ctx: ParamContext) {
+  const inputId = ctx.id(`p-${spec.name}`);
+  const error = ctx.errors[spec.name];
+  const hintText = [spec.description, rangeText(spec), defaultText(spec)].filter(Boolean).join(' · ');
+  const describedBy =
+    [hintText ? `${inputId}-hint` : '', error ? `${inputId}-error` : ''].filter(Boolean).join(' ') ||
+    undefined;
+  const common: CommonAttributes = {
+    id: inputId,
+    name: `parameters.${spec.name}`,
+    'aria-invalid': error ? 'true' : undefined,
+    'aria-describedby': describedBy,
+    'aria-required': spec.required ? 'true' : undefined,
+  };
+  const hintLine = hintText ? h('small', { class: 'muted', id: `${inputId}-hint` }, hintText) : null;
+  const errorLine = error ? h('p', { class: 'field-error', id: `${inputId}-error` }, error) : null;
+  if (spec.kind === 'boolean') {
+    const checkbox = h('input', {
+      ...common,
+      type: 'checkbox',
+      checked: ctx.state.values[spec.name] === true,
+      onChange: (e: Event) => ctx.setValue(spec.name, (e.currentTarget as HTMLInputElement).checked),
+    });
     return h(
       'div',
-      { class: 'field params-json' },
-      h('label', { for: id('json') }, `${label} (JSON object)`),
-      h('textarea', {
-        id: id('json'),
-        class: 'mono',
-        rows: 6,
-        value: state.text,
-        spellcheck: false,
-        onInput: (e: Event) =>
-          onChange({ mode: 'json', text: (e.currentTarget as HTMLTextAreaElement).value }),
-        'aria-invalid': problems.length > 0 ? 'true' : undefined,
-        'aria-describedby':
-          [hint ? id('hint') : '', problems.length > 0 ? id('error') : ''].filter(Boolean).join(' ') ||
-          undefined,
-      }),
-      hint ? h('small', { class: 'muted', id: id('hint') }, hint) : null,
-      problems.length > 0
-        ? h(
-            'p',
-            { class: 'field-error', id: id('error'), 'data-testid': 'parameters-error' },
-            problems.join('; '),
-          )
-        : null,
+      { class: 'field param', 'data-param': spec.name },
+      h('div', { class: 'check' }, checkbox, paramLabel(spec, inputId)),
+      hintLine,
+      errorLine,
     );
   }
+  const control: ComponentChild =
+    spec.kind === 'enum' ? enumControl(spec, common, ctx) : inputControl(spec, common, ctx);
+  return h(
+    'div',
+    { class: 'field param', 'data-param': spec.name },
+    paramLabel(spec, inputId),
+    control,
+    hintLine,
+    errorLine,
+  );
+}
 
+/** The parameters part of a form: fields for a flat schema, else a JSON editor. */
+export function ParameterEditor(props: ParameterEditorProps) {
+  const { state, onChange, errors, label, hint, idPrefix } = props;
+  if (state.mode === 'json') return jsonEditor({ ...props, state });
+  const id = (name: string) => `${idPrefix}-${name}`;
   const setValue = (name: string, value: string | boolean) =>
     onChange({ ...state, values: { ...state.values, [name]: value } });
   const asJson = () => {
@@ -296,97 +412,13 @@ export function ParameterEditor({ state, onChange, errors, label, hint, idPrefix
   const unplaced = Object.entries(errors).filter(
     ([path]) => path !== '' && !state.specs.some((s) => s.name === path),
   );
-
-  const field = (spec: FieldSpec) => {
-    const inputId = id(`p-${spec.name}`);
-    const error = errors[spec.name];
-    const hintText = [spec.description, rangeText(spec), defaultText(spec)].filter(Boolean).join(' · ');
-    const describedBy =
-      [hintText ? `${inputId}-hint` : '', error ? `${inputId}-error` : ''].filter(Boolean).join(' ') ||
-      undefined;
-    const common = {
-      id: inputId,
-      name: `parameters.${spec.name}`,
-      'aria-invalid': error ? 'true' : undefined,
-      'aria-describedby': describedBy,
-      'aria-required': spec.required ? 'true' : undefined,
-    };
-    const value = state.values[spec.name];
-    const labelOf = () =>
-      h(
-        'label',
-        { for: inputId },
-        spec.name,
-        spec.required ? h('span', { class: 'required' }, ' (required)') : null,
-      );
-    let control: ComponentChild;
-    if (spec.kind === 'boolean') {
-      return h(
-        'div',
-        { class: 'field param', 'data-param': spec.name },
-        h(
-          'div',
-          { class: 'check' },
-          h('input', {
-            ...common,
-            type: 'checkbox',
-            checked: value === true,
-            onChange: (e: Event) => setValue(spec.name, (e.currentTarget as HTMLInputElement).checked),
-          }),
-          labelOf(),
-        ),
-        hintText ? h('small', { class: 'muted', id: `${inputId}-hint` }, hintText) : null,
-        error ? h('p', { class: 'field-error', id: `${inputId}-error` }, error) : null,
-      );
-    }
-    if (spec.kind === 'enum') {
-      const choices = spec.options ?? [];
-      const emptyLabel =
-        spec.default !== undefined ? `(${defaultText(spec)})` : spec.required ? 'Choose…' : '(none)';
-      control = h(
-        'select',
-        {
-          ...common,
-          value: typeof value === 'string' ? value : '',
-          onChange: (e: Event) => setValue(spec.name, (e.currentTarget as HTMLSelectElement).value),
-        },
-        h('option', { value: '' }, emptyLabel),
-        ...choices.map((o, i) => h('option', { value: String(i) }, textOf(o))),
-      );
-    } else {
-      const numeric = spec.kind === 'number' || spec.kind === 'integer';
-      control = h('input', {
-        ...common,
-        type: numeric ? 'number' : 'text',
-        ...(numeric
-          ? {
-              inputMode: spec.kind === 'integer' ? 'numeric' : 'decimal',
-              step: spec.kind === 'integer' ? 1 : 'any',
-              min: spec.minimum,
-              max: spec.maximum,
-            }
-          : { autoComplete: 'off' }),
-        placeholder: spec.default !== undefined ? textOf(spec.default) : undefined,
-        value: typeof value === 'string' ? value : '',
-        onInput: (e: Event) => setValue(spec.name, (e.currentTarget as HTMLInputElement).value),
-      });
-    }
-    return h(
-      'div',
-      { class: 'field param', 'data-param': spec.name },
-      labelOf(),
-      control,
-      hintText ? h('small', { class: 'muted', id: `${inputId}-hint` }, hintText) : null,
-      error ? h('p', { class: 'field-error', id: `${inputId}-error` }, error) : null,
-    );
-  };
-
+  const ctx: ParamContext = { state, errors, id, setValue };
   return h(
     'fieldset',
     { class: 'params', 'data-testid': 'parameter-fields' },
     h('legend', null, label),
     hint ? h('small', { class: 'muted params-hint' }, hint) : null,
-    h('div', { class: 'params-grid' }, ...state.specs.map(field)),
+    h('div', { class: 'params-grid' }, ...state.specs.map((spec) => paramField(spec, ctx))),
     whole || unplaced.length > 0
       ? h(
           'p',

@@ -5,18 +5,10 @@
  * (`parameter-fields.ts`); the API's refusal of one is shown beside it.
  */
 import { h } from 'preact';
-import { useEffect, useId, useMemo, useRef, useState } from 'preact/hooks';
-import {
-  ApiFailure,
-  api,
-  messageOf,
-  type SchedulePreview,
-  type TaskInput,
-  type TaskTypeView,
-  type TaskView,
-} from './api.js';
+import { useEffect, useId, useMemo, useState } from 'preact/hooks';
+import { ApiFailure, api, messageOf, type TaskInput, type TaskTypeView, type TaskView } from './api.js';
 import { Dialog } from './dialog.js';
-import { formatInstant, timeZones } from './format.js';
+import { timeZones } from './format.js';
 import {
   initialParameters,
   ParameterEditor,
@@ -24,6 +16,7 @@ import {
   parameterErrorsOf,
   parametersOf,
 } from './parameter-fields.js';
+import { previewSection, useSchedulePreview } from './schedule-preview.js';
 
 export interface TaskFormProps {
   /** The task to edit; absent to create one. */
@@ -33,14 +26,7 @@ export interface TaskFormProps {
   onSaved: (task: TaskView) => void;
 }
 
-/** Milliseconds the preview waits after the last keystroke. */
-export const PREVIEW_DEBOUNCE_MS = 250;
-
-type PreviewState =
-  | { kind: 'idle' }
-  | { kind: 'loading' }
-  | { kind: 'ok'; preview: SchedulePreview }
-  | { kind: 'error'; message: string };
+export { PREVIEW_DEBOUNCE_MS } from './schedule-preview.js';
 
 interface Fields {
   id: string;
@@ -113,21 +99,20 @@ function inputOf(fields: Fields, params: ParameterState): TaskInput {
   return input;
 }
 
-export function TaskForm({ task, types, onClose, onSaved }: TaskFormProps) {
+type JsonSchema = TaskTypeView['parametersSchema'];
+
+/**
+ * The form's values and their errors from the API, and the parameter editor's state: the task's
+ * own parameters while it keeps its type; a new type starts from its schema.
+ */
+function useFormState(task: TaskView | undefined, types: TaskTypeView[]) {
   const [fields, setFields] = useState<Fields>(() => fieldsOf(task, types));
-  const [preview, setPreview] = useState<PreviewState>({ kind: 'idle' });
-  const [error, setError] = useState<string | undefined>();
   const [fieldErrors, setFieldErrors] = useState<Record<string, string>>({});
-  const schemaOf = (name: string) => types.find((t) => t.name === name)?.parametersSchema ?? null;
-  // The task's own parameters while it keeps its type; a new type starts from its schema.
+  const schemaOf = (name: string): JsonSchema => types.find((t) => t.name === name)?.parametersSchema ?? null;
   const startingParameters = (name: string) =>
     initialParameters(schemaOf(name), task && name === task.type ? task.parameters : undefined);
   const [params, setParams] = useState<ParameterState>(() => startingParameters(fields.type));
   const [paramErrors, setParamErrors] = useState<Record<string, string>>({});
-  const [saving, setSaving] = useState(false);
-  const zones = useMemo(timeZones, []);
-  const uid = useId();
-  const seq = useRef(0);
 
   // A type list that arrives after the form opened fills an empty type.
   useEffect(() => {
@@ -141,27 +126,7 @@ export function TaskForm({ task, types, onClose, onSaved }: TaskFormProps) {
     setParamErrors({});
   }, [schemaKey]);
 
-  useEffect(() => {
-    const schedule = fields.schedule.trim();
-    const mine = ++seq.current;
-    if (schedule === '') {
-      setPreview({ kind: 'idle' });
-      return;
-    }
-    setPreview((p) => (p.kind === 'idle' ? { kind: 'loading' } : p));
-    const timer = setTimeout(() => {
-      api.preview(schedule, fields.timezone.trim() || 'UTC').then(
-        (result) => {
-          if (seq.current === mine) setPreview({ kind: 'ok', preview: result });
-        },
-        (err: unknown) => {
-          if (seq.current === mine) setPreview({ kind: 'error', message: messageOf(err) });
-        },
-      );
-    }, PREVIEW_DEBOUNCE_MS);
-    return () => clearTimeout(timer);
-  }, [fields.schedule, fields.timezone]);
-
+  /** The input handler of one field: it takes the new value and clears the field's error. */
   const set =
     <K extends keyof Fields>(key: K) =>
     (event: Event) => {
@@ -174,89 +139,251 @@ export function TaskForm({ task, types, onClose, onSaved }: TaskFormProps) {
         return rest;
       });
     };
-
   const changeParams = (next: ParameterState) => {
     setParams(next);
     setParamErrors({});
   };
-  const scheduleError = preview.kind === 'error' ? preview.message : fieldErrors.schedule;
+  return {
+    fields,
+    fieldErrors,
+    setFieldErrors,
+    set,
+    schemaOf,
+    params,
+    changeParams,
+    paramErrors,
+    setParamErrors,
+  };
+}
 
+/** Creates the task, or saves the edited one (a patch: an empty description clears it). */
+function saveTask(task: TaskView | undefined, input: TaskInput): Promise<TaskView> {
+  if (!task) return api.createTask(input);
+  const { id: _id, ...patch } = input;
+  return api.updateTask(task.id, { ...patch, description: patch.description ?? null }, task.version);
+}
+
+/** The API's refusal, field by field (a refused schedule names the schedule). */
+function fieldErrorsOf(err: unknown): Record<string, string> {
+  const details = (err as { details?: { field: string; message: string }[] }).details ?? [];
+  const next: Record<string, string> = {};
+  for (const d of details) next[d.field.split('.')[0] ?? d.field] = d.message;
+  const code = (err as { code?: string }).code;
+  if (code === 'invalid_schedule' && !next.schedule) next.schedule = messageOf(err);
+  return next;
+}
+
+/** The submit handler: what the browser can refuse never leaves it; the API's refusal is shown. */
+function useTaskSave(
+  task: TaskView | undefined,
+  form: ReturnType<typeof useFormState>,
+  onSaved: (task: TaskView) => void,
+) {
+  const [error, setError] = useState<string | undefined>();
+  const [saving, setSaving] = useState(false);
   const submit = async (event: Event) => {
     event.preventDefault();
     setError(undefined);
     let input: TaskInput;
     try {
-      input = inputOf(fields, params);
+      input = inputOf(form.fields, form.params);
     } catch (err) {
       setError(messageOf(err));
       return;
     }
     setSaving(true);
     try {
-      let saved: TaskView;
-      if (task) {
-        const { id: _id, ...patch } = input;
-        saved = await api.updateTask(
-          task.id,
-          { ...patch, description: patch.description ?? null },
-          task.version,
-        );
-      } else {
-        saved = await api.createTask(input);
-      }
-      onSaved(saved);
+      onSaved(await saveTask(task, input));
     } catch (err) {
       setError(messageOf(err));
-      const details = (err as { details?: { field: string; message: string }[] }).details ?? [];
-      const next: Record<string, string> = {};
-      for (const d of details) next[d.field.split('.')[0] ?? d.field] = d.message;
-      const code = (err as { code?: string }).code;
-      if (code === 'invalid_schedule' && !next.schedule) next.schedule = messageOf(err);
-      setFieldErrors(next);
-      setParamErrors(err instanceof ApiFailure ? parameterErrorsOf(err.details) : {});
+      form.setFieldErrors(fieldErrorsOf(err));
+      form.setParamErrors(err instanceof ApiFailure ? parameterErrorsOf(err.details) : {});
     } finally {
       setSaving(false);
     }
   };
+  return { error, saving, submit };
+}
 
-  const id = (name: string) => `${uid}-${name}`;
-  const text = (name: keyof Fields, label: string, extra: Record<string, unknown> = {}) =>
-    h(
-      'div',
-      { class: 'field' },
-      h('label', { for: id(name) }, label),
-      h('input', {
-        id: id(name),
-        name,
-        value: fields[name] as string,
-        onInput: set(name),
-        'aria-invalid': fieldErrors[name] ? 'true' : undefined,
-        'aria-describedby': fieldErrors[name] ? id(`${name}-error`) : undefined,
-        ...extra,
-      }),
-      fieldErrors[name] ? h('p', { class: 'field-error', id: id(`${name}-error`) }, fieldErrors[name]) : null,
-    );
-  const check = (name: keyof Fields, label: string) =>
-    h(
-      'label',
-      { class: 'check' },
-      h('input', { type: 'checkbox', name, checked: fields[name] as boolean, onChange: set(name) }),
-      ` ${label}`,
-    );
-  const select = (name: keyof Fields, label: string, options: string[]) =>
-    h(
-      'div',
-      { class: 'field' },
-      h('label', { for: id(name) }, label),
-      h(
-        'select',
-        { id: id(name), name, value: fields[name] as string, onChange: set(name) },
-        ...options.map((o) => h('option', { value: o }, o)),
-      ),
-    );
+/** What the field helpers draw from: the values, their errors, the handlers and the id prefix. */
+interface FieldKit {
+  fields: Fields;
+  fieldErrors: Record<string, string>;
+  set: ReturnType<typeof useFormState>['set'];
+  id: (name: string) => string;
+}
 
+function textField(kit: FieldKit, name: keyof Fields, label: string, extra: Record<string, unknown> = {}) {
+  const { fields, fieldErrors, set, id } = kit;
+  return h(
+    'div',
+    { class: 'field' },
+    h('label', { for: id(name) }, label),
+    h('input', {
+      id: id(name),
+      name,
+      value: fields[name] as string,
+      onInput: set(name),
+      'aria-invalid': fieldErrors[name] ? 'true' : undefined,
+      'aria-describedby': fieldErrors[name] ? id(`${name}-error`) : undefined,
+      ...extra,
+    }),
+    fieldErrors[name] ? h('p', { class: 'field-error', id: id(`${name}-error`) }, fieldErrors[name]) : null,
+  );
+}
+
+function checkField(kit: FieldKit, name: keyof Fields, label: string) {
+  return h(
+    'label',
+    { class: 'check' },
+    h('input', { type: 'checkbox', name, checked: kit.fields[name] as boolean, onChange: kit.set(name) }),
+    ` ${label}`,
+  );
+}
+
+function selectField(kit: FieldKit, name: keyof Fields, label: string, options: string[]) {
+  const { id } = kit;
+  return h(
+    'div',
+    { class: 'field' },
+    h('label', { for: id(name) }, label),
+    h(
+      'select',
+      { id: id(name), name, value: kit.fields[name] as string, onChange: kit.set(name) },
+      ...options.map((o) => h('option', { value: o }, o)),
+    ),
+  );
+}
+
+/** The type picker; a type no longer registered stays listed while the task has it. */
+function typeField(kit: FieldKit, types: TaskTypeView[]) {
+  const { fields, id } = kit;
   const typeNames = types.map((t) => t.name);
   if (fields.type && !typeNames.includes(fields.type)) typeNames.unshift(fields.type);
+  return h(
+    'div',
+    { class: 'field' },
+    h('label', { for: id('type') }, 'Type'),
+    h(
+      'select',
+      { id: id('type'), name: 'type', value: fields.type, onChange: kit.set('type'), required: true },
+      ...typeNames.map((name) => h('option', { value: name }, name)),
+    ),
+    h('small', { class: 'muted' }, types.find((t) => t.name === fields.type)?.description ?? ''),
+  );
+}
+
+function scheduleField(kit: FieldKit, scheduleError: string | undefined) {
+  const { id } = kit;
+  return h(
+    'div',
+    { class: 'field' },
+    h('label', { for: id('schedule') }, 'Schedule'),
+    h('input', {
+      id: id('schedule'),
+      name: 'schedule',
+      class: 'mono',
+      value: kit.fields.schedule,
+      onInput: kit.set('schedule'),
+      autoComplete: 'off',
+      spellcheck: false,
+      'aria-invalid': scheduleError ? 'true' : undefined,
+      'aria-describedby': `${id('schedule-help')} ${id('preview')}`,
+    }),
+    h(
+      'small',
+      { class: 'muted', id: id('schedule-help') },
+      'cron (5 fields, or 6 with seconds), rate(5 minutes), or at(2026-03-29T09:00:00)',
+    ),
+  );
+}
+
+function timezoneField(kit: FieldKit, zones: string[]) {
+  const { id } = kit;
+  return h(
+    'div',
+    { class: 'field' },
+    h('label', { for: id('timezone') }, 'Time zone'),
+    h('input', {
+      id: id('timezone'),
+      name: 'timezone',
+      list: id('zones'),
+      value: kit.fields.timezone,
+      onInput: kit.set('timezone'),
+      autoComplete: 'off',
+    }),
+    h('datalist', { id: id('zones') }, ...zones.map((z) => h('option', { value: z }))),
+  );
+}
+
+function parametersBlock(form: ReturnType<typeof useFormState>, id: FieldKit['id']) {
+  const { params } = form;
+  return h(
+    'div',
+    { class: 'late' },
+    h(ParameterEditor, {
+      state: params,
+      onChange: form.changeParams,
+      errors: form.paramErrors,
+      label: 'Default parameters',
+      hint:
+        params.mode === 'fields'
+          ? 'Empty fields take the default when the task runs.'
+          : form.schemaOf(form.fields.type)
+            ? "Checked against the type's schema when saved."
+            : undefined,
+      idPrefix: id('parameters'),
+    }),
+  );
+}
+
+/** Overlap, catch-up, retries, timeout, priority and description, folded away. */
+function moreOptions(kit: FieldKit) {
+  return h(
+    'details',
+    { class: 'more late' },
+    h('summary', null, 'More options'),
+    h(
+      'div',
+      { class: 'more-grid' },
+      selectField(kit, 'overlap', 'When a run is still going', ['skip', 'queue-one', 'allow', 'replace']),
+      selectField(kit, 'catchUp', 'Missed slots', ['run-once', 'skip', 'run-all']),
+      textField(kit, 'maxAttempts', 'Attempts (1 = no retry)', { type: 'number', min: 1, max: 20 }),
+      textField(kit, 'backoffSeconds', 'First retry after (s)', { type: 'number', min: 0 }),
+      textField(kit, 'timeoutSeconds', 'Timeout (s; empty = type default)', {
+        type: 'number',
+        min: 1,
+        max: 900,
+      }),
+      textField(kit, 'priority', 'Priority', { type: 'number', min: -1000, max: 1000 }),
+      textField(kit, 'description', 'Description'),
+    ),
+  );
+}
+
+function formActions(task: TaskView | undefined, saving: boolean, onClose: () => void) {
+  return h(
+    'div',
+    { class: 'form-actions' },
+    h('button', { type: 'button', class: 'button', onClick: onClose }, 'Cancel'),
+    h(
+      'button',
+      { type: 'submit', class: 'button primary', disabled: saving },
+      saving ? 'Saving…' : task ? 'Save changes' : 'Create task',
+    ),
+  );
+}
+
+export function TaskForm({ task, types, onClose, onSaved }: TaskFormProps) {
+  const form = useFormState(task, types);
+  const { fields, fieldErrors } = form;
+  const preview = useSchedulePreview(fields.schedule, fields.timezone);
+  const { error, saving, submit } = useTaskSave(task, form, onSaved);
+  const zones = useMemo(timeZones, []);
+  const uid = useId();
+  const id = (name: string) => `${uid}-${name}`;
+  const kit: FieldKit = { fields, fieldErrors, set: form.set, id };
+  const scheduleError = preview.kind === 'error' ? preview.message : fieldErrors.schedule;
   const zone = fields.timezone.trim() || 'UTC';
 
   return h(
@@ -271,182 +398,37 @@ export function TaskForm({ task, types, onClose, onSaved }: TaskFormProps) {
         h(
           'div',
           { class: 'form-col' },
-          text('name', 'Name', { required: true, autoComplete: 'off' }),
+          textField(kit, 'name', 'Name', { required: true, autoComplete: 'off' }),
           task
             ? null
-            : text('id', 'Id (optional; generated when empty)', {
+            : textField(kit, 'id', 'Id (optional; generated when empty)', {
                 autoComplete: 'off',
                 pattern: '[A-Za-z0-9][A-Za-z0-9._:-]*',
               }),
-          h(
-            'div',
-            { class: 'field' },
-            h('label', { for: id('type') }, 'Type'),
-            h(
-              'select',
-              { id: id('type'), name: 'type', value: fields.type, onChange: set('type'), required: true },
-              ...typeNames.map((name) => h('option', { value: name }, name)),
-            ),
-            h('small', { class: 'muted' }, types.find((t) => t.name === fields.type)?.description ?? ''),
-          ),
-          h(
-            'div',
-            { class: 'field' },
-            h('label', { for: id('schedule') }, 'Schedule'),
-            h('input', {
-              id: id('schedule'),
-              name: 'schedule',
-              class: 'mono',
-              value: fields.schedule,
-              onInput: set('schedule'),
-              autoComplete: 'off',
-              spellcheck: false,
-              'aria-invalid': scheduleError ? 'true' : undefined,
-              'aria-describedby': `${id('schedule-help')} ${id('preview')}`,
-            }),
-            h(
-              'small',
-              { class: 'muted', id: id('schedule-help') },
-              'cron (5 fields, or 6 with seconds), rate(5 minutes), or at(2026-03-29T09:00:00)',
-            ),
-          ),
-          h(
-            'div',
-            { class: 'field' },
-            h('label', { for: id('timezone') }, 'Time zone'),
-            h('input', {
-              id: id('timezone'),
-              name: 'timezone',
-              list: id('zones'),
-              value: fields.timezone,
-              onInput: set('timezone'),
-              autoComplete: 'off',
-            }),
-            h('datalist', { id: id('zones') }, ...zones.map((z) => h('option', { value: z }))),
-          ),
-          h(
-            'div',
-            { class: 'late' },
-            h(ParameterEditor, {
-              state: params,
-              onChange: changeParams,
-              errors: paramErrors,
-              label: 'Default parameters',
-              hint:
-                params.mode === 'fields'
-                  ? 'Empty fields take the default when the task runs.'
-                  : schemaOf(fields.type)
-                    ? "Checked against the type's schema when saved."
-                    : undefined,
-              idPrefix: id('parameters'),
-            }),
-          ),
+          typeField(kit, types),
+          scheduleField(kit, scheduleError),
+          timezoneField(kit, zones),
+          parametersBlock(form, id),
           h(
             'div',
             { class: 'checks late' },
-            check('enabled', 'Enabled'),
-            check('stopOnError', 'Disable after a failed final attempt'),
-            check('hidden', 'Hidden'),
+            checkField(kit, 'enabled', 'Enabled'),
+            checkField(kit, 'stopOnError', 'Disable after a failed final attempt'),
+            checkField(kit, 'hidden', 'Hidden'),
           ),
         ),
         h(
           'div',
           { class: 'form-col' },
-          h(
-            'section',
-            {
-              class: `preview ${preview.kind}`,
-              id: id('preview'),
-              'aria-live': 'polite',
-              'aria-label': 'Schedule preview',
-              'data-testid': 'schedule-preview',
-            },
-            h('h3', null, 'Schedule preview'),
-            preview.kind === 'idle'
-              ? h('p', { class: 'muted' }, 'Type a schedule to see when it runs.')
-              : null,
-            preview.kind === 'loading' ? h('p', { class: 'muted' }, 'Checking…') : null,
-            preview.kind === 'error'
-              ? h(
-                  'p',
-                  { class: 'field-error', role: 'alert', 'data-testid': 'schedule-error' },
-                  preview.message,
-                )
-              : null,
-            preview.kind === 'ok'
-              ? [
-                  h(
-                    'p',
-                    { class: 'describe', 'data-testid': 'schedule-description' },
-                    preview.preview.description,
-                  ),
-                  preview.preview.next.length === 0
-                    ? h('p', { class: 'muted' }, 'No upcoming slot.')
-                    : h(
-                        'table',
-                        { class: 'slots' },
-                        h(
-                          'thead',
-                          null,
-                          h(
-                            'tr',
-                            null,
-                            h('th', { scope: 'col' }, `Next runs (${zone})`),
-                            h('th', { scope: 'col' }, 'UTC'),
-                          ),
-                        ),
-                        h(
-                          'tbody',
-                          null,
-                          ...preview.preview.next.map((slot) =>
-                            h(
-                              'tr',
-                              null,
-                              h('td', null, formatInstant(slot, zone)),
-                              h('td', null, formatInstant(slot, 'UTC')),
-                            ),
-                          ),
-                        ),
-                      ),
-                ]
-              : null,
-          ),
+          previewSection(preview, zone, id('preview')),
           fieldErrors.schedule && preview.kind !== 'error'
             ? h('p', { class: 'field-error' }, fieldErrors.schedule)
             : null,
-          h(
-            'details',
-            { class: 'more late' },
-            h('summary', null, 'More options'),
-            h(
-              'div',
-              { class: 'more-grid' },
-              select('overlap', 'When a run is still going', ['skip', 'queue-one', 'allow', 'replace']),
-              select('catchUp', 'Missed slots', ['run-once', 'skip', 'run-all']),
-              text('maxAttempts', 'Attempts (1 = no retry)', { type: 'number', min: 1, max: 20 }),
-              text('backoffSeconds', 'First retry after (s)', { type: 'number', min: 0 }),
-              text('timeoutSeconds', 'Timeout (s; empty = type default)', {
-                type: 'number',
-                min: 1,
-                max: 900,
-              }),
-              text('priority', 'Priority', { type: 'number', min: -1000, max: 1000 }),
-              text('description', 'Description'),
-            ),
-          ),
+          moreOptions(kit),
         ),
       ),
       error ? h('p', { class: 'form-error', role: 'alert', 'data-testid': 'form-error' }, error) : null,
-      h(
-        'div',
-        { class: 'form-actions' },
-        h('button', { type: 'button', class: 'button', onClick: onClose }, 'Cancel'),
-        h(
-          'button',
-          { type: 'submit', class: 'button primary', disabled: saving },
-          saving ? 'Saving…' : task ? 'Save changes' : 'Create task',
-        ),
-      ),
+      formActions(task, saving, onClose),
     ),
   );
 }

@@ -94,6 +94,145 @@ function LastResult({ task }: { task: TaskView }) {
   );
 }
 
+type RowActions = Omit<TaskTableProps, 'tasks' | 'busy' | 'now'>;
+
+const READ_ONLY_TITLE = 'System tasks are read-only';
+
+/** The task's name, id and type, with its tags (system, hidden, stopped on error). */
+function taskCell(task: TaskView) {
+  return cell(
+    'Task',
+    null,
+    h('div', { class: 'task-name' }, task.name),
+    h('small', { class: 'muted block mono', title: 'Task id' }, task.id),
+    h('small', { class: 'block mono type', title: 'Task type' }, task.type),
+    h(
+      'div',
+      { class: 'tags' },
+      task.system
+        ? h(
+            'span',
+            { class: 'badge system', title: 'System task: read-only (it can be run and cancelled)' },
+            'system · read-only',
+          )
+        : null,
+      task.hidden ? h('span', { class: 'badge muted' }, 'hidden') : null,
+      task.disabledReason
+        ? h('span', { class: 'badge warn', title: task.disabledReason }, 'stopped on error')
+        : null,
+    ),
+  );
+}
+
+function scheduleCell(task: TaskView) {
+  return cell(
+    'Schedule',
+    null,
+    h('code', null, task.schedule),
+    h('div', { class: 'describe' }, task.scheduleDescription ?? ''),
+    task.scheduleDescription?.includes(task.timezone) ? null : h('small', { class: 'muted' }, task.timezone),
+  );
+}
+
+/** The enabled switch: it never flips by itself, the list refresh decides. */
+function enabledCell(task: TaskView, busy: boolean, onToggle: RowActions['onToggle']) {
+  const readOnly = task.system;
+  return cell(
+    'Enabled',
+    null,
+    h(
+      'label',
+      { class: 'switch', title: readOnly ? READ_ONLY_TITLE : undefined },
+      h('input', {
+        type: 'checkbox',
+        role: 'switch',
+        checked: task.enabled,
+        disabled: readOnly || busy,
+        'aria-label': `Enabled: ${task.name}`,
+        onChange: (event: Event) => {
+          (event.currentTarget as HTMLInputElement).checked = task.enabled; // the list refresh decides
+          onToggle(task);
+        },
+      }),
+      h('span', { class: 'slider', 'aria-hidden': 'true' }),
+    ),
+  );
+}
+
+function progressCell(task: TaskView) {
+  const run = task.currentRun;
+  return cell(
+    'Progress',
+    { class: 'progress-cell' },
+    run
+      ? h(RunProgress, { run, label: `Progress of ${task.name}` })
+      : task.queuedRuns > 0
+        ? h('span', { class: 'badge status-queued' }, `${task.queuedRuns} queued`)
+        : h('span', { class: 'muted' }, '—'),
+  );
+}
+
+/** A small button of the actions cell. */
+function actionButton(props: Record<string, unknown>, label: string) {
+  return h('button', { type: 'button', ...props }, label);
+}
+
+/** Run now, cancel (while a run goes or waits), history, edit and delete. */
+function actionsCell(task: TaskView, busy: boolean, on: RowActions) {
+  const run = task.currentRun;
+  const cancellable = run !== null || task.queuedRuns > 0;
+  const readOnly = task.system;
+  const title = readOnly ? READ_ONLY_TITLE : undefined;
+  return cell(
+    'Actions',
+    { class: 'actions' },
+    actionButton(
+      {
+        class: 'button small primary',
+        disabled: busy,
+        onClick: () => on.onRun(task),
+        'aria-label': `Run ${task.name} now`,
+      },
+      'Run now',
+    ),
+    cancellable
+      ? actionButton(
+          {
+            class: 'button small danger',
+            disabled: busy || run?.cancelRequested === true,
+            onClick: () => on.onCancel(task),
+            'aria-label': `Cancel the run of ${task.name}`,
+          },
+          run?.cancelRequested ? 'Cancelling…' : 'Cancel',
+        )
+      : null,
+    actionButton(
+      { class: 'button small', onClick: () => on.onHistory(task), 'aria-label': `History of ${task.name}` },
+      'History',
+    ),
+    actionButton(
+      {
+        class: 'button small',
+        disabled: readOnly,
+        title,
+        onClick: () => on.onEdit(task),
+        'aria-label': `Edit ${task.name}`,
+      },
+      'Edit',
+    ),
+    actionButton(
+      {
+        class: 'button small danger-outline',
+        disabled: readOnly || busy,
+        title,
+        onClick: () => on.onDelete(task),
+        'aria-label': `Delete ${task.name}`,
+      },
+      'Delete',
+    ),
+  );
+}
+
 function Row({
   task,
   now,
@@ -101,137 +240,18 @@ function Row({
   ...on
 }: Omit<TaskTableProps, 'tasks' | 'busy'> & { task: TaskView; busy: boolean }) {
   const run = task.currentRun;
-  const cancellable = run !== null || task.queuedRuns > 0;
-  const readOnly = task.system;
   return h(
     'tr',
     { 'data-task-id': task.id, class: run ? 'is-running' : task.enabled ? '' : 'is-disabled' },
-    cell(
-      'Task',
-      null,
-      h('div', { class: 'task-name' }, task.name),
-      h('small', { class: 'muted block mono', title: 'Task id' }, task.id),
-      h('small', { class: 'block mono type', title: 'Task type' }, task.type),
-      h(
-        'div',
-        { class: 'tags' },
-        task.system
-          ? h(
-              'span',
-              { class: 'badge system', title: 'System task: read-only (it can be run and cancelled)' },
-              'system · read-only',
-            )
-          : null,
-        task.hidden ? h('span', { class: 'badge muted' }, 'hidden') : null,
-        task.disabledReason
-          ? h('span', { class: 'badge warn', title: task.disabledReason }, 'stopped on error')
-          : null,
-      ),
-    ),
-    cell(
-      'Schedule',
-      null,
-      h('code', null, task.schedule),
-      h('div', { class: 'describe' }, task.scheduleDescription ?? ''),
-      task.scheduleDescription?.includes(task.timezone)
-        ? null
-        : h('small', { class: 'muted' }, task.timezone),
-    ),
-    cell(
-      'Enabled',
-      null,
-      h(
-        'label',
-        { class: 'switch', title: readOnly ? 'System tasks are read-only' : undefined },
-        h('input', {
-          type: 'checkbox',
-          role: 'switch',
-          checked: task.enabled,
-          disabled: readOnly || busy,
-          'aria-label': `Enabled: ${task.name}`,
-          onChange: (event: Event) => {
-            (event.currentTarget as HTMLInputElement).checked = task.enabled; // the list refresh decides
-            on.onToggle(task);
-          },
-        }),
-        h('span', { class: 'slider', 'aria-hidden': 'true' }),
-      ),
-    ),
+    taskCell(task),
+    scheduleCell(task),
+    enabledCell(task, busy, on.onToggle),
     cell('Next run', null, h(Time, { iso: task.nextRunAt, zone: task.timezone, now })),
     cell('Last run', null, h(Time, { iso: task.lastRunAt, zone: task.timezone, now })),
     cell('Last result', null, h(LastResult, { task })),
     cell('Runs', { class: 'num' }, String(task.runCount)),
-    cell(
-      'Progress',
-      { class: 'progress-cell' },
-      run
-        ? h(RunProgress, { run, label: `Progress of ${task.name}` })
-        : task.queuedRuns > 0
-          ? h('span', { class: 'badge status-queued' }, `${task.queuedRuns} queued`)
-          : h('span', { class: 'muted' }, '—'),
-    ),
-    cell(
-      'Actions',
-      { class: 'actions' },
-      h(
-        'button',
-        {
-          type: 'button',
-          class: 'button small primary',
-          disabled: busy,
-          onClick: () => on.onRun(task),
-          'aria-label': `Run ${task.name} now`,
-        },
-        'Run now',
-      ),
-      cancellable
-        ? h(
-            'button',
-            {
-              type: 'button',
-              class: 'button small danger',
-              disabled: busy || run?.cancelRequested === true,
-              onClick: () => on.onCancel(task),
-              'aria-label': `Cancel the run of ${task.name}`,
-            },
-            run?.cancelRequested ? 'Cancelling…' : 'Cancel',
-          )
-        : null,
-      h(
-        'button',
-        {
-          type: 'button',
-          class: 'button small',
-          onClick: () => on.onHistory(task),
-          'aria-label': `History of ${task.name}`,
-        },
-        'History',
-      ),
-      h(
-        'button',
-        {
-          type: 'button',
-          class: 'button small',
-          disabled: readOnly,
-          title: readOnly ? 'System tasks are read-only' : undefined,
-          onClick: () => on.onEdit(task),
-          'aria-label': `Edit ${task.name}`,
-        },
-        'Edit',
-      ),
-      h(
-        'button',
-        {
-          type: 'button',
-          class: 'button small danger-outline',
-          disabled: readOnly || busy,
-          title: readOnly ? 'System tasks are read-only' : undefined,
-          onClick: () => on.onDelete(task),
-          'aria-label': `Delete ${task.name}`,
-        },
-        'Delete',
-      ),
-    ),
+    progressCell(task),
+    actionsCell(task, busy, on),
   );
 }
 
