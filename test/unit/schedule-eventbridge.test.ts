@@ -11,23 +11,13 @@ import {
   nextSlot,
   parseSchedule,
   previewSlots,
-  type ScheduleOptions,
   slotsBetween,
 } from '../../src/core/schedule.js';
+import { issuesOf } from '../support/schedule.js';
 
 function slots(expression: string, from: string, count: number, timezone = 'UTC'): string[] {
   const schedule = parseSchedule(expression, { timezone });
   return previewSlots(schedule, new Date(from), count).map((d) => d.toISOString().replace('.000', ''));
-}
-
-function issuesOf(expression: string, options?: ScheduleOptions) {
-  try {
-    parseSchedule(expression, options);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ScheduleValidationError);
-    return (error as ScheduleValidationError).issues;
-  }
-  throw new Error(`expected "${expression}" to be refused`);
 }
 
 describe('cron(...) in UTC', () => {

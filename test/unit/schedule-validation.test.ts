@@ -1,17 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ScheduleValidationError } from '../../src/core/errors.js';
-import { assertTimeZone, parseSchedule, type ScheduleOptions } from '../../src/core/schedule.js';
-
-/** The issues `parseSchedule` throws for an expression; fails the test when it does not throw. */
-function issuesOf(expression: string, options?: ScheduleOptions) {
-  try {
-    parseSchedule(expression, options);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ScheduleValidationError);
-    return (error as ScheduleValidationError).issues;
-  }
-  throw new Error(`expected "${expression}" to be refused`);
-}
+import { assertTimeZone, parseSchedule } from '../../src/core/schedule.js';
+import { issuesOf } from '../support/schedule.js';
 
 describe('parseSchedule validation', () => {
   describe('cron field out of range, for every field', () => {

@@ -2,7 +2,7 @@
 import { h } from 'preact';
 import { useEffect, useId, useState } from 'preact/hooks';
 import { ApiFailure, api, getToken, messageOf, setToken, type TaskTypeView, type TaskView } from './api.js';
-import { Dialog } from './dialog.js';
+import { Dialog, FormActions } from './dialog.js';
 import {
   initialParameters,
   ParameterEditor,
@@ -24,19 +24,6 @@ function runHint(task: TaskView, params: ParameterState): string {
     return "Merged over the task's parameters; an empty field keeps the task's value, else the default.";
   }
   return defaults ? `Merged over the task's defaults: ${defaults}` : 'The task has no default parameters.';
-}
-
-function runActions(sending: boolean, onClose: () => void) {
-  return h(
-    'div',
-    { class: 'form-actions' },
-    h('button', { type: 'button', class: 'button', onClick: onClose }, 'Cancel'),
-    h(
-      'button',
-      { type: 'submit', class: 'button primary', disabled: sending },
-      sending ? 'Starting…' : 'Run',
-    ),
-  );
 }
 
 export function RunNowDialog({
@@ -105,7 +92,7 @@ export function RunNowDialog({
         idPrefix: uid,
       }),
       error ? h('p', { class: 'form-error', role: 'alert' }, error) : null,
-      runActions(sending, onClose),
+      FormActions({ busy: sending, label: 'Run', busyLabel: 'Starting…', onClose }),
     ),
   );
 }

@@ -44,3 +44,17 @@ export function Dialog({ title, onClose, children, wide, testId }: DialogProps) 
     h('div', { class: 'dialog-body' }, children),
   );
 }
+
+/** A form dialog's buttons: Cancel, and the submit button that says what it does (or is doing). */
+export function FormActions(props: { busy: boolean; label: string; busyLabel: string; onClose: () => void }) {
+  return h(
+    'div',
+    { class: 'form-actions' },
+    h('button', { type: 'button', class: 'button', onClick: props.onClose }, 'Cancel'),
+    h(
+      'button',
+      { type: 'submit', class: 'button primary', disabled: props.busy },
+      props.busy ? props.busyLabel : props.label,
+    ),
+  );
+}

@@ -7,7 +7,7 @@
 import { h } from 'preact';
 import { useEffect, useId, useMemo, useState } from 'preact/hooks';
 import { ApiFailure, api, messageOf, type TaskInput, type TaskTypeView, type TaskView } from './api.js';
-import { Dialog } from './dialog.js';
+import { Dialog, FormActions } from './dialog.js';
 import { timeZones } from './format.js';
 import {
   initialParameters,
@@ -361,19 +361,6 @@ function moreOptions(kit: FieldKit) {
   );
 }
 
-function formActions(task: TaskView | undefined, saving: boolean, onClose: () => void) {
-  return h(
-    'div',
-    { class: 'form-actions' },
-    h('button', { type: 'button', class: 'button', onClick: onClose }, 'Cancel'),
-    h(
-      'button',
-      { type: 'submit', class: 'button primary', disabled: saving },
-      saving ? 'Saving…' : task ? 'Save changes' : 'Create task',
-    ),
-  );
-}
-
 export function TaskForm({ task, types, onClose, onSaved }: TaskFormProps) {
   const form = useFormState(task, types);
   const { fields, fieldErrors } = form;
@@ -428,7 +415,12 @@ export function TaskForm({ task, types, onClose, onSaved }: TaskFormProps) {
         ),
       ),
       error ? h('p', { class: 'form-error', role: 'alert', 'data-testid': 'form-error' }, error) : null,
-      formActions(task, saving, onClose),
+      FormActions({
+        busy: saving,
+        label: task ? 'Save changes' : 'Create task',
+        busyLabel: 'Saving…',
+        onClose,
+      }),
     ),
   );
 }
