@@ -37,6 +37,7 @@ import { seedDemoTasks } from './demo-tasks.js';
 import { formatDurationMs } from './duration.js';
 import { type DynamoDbLocal, JavaMissingError, startDynamoDbLocal } from './dynamodb-local.js';
 import { type LambdaEndpoint, startLambdaEndpoint } from './lambda-endpoint.js';
+import { watchHandlers } from './reload.js';
 import { RunLogBook } from './run-logs.js';
 import { LocalSchedulerControl, TickTimer } from './tick-timer.js';
 import { type AbandonedInvocation, FunctionPool } from './worker-pool.js';
@@ -243,6 +244,8 @@ async function start(
   const seeded = await registerTypes(up, setup, tick);
   mark('types registered');
   addWorkerPools(up, setup, pools, { ...sdkEnv, ...tableEnv }, dynamoEndpoint ? undefined : store);
+  const stopWatching = watchHandlers(setup, pools, print, options.cwd ? { cwd: options.cwd } : {});
+  cleanups.push(async () => stopWatching());
   const { timer, runOneTick, api, bundled, minIntervalMs } = await startFunctions(up, m, {
     tick,
     tableEnv,

@@ -83,6 +83,8 @@ interface Queued {
 
 class Worker {
   state: 'starting' | 'idle' | 'busy' | 'dead' = 'starting';
+  /** Loaded code that changed since: the worker ends instead of taking another invocation. */
+  stale = false;
   current: Current | undefined;
   idleSince = Date.now();
   readonly exited: Promise<void>;
@@ -140,10 +142,28 @@ export class FunctionPool {
     });
   }
 
+  /**
+   * Loads the function's code anew (`tickwork dev` calls it when a handler file changed): idle
+   * workers end now, starting and running ones once they are ready or done, and a fresh worker
+   * starts, so the next invocation runs the new code. Running invocations are never cut short.
+   */
+  recycle(): void {
+    this.lastInitFailed = false;
+    for (const w of this.workers) {
+      if (w.state === 'dead') continue;
+      w.stale = true;
+      if (w.state === 'idle') {
+        w.state = 'dead';
+        w.child.kill('SIGKILL');
+      }
+    }
+    this.warm();
+  }
+
   /** Starts a spare worker when none is idle or starting, so the next invoke is warm. */
   warm(): void {
     if (this.closed || this.lastInitFailed) return;
-    for (const w of this.workers) if (w.state === 'idle' || w.state === 'starting') return;
+    for (const w of this.workers) if (!w.stale && (w.state === 'idle' || w.state === 'starting')) return;
     if (this.workers.size < this.maxWorkers) this.spawn();
   }
 
@@ -159,7 +179,7 @@ export class FunctionPool {
       this.start(idle, next);
     }
     let starting = 0;
-    for (const w of this.workers) if (w.state === 'starting') starting++;
+    for (const w of this.workers) if (w.state === 'starting' && !w.stale) starting++;
     while (this.queue.length > starting && this.workers.size < this.maxWorkers) {
       this.spawn();
       starting++;
@@ -222,6 +242,12 @@ export class FunctionPool {
     switch (message.kind) {
       case 'ready':
         this.lastInitFailed = false;
+        if (worker.stale) {
+          worker.state = 'dead';
+          worker.child.kill('SIGKILL');
+          this.warm();
+          return;
+        }
         worker.state = 'idle';
         worker.idleSince = Date.now();
         this.pump();
@@ -294,7 +320,11 @@ export class FunctionPool {
     clearTimeout(current.timer);
     clearTimeout(current.flushTimer);
     worker.current = undefined;
-    if (worker.state === 'busy') {
+    if (worker.state === 'busy' && worker.stale) {
+      worker.state = 'dead';
+      worker.child.kill('SIGKILL');
+      this.warm();
+    } else if (worker.state === 'busy') {
       worker.state = 'idle';
       worker.idleSince = Date.now();
     }
