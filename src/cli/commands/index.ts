@@ -1,5 +1,6 @@
 /** Every `tickwork` command, group by group, in the order `--help` lists them. */
 import type { Command } from '../command.js';
+import { completionCommands } from './completion.js';
 import { devCommands } from './dev.js';
 import { logCommands } from './logs.js';
 import { previewCommands } from './preview.js';
@@ -16,4 +17,5 @@ export const commands: readonly Command[] = [
   ...schedulerCommands,
   ...typeCommands,
   ...previewCommands,
+  ...completionCommands,
 ];
