@@ -215,6 +215,9 @@ export class ApiClient {
   getRun(id: string, runId: string) {
     return this.request<RunView>('GET', this.task(id, `/runs/${encodeURIComponent(runId)}`));
   }
+  getRunLogs(id: string, runId: string) {
+    return this.request<RunLogs>('GET', this.task(id, `/runs/${encodeURIComponent(runId)}/logs`));
+  }
   scheduler() {
     return this.request<SchedulerView>('GET', '/scheduler');
   }

@@ -1,6 +1,8 @@
 /** Every `tickwork` command, group by group, in the order `--help` lists them. */
 import type { Command } from '../command.js';
+import { completionCommands } from './completion.js';
 import { devCommands } from './dev.js';
+import { logCommands } from './logs.js';
 import { previewCommands } from './preview.js';
 import { runCommands } from './runs.js';
 import { schedulerCommands } from './scheduler.js';
@@ -11,7 +13,9 @@ export const commands: readonly Command[] = [
   ...devCommands,
   ...taskCommands,
   ...runCommands,
+  ...logCommands,
   ...schedulerCommands,
   ...typeCommands,
   ...previewCommands,
+  ...completionCommands,
 ];

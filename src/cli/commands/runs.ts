@@ -6,13 +6,13 @@ import type { CliIo, Command, Ctx } from '../command.js';
 import { duration, progressBar } from '../format.js';
 import { emit, printRun, runTable } from '../print.js';
 
-const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
+export const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
 
 /** Exit code after Ctrl-C, as a shell reports a process ended by SIGINT. */
-const INTERRUPTED = 130;
+export const INTERRUPTED = 130;
 
 /** Ctrl-C as a promise (never settles when the io cannot tell); `stop` removes the listener. */
-function ctrlC(io: CliIo): { interrupted: Promise<'interrupted'>; stop: () => void } {
+export function ctrlC(io: CliIo): { interrupted: Promise<'interrupted'>; stop: () => void } {
   let stop = () => {};
   const interrupted = new Promise<'interrupted'>((done) => {
     stop = io.onInterrupt?.(() => done('interrupted')) ?? stop;
@@ -21,7 +21,7 @@ function ctrlC(io: CliIo): { interrupted: Promise<'interrupted'>; stop: () => vo
 }
 
 /** `promise`, or 'interrupted' if Ctrl-C comes first (a late rejection of `promise` is ignored). */
-function unlessInterrupted<T>(promise: Promise<T>, interrupted: Promise<'interrupted'>) {
+export function unlessInterrupted<T>(promise: Promise<T>, interrupted: Promise<'interrupted'>) {
   promise.catch(() => {});
   return Promise.race([promise, interrupted]);
 }
