@@ -154,7 +154,10 @@ export function createApp(deps: ApiDeps): OpenAPIHono {
   });
   app.openapi(routes.runNow, async (c) => {
     const { parameters } = c.req.valid('json');
-    return c.json(await service.runNow(deps, c.req.valid('param').id, parameters), 202);
+    const idempotencyKey = c.req.valid('header')['idempotency-key'];
+    const accepted = await service.runNow(deps, c.req.valid('param').id, parameters, { idempotencyKey });
+    if (accepted.replayed) c.header('idempotent-replayed', 'true');
+    return c.json({ runId: accepted.runId, status: accepted.status }, 202);
   });
   app.openapi(routes.cancelRun, async (c) => {
     const { runId } = c.req.valid('json');

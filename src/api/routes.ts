@@ -11,6 +11,7 @@ import {
   CancelInputSchema,
   DeleteQuery,
   ErrorSchema,
+  IdempotencyHeaders,
   IfMatchHeaders,
   ListRunsQuery,
   ListTasksQuery,
@@ -172,9 +173,9 @@ export const routes = {
       "Records a manual run (parameters merged over the task's, then checked against the type's schema) and dispatches it at once through the tick's lease path. " +
       'The overlap policy applies: under `skip` and `queue-one` a manual run waits for the running one to end. ' +
       'If the dispatch fails the next tick starts it.',
-    request: { params: TaskIdParams, body: body(RunNowInputSchema, false) },
+    request: { params: TaskIdParams, headers: IdempotencyHeaders, body: body(RunNowInputSchema, false) },
     responses: {
-      202: json(RunAcceptedSchema, 'The run was recorded'),
+      202: json(RunAcceptedSchema, 'The run was recorded (or, for a known idempotency key, the first run)'),
       ...errors(...bodyErrors, 'task_not_found', 'conflict'),
     },
   }),

@@ -516,6 +516,17 @@ export const IfMatchHeaders = z.object({
       description: 'The version the change is based on; 409 `version_conflict` if the task moved on.',
     }),
 });
+export const IdempotencyHeaders = z.object({
+  'idempotency-key': z
+    .string()
+    .regex(/^[\x21-\x7e]{1,255}$/, 'must be 1-255 printable ASCII characters without spaces')
+    .optional()
+    .openapi({
+      param: { name: 'idempotency-key', in: 'header' },
+      description:
+        'Run-now once per key: the same key within 24 hours answers with the first run (header `Idempotent-Replayed: true`) and starts nothing. `tickwork run` sends one per invocation.',
+    }),
+});
 export const PreviewQuery = z.object({
   schedule: z
     .string()

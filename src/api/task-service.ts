@@ -348,17 +348,60 @@ export async function deleteTask(
 
 // --- runs -----------------------------------------------------------------------------------
 
+/** How long a run-now idempotency key stands for its first run. */
+export const IDEMPOTENCY_WINDOW_MS = 24 * 3_600_000;
+
 /**
- * Run now: records a manual pending run (parameters merged over the task's), then dispatches it
- * through the tick's lease path at once. A failed dispatch is logged, not returned: the task is
- * due now, so the next tick starts the run.
+ * Run now, at most once per idempotency key within {@link IDEMPOTENCY_WINDOW_MS}: the key is tied
+ * to the new run id before anything is recorded; a key already tied answers with its run (and
+ * starts nothing); a run-now that fails unties its key, so the client's retry starts the run.
  */
 export async function runNow(
   deps: ApiDeps,
   taskId: string,
   parameters: Record<string, unknown> | undefined,
-): Promise<{ runId: string; status: RunRecord['status'] | 'queued' }> {
+  options: { idempotencyKey?: string | undefined } = {},
+): Promise<{ runId: string; status: RunRecord['status'] | 'queued'; replayed?: boolean }> {
+  const key = options.idempotencyKey;
+  if (key === undefined) return startManualRun(deps, taskId, parameters, deps.newRunId());
+  await loadTask(deps, taskId); // 404 for an unknown task, before a key is tied to it
+  const now = deps.clock.now();
   const runId = deps.newRunId();
+  const expiresAt = new Date(now.getTime() + IDEMPOTENCY_WINDOW_MS);
+  const tied = await deps.store.putIdempotencyKey({ taskId, key, runId, expiresAt }, now);
+  if (!tied.created) return { ...(await acceptedRun(deps, taskId, tied.runId)), replayed: true };
+  try {
+    return await startManualRun(deps, taskId, parameters, runId);
+  } catch (error) {
+    await deps.store.deleteIdempotencyKey(taskId, key).catch(() => {});
+    throw error;
+  }
+}
+
+/** Where a run started earlier stands now: its record's status, or queued while it has none. */
+async function acceptedRun(
+  deps: ApiDeps,
+  taskId: string,
+  runId: string,
+): Promise<{ runId: string; status: RunRecord['status'] | 'queued' }> {
+  const record = await deps.store.getRun(taskId, runId);
+  if (record) return { runId, status: record.status };
+  const task = await deps.store.getTask(taskId);
+  const active = task?.active.some((run) => run.runId === runId);
+  return { runId, status: active ? RunStatus.Dispatched : 'queued' };
+}
+
+/**
+ * Records a manual pending run (parameters merged over the task's), then dispatches it through
+ * the tick's lease path at once. A failed dispatch is logged, not returned: the task is due now,
+ * so the next tick starts the run.
+ */
+async function startManualRun(
+  deps: ApiDeps,
+  taskId: string,
+  parameters: Record<string, unknown> | undefined,
+  runId: string,
+): Promise<{ runId: string; status: RunRecord['status'] | 'queued' }> {
   let saved = false;
   for (let attempt = 0; attempt < CAS_ATTEMPTS && !saved; attempt++) {
     const current = await loadTask(deps, taskId);

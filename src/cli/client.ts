@@ -3,6 +3,7 @@
  * Against a non-loopback `https` endpoint (API Gateway with IAM auth) it signs every request
  * with SigV4 (service `execute-api`) using the default credential chain.
  */
+import { randomUUID } from 'node:crypto';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import { SignatureV4 } from '@smithy/signature-v4';
@@ -199,10 +200,27 @@ export class ApiClient {
       query: { force: options.force ? 'true' : undefined },
     });
   }
-  runNow(id: string, parameters?: Record<string, unknown>) {
-    return this.request<RunAccepted>('POST', this.task(id, '/run'), {
-      body: parameters ? { parameters } : {},
-    });
+  /**
+   * Run now with one idempotency key for this call, sent again on the retries of a request whose
+   * answer was lost (the connection failed, or a 5xx): the API then answers with the run the
+   * first attempt started instead of starting a second.
+   */
+  async runNow(id: string, parameters?: Record<string, unknown>, options: { attempts?: number } = {}) {
+    const headers = { 'idempotency-key': randomUUID() };
+    const attempts = options.attempts ?? 3;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.request<RunAccepted>('POST', this.task(id, '/run'), {
+          body: parameters ? { parameters } : {},
+          headers,
+        });
+      } catch (error) {
+        const lost =
+          error instanceof ApiUnreachableError || (error instanceof ApiClientError && error.status >= 500);
+        if (!lost || attempt >= attempts) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+      }
+    }
   }
   cancel(id: string, runId?: string) {
     return this.request<RunAccepted>('POST', this.task(id, '/cancel'), {

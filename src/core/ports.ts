@@ -63,6 +63,17 @@ export type ClaimResult =
  * tick, `RunEvent.token`) and the request id of the invocation that claimed it. The store
  * refuses a heartbeat or completion that carries another fence.
  */
+/** A run-now idempotency key and the run it stands for. */
+export interface IdempotencyRecord {
+  taskId: string;
+  key: string;
+  runId: string;
+  expiresAt: Date;
+}
+
+/** Putting an idempotency key: tied now, or already tied to an earlier run. */
+export type IdempotencyResult = { created: true } | { created: false; runId: string };
+
 export interface RunFence {
   token: number;
   requestId: string;
@@ -195,6 +206,14 @@ export interface TaskStore {
    * `cancelled` (from `record`) so that it never starts.
    */
   requestCancel(record: RunRecord, now: Date): Promise<CancelRequestResult>;
+
+  /**
+   * Ties a run-now idempotency key to the run it starts, if the key is not tied yet (or its record
+   * expired); otherwise returns the run it is tied to. The record expires at `expiresAt`.
+   */
+  putIdempotencyKey(record: IdempotencyRecord, now: Date): Promise<IdempotencyResult>;
+  /** Unties a key whose run-now failed before recording its run, so a retry starts one. */
+  deleteIdempotencyKey(taskId: string, key: string): Promise<void>;
 
   getSchedulerState(): Promise<SchedulerState>;
   /** Merges the given fields into the scheduler's state. */

@@ -32,7 +32,7 @@ import type {
   TaskType,
   Trigger,
 } from '../core/model.js';
-import type { RunClaim, RunFence, RunOutcome } from '../core/ports.js';
+import type { IdempotencyRecord, RunClaim, RunFence, RunOutcome } from '../core/ports.js';
 import { tableDefinition } from './table-definition.js';
 
 /** An item as the DynamoDB document client reads and writes it. */
@@ -66,6 +66,7 @@ export const attr = {
 const TASK_PREFIX = 'TASK#';
 const RUN_PREFIX = 'RUN#';
 const TYPE_PREFIX = 'TYPE#';
+const IDEMPOTENCY_PREFIX = 'IDEMPOTENCY#';
 
 /** Sort key of task items. */
 export const TASK_SK = 'TASK';
@@ -85,7 +86,28 @@ export const keys = {
   }),
   taskType: (name: string): ItemKey => ({ pk: TYPES_PK, sk: `${TYPE_PREFIX}${name}` }),
   scheduler: (): ItemKey => ({ pk: 'SCHEDULER', sk: 'STATE' }),
+  /** A run-now idempotency key, in its task's partition (and gone with the TTL). */
+  idempotency: (taskId: string, key: string): ItemKey => ({
+    pk: `${TASK_PREFIX}${taskId}`,
+    sk: `${IDEMPOTENCY_PREFIX}${key}`,
+  }),
 };
+
+/** The item that ties a run-now idempotency key to the run it started. */
+export function idempotencyToItem(record: IdempotencyRecord): Item {
+  return {
+    ...keys.idempotency(record.taskId, record.key),
+    runId: record.runId,
+    [attr.expiresAt]: Math.ceil(record.expiresAt.getTime() / 1000),
+  };
+}
+
+/** The run an idempotency item names, unless its TTL has passed (DynamoDB deletes lazily). */
+export function runIdOfIdempotency(item: Item | undefined, now: Date): string | undefined {
+  if (!item || typeof item.runId !== 'string') return undefined;
+  const expiresAt = item[attr.expiresAt];
+  return typeof expiresAt === 'number' && expiresAt * 1000 <= now.getTime() ? undefined : item.runId;
+}
 
 /** The primary key of an item (drops every other attribute). */
 export function keyOf(item: Item): ItemKey {

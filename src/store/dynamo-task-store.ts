@@ -43,6 +43,8 @@ import type {
   ClaimResult,
   CompleteResult,
   HeartbeatResult,
+  IdempotencyRecord,
+  IdempotencyResult,
   Page,
   RunClaim,
   RunFence,
@@ -60,6 +62,7 @@ import {
   heartbeatAttributes,
   type Item,
   type ItemKey,
+  idempotencyToItem,
   isRunKeyOf,
   isSameCompletion,
   isTaskKey,
@@ -69,6 +72,7 @@ import {
   RUN_SK_PREFIX,
   runFromClaim,
   runFromItem,
+  runIdOfIdempotency,
   runToItem,
   schedulerAttributes,
   schedulerFromItem,
@@ -147,6 +151,39 @@ export class DynamoTaskStore implements TaskStore {
   }
 
   // ------------------------------------------------------------------------------ task types
+
+  async putIdempotencyKey(record: IdempotencyRecord, now: Date): Promise<IdempotencyResult> {
+    const key = keys.idempotency(record.taskId, record.key);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        // Absent, or present but past its TTL (DynamoDB deletes expired items lazily).
+        await send(
+          this.doc,
+          new PutCommand({
+            TableName: this.tableName,
+            Item: idempotencyToItem(record),
+            ConditionExpression: 'attribute_not_exists(#pk) OR #exp <= :now',
+            ExpressionAttributeNames: { '#pk': attr.pk, '#exp': attr.expiresAt },
+            ExpressionAttributeValues: { ':now': Math.floor(now.getTime() / 1000) },
+          }),
+        );
+        return { created: true };
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+      }
+      const runId = runIdOfIdempotency(await this.getItem(key), now);
+      if (runId !== undefined) return { created: false, runId };
+      // Deleted or expired between the put and the read: put again.
+    }
+    throw new Error(`idempotency key ${record.key} of task ${record.taskId} kept changing`);
+  }
+
+  async deleteIdempotencyKey(taskId: string, key: string): Promise<void> {
+    await send(
+      this.doc,
+      new DeleteCommand({ TableName: this.tableName, Key: keys.idempotency(taskId, key) }),
+    );
+  }
 
   async putTaskType(type: TaskType): Promise<void> {
     await send(this.doc, new PutCommand({ TableName: this.tableName, Item: taskTypeToItem(type) }));

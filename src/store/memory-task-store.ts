@@ -18,6 +18,8 @@ import type {
   ClaimResult,
   CompleteResult,
   HeartbeatResult,
+  IdempotencyRecord,
+  IdempotencyResult,
   Page,
   RunClaim,
   RunFence,
@@ -34,6 +36,7 @@ import {
   heartbeatAttributes,
   type Item,
   type ItemKey,
+  idempotencyToItem,
   isRunKeyOf,
   isSameCompletion,
   isTaskKey,
@@ -43,6 +46,7 @@ import {
   RUN_SK_PREFIX,
   runFromClaim,
   runFromItem,
+  runIdOfIdempotency,
   runToItem,
   schedulerAttributes,
   schedulerFromItem,
@@ -93,6 +97,19 @@ export class MemoryTaskStore implements TaskStore {
     const found: Item[] = [];
     for (const item of this.items.values()) if (match(keyOf(item))) found.push(structuredClone(item));
     return found.sort((a, b) => compareStrings(mapKey(keyOf(a)), mapKey(keyOf(b))));
+  }
+
+  // ------------------------------------------------------------------------------ idempotency keys
+
+  async putIdempotencyKey(record: IdempotencyRecord, now: Date): Promise<IdempotencyResult> {
+    const existing = runIdOfIdempotency(this.get(keys.idempotency(record.taskId, record.key)), now);
+    if (existing !== undefined) return { created: false, runId: existing };
+    this.put(idempotencyToItem(record));
+    return { created: true };
+  }
+
+  async deleteIdempotencyKey(taskId: string, key: string): Promise<void> {
+    this.items.delete(mapKey(keys.idempotency(taskId, key)));
   }
 
   // ------------------------------------------------------------------------------ task types

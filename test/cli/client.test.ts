@@ -61,4 +61,34 @@ describe('ApiClient', () => {
     ]);
     expect(headers.every((h) => h.authorization === 'Bearer t0ken')).toBe(true);
   });
+
+  it('sends one idempotency key per run-now and the same key again when the answer was lost', async () => {
+    const keys: string[] = [];
+    let answered = 0;
+    const flaky = (async (_url: URL | string, init: RequestInit = {}) => {
+      keys.push((init.headers as Record<string, string>)['idempotency-key'] ?? '');
+      answered++;
+      if (answered === 1) throw new TypeError('fetch failed'); // the reply to the first attempt is lost
+      if (answered === 2)
+        return new Response('{"error":{"code":"unavailable","message":"busy","details":[]}}', {
+          status: 503,
+        });
+      return new Response('{"runId":"r1","status":"dispatched"}', { status: 202 });
+    }) as typeof fetch;
+    const client = new ApiClient({ endpoint: 'http://127.0.0.1:3000', fetch: flaky });
+    expect(await client.runNow('nightly')).toEqual({ runId: 'r1', status: 'dispatched' });
+    expect(keys).toHaveLength(3);
+    expect(new Set(keys).size).toBe(1);
+    expect(keys[0]).toMatch(/^[0-9a-f-]{36}$/);
+    // A new invocation is a new key; a refusal (4xx) is not retried.
+    const { calls, fetchImpl } = recordingFetch(
+      409,
+      '{"error":{"code":"conflict","message":"no","details":[]}}',
+    );
+    await expect(
+      new ApiClient({ endpoint: 'http://127.0.0.1:3000', fetch: fetchImpl }).runNow('x'),
+    ).rejects.toThrow(ApiClientError);
+    expect(calls).toHaveLength(1);
+    expect((calls[0]?.init.headers as Record<string, string>)['idempotency-key']).not.toBe(keys[0]);
+  });
 });

@@ -869,5 +869,41 @@ export function describeTaskStoreContract(name: string, makeStore: () => Promise
         });
       });
     });
+
+    describe('run-now idempotency keys', () => {
+      const day = 24 * 3_600_000;
+      it('ties a key to the first run, refuses a second until it expires, and unties on delete', async () => {
+        const record = {
+          taskId: 'idem-task',
+          key: 'retry-1',
+          runId: 'run-a',
+          expiresAt: new Date(T0.getTime() + day),
+        };
+        expect(await store.putIdempotencyKey(record, T0)).toEqual({ created: true });
+        expect(await store.putIdempotencyKey({ ...record, runId: 'run-b' }, T0)).toEqual({
+          created: false,
+          runId: 'run-a',
+        });
+        // Another key of the same task, or the same key of another task, is its own.
+        expect(await store.putIdempotencyKey({ ...record, key: 'retry-2', runId: 'run-c' }, T0)).toEqual({
+          created: true,
+        });
+        expect(await store.putIdempotencyKey({ ...record, taskId: 'other', runId: 'run-d' }, T0)).toEqual({
+          created: true,
+        });
+        // Past its expiry the key is free again, even before the TTL deletes the item.
+        const later = new Date(T0.getTime() + day + 1_000);
+        expect(
+          await store.putIdempotencyKey(
+            { ...record, runId: 'run-e', expiresAt: new Date(later.getTime() + day) },
+            later,
+          ),
+        ).toEqual({ created: true });
+        await store.deleteIdempotencyKey('idem-task', 'retry-1');
+        expect(await store.putIdempotencyKey({ ...record, runId: 'run-f' }, T0)).toEqual({ created: true });
+        // Keys are not runs: the history does not list them.
+        expect((await store.listRuns('idem-task', { limit: 10 })).items).toEqual([]);
+      });
+    });
   });
 }
