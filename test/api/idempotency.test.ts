@@ -16,10 +16,10 @@ async function call(method: string, path: string, body?: unknown, headers: Recor
     ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
   });
   const text = await response.text();
-  // biome-ignore lint/suspicious/noExplicitAny: test responses are checked field by field
   return {
     status: response.status,
     headers: response.headers,
+    // biome-ignore lint/suspicious/noExplicitAny: test responses are checked field by field
     body: (text ? JSON.parse(text) : undefined) as any,
   };
 }

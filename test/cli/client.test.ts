@@ -89,6 +89,7 @@ describe('ApiClient', () => {
       new ApiClient({ endpoint: 'http://127.0.0.1:3000', fetch: fetchImpl }).runNow('x'),
     ).rejects.toThrow(ApiClientError);
     expect(calls).toHaveLength(1);
-    expect((calls[0]?.init.headers as Record<string, string>)['idempotency-key']).not.toBe(keys[0]);
+    const sent = calls[0]?.init.headers as Record<string, string> | undefined;
+    expect(sent?.['idempotency-key']).not.toBe(keys[0]);
   });
 });
