@@ -6,21 +6,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyTasks } from '../../src/api/apply.js';
 import type { TaskStore } from '../../src/core/ports.js';
 import { createTestTable } from '../support/dynamo.js';
-import { type ApiHarness, startApi, testTypes } from './harness.js';
+import { type ApiHarness, callApi, startApi, testTypes } from './harness.js';
 
 let api: ApiHarness;
 let store: TaskStore;
 
-async function call(method: string, path: string, body?: unknown) {
-  const response = await fetch(`${api.baseUrl}${path}`, {
-    method,
-    headers: body !== undefined ? { 'content-type': 'application/json' } : {},
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  const text = await response.text();
-  // biome-ignore lint/suspicious/noExplicitAny: test responses are checked field by field
-  return { status: response.status, body: (text ? JSON.parse(text) : undefined) as any };
-}
+const call = (method: string, path: string, body?: unknown, headers?: Record<string, string>) =>
+  callApi(api.baseUrl, method, path, body, headers);
 
 const apply = (tasks: unknown[], dryRun?: boolean) =>
   call('POST', '/tasks/apply', { tasks, ...(dryRun !== undefined ? { dryRun } : {}) });

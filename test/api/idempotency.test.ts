@@ -4,25 +4,13 @@ import { z } from 'zod';
 import type { TaskStore } from '../../src/core/ports.js';
 import { parametersJsonSchema } from '../../src/task/manifest.js';
 import { createTestTable } from '../support/dynamo.js';
-import { type ApiHarness, startApi, testTypes, waitFor } from './harness.js';
+import { type ApiHarness, callApi, startApi, testTypes, waitFor } from './harness.js';
 
 let api: ApiHarness;
 let store: TaskStore;
 
-async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
-  const response = await fetch(`${api.baseUrl}${path}`, {
-    method,
-    headers: { 'content-type': 'application/json', ...headers },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  const text = await response.text();
-  return {
-    status: response.status,
-    headers: response.headers,
-    // biome-ignore lint/suspicious/noExplicitAny: test responses are checked field by field
-    body: (text ? JSON.parse(text) : undefined) as any,
-  };
-}
+const call = (method: string, path: string, body?: unknown, headers?: Record<string, string>) =>
+  callApi(api.baseUrl, method, path, body, headers);
 
 const runWith = (taskId: string, key: string, parameters?: Record<string, unknown>) =>
   call('POST', `/tasks/${taskId}/run`, parameters ? { parameters } : {}, { 'idempotency-key': key });

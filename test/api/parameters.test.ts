@@ -10,7 +10,7 @@ import type { TaskStore } from '../../src/core/ports.js';
 import { parametersJsonSchema } from '../../src/task/manifest.js';
 import { aTask } from '../support/builders.js';
 import { createTestTable } from '../support/dynamo.js';
-import { type ApiHarness, startApi, testTypes } from './harness.js';
+import { type ApiHarness, callApi, startApi, testTypes } from './harness.js';
 
 /** A report type: a required enum, an integer with bounds and a default, an optional string. */
 const reportParameters = z.object({
@@ -30,17 +30,8 @@ const types = { report: 'acme.report', cleanup: 'acme.cleanup' } as const;
 let api: ApiHarness;
 let store: TaskStore;
 
-async function call(method: string, path: string, body?: unknown) {
-  const raw = typeof body === 'string' ? body : JSON.stringify(body);
-  const response = await fetch(`${api.baseUrl}${path}`, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: raw }),
-  });
-  const text = await response.text();
-  // biome-ignore lint/suspicious/noExplicitAny: test responses are checked field by field
-  return { status: response.status, body: (text ? JSON.parse(text) : undefined) as any };
-}
+const call = (method: string, path: string, body?: unknown, headers?: Record<string, string>) =>
+  callApi(api.baseUrl, method, path, body, headers);
 
 const aTaskInput = (overrides: Record<string, unknown> = {}) => ({
   name: 'Build report',

@@ -5,25 +5,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TaskStore } from '../../src/core/ports.js';
 import { aTask } from '../support/builders.js';
 import { createTestTable } from '../support/dynamo.js';
-import { type ApiHarness, startApi, testTypes, waitFor } from './harness.js';
+import { type ApiHarness, callApi, startApi, testTypes, waitFor } from './harness.js';
 
 let api: ApiHarness;
 let store: TaskStore;
 
-async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
-  const response = await fetch(`${api.baseUrl}${path}`, {
-    method,
-    headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  const text = await response.text();
-  return {
-    status: response.status,
-    headers: response.headers,
-    // biome-ignore lint/suspicious/noExplicitAny: test responses are checked field by field
-    body: (text ? JSON.parse(text) : undefined) as any,
-  };
-}
+const call = (method: string, path: string, body?: unknown, headers?: Record<string, string>) =>
+  callApi(api.baseUrl, method, path, body, headers);
 
 const aTaskInput = (overrides: Record<string, unknown> = {}) => ({
   name: 'Clean up files',
