@@ -3,6 +3,7 @@ import { mkdirSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { connect, createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
+import { ensureLauncher, LAUNCHER_CLASS } from './dynamodb-launcher.js';
 
 /** A running DynamoDB Local process started by {@link startDynamoDbLocal}. */
 export interface DynamoDbLocal {
@@ -10,6 +11,12 @@ export interface DynamoDbLocal {
   readonly endpoint: string;
   readonly port: number;
   readonly pid: number;
+  /**
+   * `127.0.0.1` when the engine started through the loopback launcher; otherwise it listens on
+   * every interface and `warning` says why.
+   */
+  readonly listensOn: '127.0.0.1' | 'every interface';
+  readonly warning?: string;
   /** Stops the Java process and waits for it to exit. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -49,9 +56,10 @@ export function engineJar(): { dir: string; jar: string } {
 }
 
 /**
- * The engine's command line. Beyond what the package's own `spawn` passes: `-disableTelemetry`,
- * since a local engine has no business calling out, and the JVM flags of
- * {@link StartDynamoDbLocalOptions.fastStart} on the command line (the package's `spawn` takes no
+ * The engine's command line, run from the engine's folder. Beyond what the package's own `spawn`
+ * passes: the loopback launcher as the main class when `launcherDir` holds it (see
+ * `dynamodb-launcher.ts`), `-disableTelemetry`, since a local engine has no business calling out,
+ * and the JVM flags of {@link StartDynamoDbLocalOptions.fastStart} (the package's `spawn` takes no
  * JVM flags).
  */
 export function engineArguments(options: {
@@ -59,12 +67,15 @@ export function engineArguments(options: {
   port: number;
   sharedDb?: boolean;
   fastStart?: boolean;
+  launcherDir?: string;
 }): string[] {
+  const main = options.launcherDir
+    ? ['-cp', `${options.launcherDir}:DynamoDBLocal.jar:DynamoDBLocal_lib/*`, LAUNCHER_CLASS]
+    : ['-jar', 'DynamoDBLocal.jar'];
   return [
     ...(options.fastStart ? fastStartJvmOptions.split(' ') : []),
     '-Djava.library.path=./DynamoDBLocal_lib',
-    '-jar',
-    'DynamoDBLocal.jar',
+    ...main,
     ...(options.dbPath === null ? ['-inMemory'] : ['-dbPath', options.dbPath]),
     '-port',
     String(options.port),
@@ -122,13 +133,19 @@ export async function startDynamoDbLocal(options: StartDynamoDbLocalOptions = {}
     dbPath = resolve(options.dbPath);
     mkdirSync(dbPath, { recursive: true });
   }
+  const engineDir = engineJar().dir;
+  const launcher = ensureLauncher(engineDir);
   // Its own process group: a Ctrl-C in the terminal must not stop the engine before the runtime's
   // running tasks have written their outcome; the owner stops it (and the watchdog covers a crash).
-  const java = spawnProcess('java', engineArguments({ ...options, dbPath, port }), {
-    cwd: engineJar().dir,
-    stdio: 'ignore',
-    detached: true,
-  });
+  const java = spawnProcess(
+    'java',
+    engineArguments({ ...options, dbPath, port, launcherDir: launcher.classDir }),
+    {
+      cwd: engineDir,
+      stdio: 'ignore',
+      detached: true,
+    },
+  );
   const spawnError = new Promise<Error>((done) => java.once('error', done));
   const exited = new Promise<void>((done) => java.once('exit', () => done()));
   const pid = java.pid;
@@ -175,5 +192,12 @@ export async function startDynamoDbLocal(options: StartDynamoDbLocalOptions = {}
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  return { endpoint: `http://127.0.0.1:${port}`, port, pid, stop };
+  const reach =
+    'reason' in launcher
+      ? ({
+          listensOn: 'every interface',
+          warning: `DynamoDB Local listens on every interface, not only 127.0.0.1: ${launcher.reason}`,
+        } as const)
+      : ({ listensOn: '127.0.0.1' } as const);
+  return { endpoint: `http://127.0.0.1:${port}`, port, pid, stop, ...reach };
 }

@@ -384,11 +384,13 @@ async function engineReady(
     return { engine: undefined, dynamoEndpoint: options.storage.endpoint };
   try {
     const engine = await engineStart;
+    if (engine?.warning)
+      print(`Warning: ${engine.warning}. Anyone on this network can read and write its tables.`);
     return { engine, dynamoEndpoint: engine?.endpoint };
   } catch (error) {
     if (!(error instanceof JavaMissingError)) throw error;
     print(
-      'Java not found: DynamoDB Local cannot start, so this runtime keeps tasks in memory (nothing is kept after it stops; install a JRE 17+ to persist).',
+      'Java not found: DynamoDB Local cannot start, so this runtime keeps tasks in memory (nothing is kept after it stops; install a JDK 17+ to persist).',
     );
     return { engine: undefined, dynamoEndpoint: undefined };
   }

@@ -68,4 +68,16 @@ describe('DynamoDB Local as the runtime starts it', () => {
     ]);
     expect(engineArguments({ dbPath: '/data', port: 1, sharedDb: true })).toContain('-dbPath');
   });
+
+  it('starts through the loopback launcher when its class is there', () => {
+    const args = engineArguments({ dbPath: null, port: 8000, launcherDir: '/pkg/dist/java' });
+    expect(args.slice(1, 4)).toEqual([
+      '-cp',
+      '/pkg/dist/java:DynamoDBLocal.jar:DynamoDBLocal_lib/*',
+      'LoopbackDynamoDbLocal',
+    ]);
+    expect(args).not.toContain('-jar');
+    expect(engine.listensOn).toBe('127.0.0.1');
+    expect(engine.warning).toBeUndefined();
+  });
 });
