@@ -1,6 +1,6 @@
 /**
  * The construct's alarms (`TickErrorsAlarm`, `DeadLetterAlarm`, `FailedRunsAlarm`,
- * `TaskDeadLetterAlarm`).
+ * `TaskDeadLetterAlarm`, `RefusedRunEventsAlarm`).
  */
 import { Duration } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, type IMetric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
@@ -18,6 +18,8 @@ export interface AlarmInputs {
   readonly taskDeadLetterQueue: Queue;
   /** Failed runs per 5 minutes (`Tickwork.metricFailedRuns()`). */
   readonly failedRuns: IMetric;
+  /** Run events the task SDK refused (no lease holds them as sent), per 5 minutes. */
+  readonly refusedRunEvents: IMetric;
   /** Notified on alarm and back to OK. */
   readonly alarmTopic: ITopic | undefined;
 }
@@ -27,6 +29,7 @@ export interface TickworkAlarms {
   readonly deadLetter: Alarm;
   readonly failedRuns: Alarm;
   readonly taskDeadLetter: Alarm;
+  readonly refusedRunEvents: Alarm;
 }
 
 /** One alarm at "1 or more in one period", quiet when there is no data. */
@@ -49,7 +52,7 @@ function visibleMessages(queue: Queue): IMetric {
   });
 }
 
-/** The four alarms, notifying the topic when one is given. */
+/** The alarms, notifying the topic when one is given. */
 export function buildAlarms(scope: Construct, inputs: AlarmInputs): TickworkAlarms {
   const alarms: TickworkAlarms = {
     tickErrors: atLeastOnce(
@@ -75,6 +78,12 @@ export function buildAlarms(scope: Construct, inputs: AlarmInputs): TickworkAlar
       'TaskDeadLetterAlarm',
       "Tickwork: a task function's invocation failed before the task SDK could record it (see the task dead-letter queue)",
       visibleMessages(inputs.taskDeadLetterQueue),
+    ),
+    refusedRunEvents: atLeastOnce(
+      scope,
+      'RefusedRunEventsAlarm',
+      'Tickwork: a task function was invoked with a run event no lease holds (forged, altered or replayed by hand); nothing ran',
+      inputs.refusedRunEvents,
     ),
   };
   if (inputs.alarmTopic) {

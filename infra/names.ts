@@ -30,6 +30,7 @@ export const metricNames = {
   task: {
     succeeded: 'Succeeded',
     failed: 'Failed',
+    refusedRunEvents: 'RefusedRunEvents',
   },
 } as const;
 

@@ -113,6 +113,8 @@ export class Tickwork extends Construct {
   readonly taskDeadLetterQueue: Queue;
   /** A message is in {@link taskDeadLetterQueue}. */
   readonly taskDeadLetterAlarm: Alarm;
+  /** A task function refused a run event no lease holds ({@link metricRefusedRunEvents}). */
+  readonly refusedRunEventsAlarm: Alarm;
   /**
    * Matches every run event (failed, timed out, skipped, missed); use it in a `Rule` to route
    * alerts anywhere.
@@ -177,12 +179,14 @@ export class Tickwork extends Construct {
       tickDeadLetterQueue: this.tickDeadLetterQueue,
       taskDeadLetterQueue: this.taskDeadLetterQueue,
       failedRuns: this.metricFailedRuns(),
+      refusedRunEvents: this.metricRefusedRunEvents(),
       alarmTopic: props.alarmTopic,
     });
     this.tickErrorsAlarm = alarms.tickErrors;
     this.deadLetterAlarm = alarms.deadLetter;
     this.failedRunsAlarm = alarms.failedRuns;
     this.taskDeadLetterAlarm = alarms.taskDeadLetter;
+    this.refusedRunEventsAlarm = alarms.refusedRunEvents;
     this.taskEnvironment = lambdaEnvironment(this.taskEnvironmentInput());
   }
 
@@ -242,6 +246,14 @@ export class Tickwork extends Construct {
   /** Runs the task functions completed successfully, per 5 minutes. */
   metricSucceededRuns(props?: MetricOptions): Metric {
     return tickworkMetric(serviceNames.task, metricNames.task.succeeded, props);
+  }
+
+  /**
+   * Run events the task functions refused because no lease holds them as sent (forged, altered,
+   * or invoked by hand), per 5 minutes (service `tickwork-task`). Nothing ran for them.
+   */
+  metricRefusedRunEvents(props?: MetricOptions): Metric {
+    return tickworkMetric(serviceNames.task, metricNames.task.refusedRunEvents, props);
   }
 
   /** Lets `grantee` call every GET route of the API (IAM authorization): read only. */

@@ -313,6 +313,17 @@ export const RunViewSchema = z
     logs: z.string().nullable().openapi({
       description: 'Where to read the logs: this API’s log route locally, a CloudWatch link on AWS.',
     }),
+    ranOn: z
+      .object({
+        requestId: z.string().nullable(),
+        functionName: z.string().nullable(),
+        functionVersion: z.string().nullable(),
+        logStream: z.string().nullable().openapi({
+          description: 'The Lambda log stream on AWS; `local/<pid>` of the worker in the local runtime.',
+        }),
+      })
+      .nullable()
+      .openapi({ description: 'Where the run ran, as its claim recorded it; null before it was claimed.' }),
   })
   .openapi('Run');
 export type RunView = z.infer<typeof RunViewSchema>;

@@ -69,6 +69,14 @@ export function runView(record: RunRecord, hasLogReader: boolean): RunView {
     note: record.note ?? null,
     slotCount: record.slotCount ?? null,
     logs: logsLink(record, hasLogReader),
+    ranOn: record.requestId
+      ? {
+          requestId: record.requestId,
+          functionName: record.functionName ?? null,
+          functionVersion: record.functionVersion ?? null,
+          logStream: record.logStream ?? null,
+        }
+      : null,
   };
 }
 
@@ -94,6 +102,7 @@ export function queuedView(task: TaskState, run: PendingRun): RunView {
     note: `not before ${run.notBefore.toISOString()}`,
     slotCount: null,
     logs: null,
+    ranOn: null,
   };
 }
 

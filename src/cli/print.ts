@@ -103,6 +103,7 @@ export function printRun(ctx: Ctx, run: RunView): void {
       ['result', run.result],
       ['error', errorText(run.error)],
       ['logs', logsUrl(ctx, run.logs)],
+      ['ran on', ranOnText(run.ranOn)],
       ...(wide
         ? ([
             ['type', run.type],
@@ -114,6 +115,17 @@ export function printRun(ctx: Ctx, run: RunView): void {
         : []),
     ]),
   );
+}
+
+/** Where a run ran: `function:version  log stream  (request id)`. */
+function ranOnText(ranOn: RunView['ranOn']): string | null {
+  if (!ranOn) return null;
+  const fn = ranOn.functionName
+    ? `${ranOn.functionName}${ranOn.functionVersion ? `:${ranOn.functionVersion}` : ''}`
+    : null;
+  return [fn, ranOn.logStream, ranOn.requestId ? `(request ${ranOn.requestId})` : null]
+    .filter(Boolean)
+    .join('  ');
 }
 
 /** Tasks as a table, one line each; `wide` adds zone, policies, counts and the run's progress. */

@@ -235,6 +235,12 @@ export interface RunRecord {
   slotCount?: number;
   /** Where the run's logs are (a CloudWatch link on AWS, the log endpoint locally). */
   logs?: string;
+  /** Where it ran: the handler function's name, as its claim saw it. */
+  functionName?: string;
+  /** The function version that ran it (`$LATEST`, or a published version number). */
+  functionVersion?: string;
+  /** The log stream of the Lambda instance that ran it (on AWS), or `local/<pid>` of the local worker. */
+  logStream?: string;
   /** When history retention removes this record. */
   expiresAt: Date;
 }

@@ -93,6 +93,10 @@ export interface RunClaim {
   leaseExpiresAt: Date;
   parameters: Parameters;
   logs?: string;
+  /** Where the run runs (see `RunRecord`). */
+  functionName?: string;
+  functionVersion?: string;
+  logStream?: string;
   /** History retention: when the record may be removed. */
   expiresAt: Date;
 }

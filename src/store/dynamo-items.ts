@@ -475,6 +475,9 @@ export function runToItem(run: RunRecord): Item {
     note: run.note,
     slotCount: run.slotCount,
     logs: run.logs,
+    functionName: run.functionName,
+    functionVersion: run.functionVersion,
+    logStream: run.logStream,
     [attr.expiresAt]: epochSeconds(run.expiresAt),
   });
 }
@@ -510,6 +513,9 @@ export function runFromItem(item: Item): RunRecord {
     note: r.optStr('note'),
     slotCount: r.optNum('slotCount'),
     logs: r.optStr('logs'),
+    functionName: r.optStr('functionName'),
+    functionVersion: r.optStr('functionVersion'),
+    logStream: r.optStr('logStream'),
   });
 }
 
@@ -530,7 +536,13 @@ export function runFromClaim(claim: RunClaim): RunRecord {
     leaseExpiresAt: claim.leaseExpiresAt,
     expiresAt: claim.expiresAt,
   };
-  return assignDefined(run, { dispatchedAt: claim.dispatchedAt, logs: claim.logs });
+  return assignDefined(run, {
+    dispatchedAt: claim.dispatchedAt,
+    logs: claim.logs,
+    functionName: claim.functionName,
+    functionVersion: claim.functionVersion,
+    logStream: claim.logStream,
+  });
 }
 
 /** Attributes a heartbeat sets. */

@@ -1,8 +1,9 @@
 /**
  * `createTaskHandler`: the Lambda handler that runs task bodies for the tick.
  *
- * One invocation: parse the run event → claim the run (the run item is created `running`; a
- * duplicate delivery or a run already reclaimed or cancelled finds it present and is dropped) →
+ * One invocation: parse the run event → claim the run from its lease (an event no lease holds as
+ * sent is refused; the run item is created `running` from the lease; a duplicate delivery or a run
+ * already reclaimed or cancelled finds it present and is dropped) →
  * check the type and parameters → run the body under heartbeats and a cancellation token →
  * complete the run (fenced by token and request id; refused if the lease was reclaimed) →
  * settle the task (fold retries, stopOnError, queued runs through the pure planner).
@@ -14,9 +15,18 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { systemClock } from '../clock.js';
 import { ValidationError } from '../core/errors.js';
+import { type ClaimRefusal, leaseOfEvent } from '../core/lease-check.js';
 import type { Progress, RunRecord, RunStatus } from '../core/model.js';
 import { historyExpiry } from '../core/plan.js';
-import type { Clock, RunFence, RunNotifier, RunOutcome, TaskStore } from '../core/ports.js';
+import type {
+  ClaimResult,
+  Clock,
+  RunClaim,
+  RunFence,
+  RunNotifier,
+  RunOutcome,
+  TaskStore,
+} from '../core/ports.js';
 import { idempotencyKeyOf, parseRunEvent, type RunEvent } from '../core/run-event.js';
 import { makeNotifier, makeStore } from '../deps.js';
 import { newId } from '../ids.js';
@@ -55,12 +65,18 @@ export interface TaskHandlerOptions {
 }
 
 /** The part of the Lambda context the handler uses. */
-export type TaskLambdaContext = Pick<Context, 'awsRequestId' | 'getRemainingTimeInMillis'>;
+export type TaskLambdaContext = Pick<Context, 'awsRequestId' | 'getRemainingTimeInMillis'> &
+  Partial<Pick<Context, 'functionName' | 'functionVersion' | 'logStreamName'>>;
 
 /** What one invocation did (Lambda discards it for async invokes; tests and logs read it). */
 export type TaskInvocationResult =
   /** The run already had a record: a duplicate delivery, or reclaimed or cancelled before it started. */
   | { taskId: string; runId: string; claimed: false; existingStatus: RunStatus }
+  /**
+   * No lease holds the run as the event describes it (a forged or altered event, or a run no tick
+   * dispatched): refused, nothing ran, nothing was written.
+   */
+  | { taskId: string; runId: string; claimed: false; refused: ClaimRefusal['refused']; fields?: string[] }
   /** The run ended and its completion was recorded. */
   | {
       taskId: string;
@@ -204,6 +220,8 @@ interface Invocation {
   logger: Logger;
   startedAt: Date;
   remainingTimeMs: () => number;
+  /** Where this invocation runs, from the Lambda context (recorded on the run). */
+  ranOn: Pick<RunClaim, 'functionName' | 'functionVersion' | 'logStream'>;
 }
 
 /**
@@ -233,8 +251,14 @@ async function runOnce(
     }),
     startedAt: deps.clock.now(),
     remainingTimeMs: () => context?.getRemainingTimeInMillis() ?? Number.POSITIVE_INFINITY,
+    ranOn: {
+      ...(context?.functionName ? { functionName: context.functionName } : {}),
+      ...(context?.functionVersion ? { functionVersion: context.functionVersion } : {}),
+      ...(context?.logStreamName ? { logStream: context.logStreamName } : {}),
+    },
   };
   const claim = await claimRun(inv, deps);
+  if ('refused' in claim) return refuseRun(inv, deps, claim);
   if (!claim.claimed) {
     inv.logger.info('run not started: it already has a record (duplicate delivery, reclaimed or cancelled)', {
       existingStatus: claim.existing.status,
@@ -250,23 +274,60 @@ async function runOnce(
   return finishRun(inv, deps, outcome);
 }
 
-/** Claim: the first write of every delivery; only one delivery ever creates the run item. */
-function claimRun({ run, ids, requestId, startedAt }: Invocation, deps: HandlerDeps) {
+/**
+ * Claim, from the lease: a strongly consistent read of the task finds the lease that holds this
+ * run with the event's token, slot, attempt, trigger and parameters (`leaseOfEvent`); then the
+ * first write of every delivery creates the run item from what the lease recorded, and only one
+ * delivery ever does. A run the lease no longer holds but that has a record is a late duplicate.
+ *
+ * Between the read and the write the lease may be taken back (reclaimed, cancelled, the task
+ * deleted): each of those writes the run's record first, so this claim then finds it; a task
+ * deleted in that gap leaves a `running` record no lease holds, which the reaper ends.
+ */
+async function claimRun(inv: Invocation, deps: HandlerDeps): Promise<ClaimResult | ClaimRefusal> {
+  const { run, ids, requestId, startedAt } = inv;
+  const found = leaseOfEvent(await deps.store.getTask(ids.taskId), run);
+  if ('refused' in found) {
+    const existing =
+      found.refused === 'no-lease' ? await deps.store.getRun(ids.taskId, ids.runId) : undefined;
+    return existing ? { claimed: false, existing } : found;
+  }
+  const { lease } = found;
   return deps.store.claimRun({
     ...ids,
     type: run.type,
-    token: run.token,
+    token: lease.token,
     requestId,
-    trigger: run.trigger,
-    attempt: run.attempt,
-    scheduledFor: new Date(run.scheduledFor),
-    dispatchedAt: new Date(run.dispatchedAt),
+    trigger: lease.trigger,
+    attempt: lease.attempt,
+    scheduledFor: lease.scheduledFor,
+    dispatchedAt: lease.dispatchedAt,
     startedAt,
     leaseExpiresAt: new Date(startedAt.getTime() + deps.leaseDurationMs),
-    parameters: run.parameters,
+    parameters: lease.parameters,
     ...(deps.logs ? { logs: deps.logs } : {}),
+    ...inv.ranOn,
     expiresAt: historyExpiry({ historyRetentionDays: run.historyRetentionDays }, startedAt),
   });
+}
+
+/** A run event no lease holds as sent: nothing runs, nothing is written; a warning and a metric. */
+function refuseRun(inv: Invocation, deps: HandlerDeps, refusal: ClaimRefusal): TaskInvocationResult {
+  inv.logger.warn('run event refused: no lease holds this run as the event describes it; nothing ran', {
+    refused: refusal.refused,
+    detail: refusal.detail,
+    ...(refusal.refused === 'mismatch' ? { fields: refusal.fields } : {}),
+  });
+  if (deps.metrics) {
+    deps.metrics.addMetric('RefusedRunEvents', MetricUnit.Count, 1);
+    deps.metrics.publishStoredMetrics();
+  }
+  return {
+    ...inv.ids,
+    claimed: false,
+    refused: refusal.refused,
+    ...(refusal.refused === 'mismatch' ? { fields: refusal.fields } : {}),
+  };
 }
 
 /** A body to run and its parsed parameters. */

@@ -25,6 +25,12 @@ const aRun = (overrides: Partial<RunView> = {}): RunView => ({
   note: null,
   slotCount: null,
   logs: '/tasks/nightly/runs/01JDRUN/logs',
+  ranOn: {
+    requestId: 'req-9',
+    functionName: 'acme-reports',
+    functionVersion: '$LATEST',
+    logStream: 'local/4242',
+  },
   ...overrides,
 });
 
@@ -54,5 +60,10 @@ describe('printRun', () => {
   it('-o wide adds the parameters and the dispatch time', () => {
     expect(printed(aRun(), 'wide')).toMatch(/^parameters:\s+\{"batch":50\}$/m);
     expect(printed(aRun())).not.toContain('parameters');
+  });
+
+  it('says where the run ran, and a dash before it was claimed', () => {
+    expect(printed(aRun())).toMatch(/^ran on:\s+acme-reports:\$LATEST {2}local\/4242 {2}\(request req-9\)$/m);
+    expect(printed(aRun({ ranOn: null }))).toMatch(/^ran on:\s+-$/m);
   });
 });

@@ -189,6 +189,10 @@ describe('dashboard', () => {
     await expect
       .poll(() => history.locator('tr.logs-row').textContent())
       .toMatch(/all steps done|No log lines/);
+    // Where it ran: the local worker's process, as the claim recorded it.
+    expect(await history.locator('tr.logs-row .ran-on').textContent()).toMatch(
+      /^Ran on \S+:\$LATEST · local\/\d+ · request \S+$/,
+    );
     await page.mouse.move(0, 0);
     await page.screenshot({ path: join(shots, 'task-history.png') });
     await page.keyboard.press('Escape');

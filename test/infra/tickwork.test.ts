@@ -540,9 +540,15 @@ describe('task types', () => {
 });
 
 describe('alarms', () => {
-  it('watches tick errors, dead letters (ticks and task invocations) and failed runs, without actions when no topic is given', () => {
+  it('watches tick errors, dead letters (ticks and task invocations), failed runs and refused run events, without actions when no topic is given', () => {
     const { template } = theDefaultStack();
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 4);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 5);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: METRICS_NAMESPACE,
+      MetricName: 'RefusedRunEvents',
+      Dimensions: [{ Name: 'service', Value: 'tickwork-task' }],
+      Threshold: 1,
+    });
     template.allResourcesProperties('AWS::CloudWatch::Alarm', { AlarmActions: Match.absent() });
   });
 
@@ -561,7 +567,7 @@ describe('alarms', () => {
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')) as {
       Properties: { AlarmActions: unknown; OKActions: unknown };
     }[];
-    expect(alarms).toHaveLength(4);
+    expect(alarms).toHaveLength(5);
     for (const alarm of alarms) {
       expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topicId }]);
       expect(alarm.Properties.OKActions).toEqual([{ Ref: topicId }]);

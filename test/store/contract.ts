@@ -557,7 +557,12 @@ export function describeTaskStoreContract(name: string, makeStore: () => Promise
 
     describe('claims', () => {
       it('claims a run once: a running record with the claim fields', async () => {
-        const claim = aClaim({ logs: 'http://logs/1' });
+        const claim = aClaim({
+          logs: 'http://logs/1',
+          functionName: 'acme-reports',
+          functionVersion: '7',
+          logStream: '2026/11/30/[7]abc',
+        });
 
         const result = await store.claimRun(claim);
 
@@ -576,6 +581,9 @@ export function describeTaskStoreContract(name: string, makeStore: () => Promise
           requestId: claim.requestId,
           leaseExpiresAt: claim.leaseExpiresAt,
           logs: 'http://logs/1',
+          functionName: 'acme-reports',
+          functionVersion: '7',
+          logStream: '2026/11/30/[7]abc',
           expiresAt: claim.expiresAt,
         };
         expect(result).toEqual({ claimed: true, run });

@@ -2,29 +2,12 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { describe, expect, it } from 'vitest';
 import { echo, fail, work } from '../../functions/examples/demo.js';
 import type { Parameters } from '../../src/core/model.js';
-import type { RunEvent } from '../../src/core/ports.js';
 import { MemoryTaskStore } from '../../src/store/memory-task-store.js';
 import { createTaskHandler } from '../../src/task/index.js';
+import { dispatchRun } from '../../src/testing/index.js';
 import { T0 } from '../support/builders.js';
 
 const context = { awsRequestId: 'req-1', getRemainingTimeInMillis: () => 60_000 };
-
-function eventOf(type: string, parameters: Parameters): RunEvent {
-  return {
-    tickwork: 1,
-    taskId: `task-${type}`,
-    runId: `run-${type}-${JSON.stringify(parameters)}`,
-    type,
-    scheduledFor: T0.toISOString(),
-    dispatchedAt: T0.toISOString(),
-    attempt: 1,
-    trigger: 'manual',
-    parameters,
-    token: 1,
-    leaseExpiresAt: new Date(T0.getTime() + 360_000).toISOString(),
-    historyRetentionDays: 30,
-  };
-}
 
 async function run(type: string, parameters: Parameters) {
   const store = new MemoryTaskStore();
@@ -32,7 +15,7 @@ async function run(type: string, parameters: Parameters) {
     { 'demo.echo': echo, 'demo.work': work, 'demo.fail': fail },
     { store, logger: new Logger({ logLevel: 'SILENT' }), env: {} },
   );
-  const event = eventOf(type, parameters);
+  const event = await dispatchRun(store, { taskId: `task-${type}`, type, parameters }, T0);
   await handler(event, context);
   return store.getRun(event.taskId, event.runId);
 }

@@ -20,13 +20,26 @@ export interface HistoryProps {
 
 type LogState = { kind: 'loading' } | { kind: 'ok'; logs: RunLogs } | { kind: 'error'; message: string };
 
-function LogsView({ state }: { state: LogState }) {
+/** Where a run ran, as its claim recorded it: function and version, log stream (or local worker), request id. */
+export function ranOnText(ranOn: RunView['ranOn']): string | null {
+  if (!ranOn) return null;
+  const fn = ranOn.functionName
+    ? `${ranOn.functionName}${ranOn.functionVersion ? `:${ranOn.functionVersion}` : ''}`
+    : null;
+  return [fn, ranOn.logStream, ranOn.requestId ? `request ${ranOn.requestId}` : null]
+    .filter(Boolean)
+    .join(' · ');
+}
+
+function LogsView({ state, run }: { state: LogState; run: RunView }) {
   if (state.kind === 'loading') return h('p', { class: 'muted' }, 'Loading logs…');
   if (state.kind === 'error') return h('p', { class: 'form-error', role: 'alert' }, state.message);
   const { lines, url } = state.logs;
+  const ranOn = ranOnText(run.ranOn);
   return h(
     Fragment,
     null,
+    ranOn ? h('p', { class: 'muted ran-on' }, `Ran on ${ranOn}`) : null,
     url
       ? h(
           'p',
@@ -171,7 +184,7 @@ function RunRow({
         (live || run.status === 'queued') && task ? cancelRunButton(run, task, onCancel) : null,
       ),
     ),
-    logs ? h('tr', { class: 'logs-row' }, h('td', { colSpan: 9 }, h(LogsView, { state: logs }))) : null,
+    logs ? h('tr', { class: 'logs-row' }, h('td', { colSpan: 9 }, h(LogsView, { state: logs, run }))) : null,
   );
 }
 
