@@ -14,4 +14,8 @@ const deps = makeTickDeps(env, { logger });
 await deps.registry.refresh();
 
 /** Fired by EventBridge Scheduler every minute, with `{ shards }` when the tick is split. */
-export const handler = makeTickHandler(deps, { reserveMs: env.TICKWORK_TICK_RESERVE_MS, metrics });
+export const handler = makeTickHandler(deps, {
+  reserveMs: env.TICKWORK_TICK_RESERVE_MS,
+  lookAheadMs: env.TICKWORK_LOOKAHEAD_MS,
+  metrics,
+});

@@ -1,6 +1,6 @@
 /**
  * The construct's alarms (`TickErrorsAlarm`, `DeadLetterAlarm`, `FailedRunsAlarm`,
- * `TaskDeadLetterAlarm`, `RefusedRunEventsAlarm`).
+ * `TaskDeadLetterAlarm`, `RefusedRunEventsAlarm`, `LatenessAlarm`).
  */
 import { Duration } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, type IMetric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
@@ -18,6 +18,8 @@ export interface AlarmInputs {
   readonly taskDeadLetterQueue: Queue;
   /** Failed runs per 5 minutes (`Tickwork.metricFailedRuns()`). */
   readonly failedRuns: IMetric;
+  /** Each tick's 99th percentile of lateness (slot to invoke accepted), in ms. */
+  readonly latenessP99: IMetric;
   /** Run events the task SDK refused (no lease holds them as sent), per 5 minutes. */
   readonly refusedRunEvents: IMetric;
   /** Notified on alarm and back to OK. */
@@ -30,6 +32,7 @@ export interface TickworkAlarms {
   readonly failedRuns: Alarm;
   readonly taskDeadLetter: Alarm;
   readonly refusedRunEvents: Alarm;
+  readonly lateness: Alarm;
 }
 
 /** One alarm at "1 or more in one period", quiet when there is no data. */
@@ -85,6 +88,15 @@ export function buildAlarms(scope: Construct, inputs: AlarmInputs): TickworkAlar
       'Tickwork: a task function was invoked with a run event no lease holds (forged, altered or replayed by hand); nothing ran',
       inputs.refusedRunEvents,
     ),
+    lateness: new Alarm(scope, 'LatenessAlarm', {
+      alarmDescription:
+        'Tickwork: runs start late: the 99th percentile of slot to invoke was over 1 s in three 5-minute periods running',
+      metric: inputs.latenessP99,
+      threshold: 1_000,
+      evaluationPeriods: 3,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    }),
   };
   if (inputs.alarmTopic) {
     const action = new SnsAction(inputs.alarmTopic);

@@ -22,7 +22,7 @@ import type { Schedule } from 'aws-cdk-lib/aws-scheduler';
 import type { Construct } from 'constructs';
 import { bundledFunction } from './bundled-function.js';
 import { lambdaEnvironment } from './environment.js';
-import { METRICS_NAMESPACE, serviceNames, TICK_INTERVAL } from './names.js';
+import { METRICS_NAMESPACE, MIN_SCHEDULE_INTERVAL, serviceNames, TICK_INTERVAL } from './names.js';
 import type { ApiAuth, ApiFunctionEnv, TickworkProps, TickworkSettings } from './props.js';
 import { grantStore } from './table.js';
 
@@ -56,7 +56,7 @@ export function buildApiFunction(
             tickSchedules.map((schedule) => schedule.scheduleName),
           ),
     TICKWORK_TICK_SCHEDULE_GROUP: 'default',
-    TICKWORK_MIN_INTERVAL_MS: TICK_INTERVAL.toMilliseconds(),
+    TICKWORK_MIN_INTERVAL_MS: MIN_SCHEDULE_INTERVAL.toMilliseconds(),
     TICKWORK_CORS_ORIGIN: inputs.dashboardOrigin,
     POWERTOOLS_SERVICE_NAME: serviceNames.api,
     POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,

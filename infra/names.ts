@@ -26,6 +26,7 @@ export const metricNames = {
     contended: 'Contended',
     tickDuration: 'TickDuration',
     latenessMax: 'LatenessMax',
+    latenessP99: 'LatenessP99',
   },
   task: {
     succeeded: 'Succeeded',
@@ -41,8 +42,18 @@ export const serviceNames = {
   task: 'tickwork-task',
 } as const;
 
-/** The tick runs once a minute; no task schedule may be shorter. */
+/** The tick runs once a minute, on the minute. */
 export const TICK_INTERVAL = Duration.minutes(1);
+
+/**
+ * How far ahead each tick plans: its minute and 2 s more, so a slot on the next minute's first
+ * seconds is leased by this tick, whatever the next tick's delay. The tick waits until its last
+ * run's instant, so its timeout must exceed this (plus its reserve).
+ */
+export const TICK_LOOKAHEAD = Duration.seconds(62);
+
+/** The shortest schedule interval the deployed API accepts: one second. */
+export const MIN_SCHEDULE_INTERVAL = Duration.seconds(1);
 
 /**
  * The time the tick keeps for itself before its Lambda timeout: a sixth of the timeout, at most

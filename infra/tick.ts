@@ -18,7 +18,7 @@ import type { Construct } from 'constructs';
 import { shardGroups } from '../src/core/due.js';
 import { bundledFunction } from './bundled-function.js';
 import { lambdaEnvironment } from './environment.js';
-import { METRICS_NAMESPACE, serviceNames, TICK_INTERVAL, tickReserveMs } from './names.js';
+import { METRICS_NAMESPACE, serviceNames, TICK_INTERVAL, TICK_LOOKAHEAD, tickReserveMs } from './names.js';
 import type { TickFunctionEnv, TickworkSettings } from './props.js';
 import { grantStore } from './table.js';
 
@@ -41,6 +41,7 @@ export function buildTickFunction(
     TICKWORK_SHARDS: settings.shardCount,
     TICKWORK_DUE_KEY_HOLD_MS: TICK_INTERVAL.toMilliseconds(),
     TICKWORK_TICK_RESERVE_MS: tickReserveMs(settings.tickTimeout),
+    TICKWORK_LOOKAHEAD_MS: TICK_LOOKAHEAD.toMilliseconds(),
     TICKWORK_EVENT_BUS: eventBus.eventBusName,
     POWERTOOLS_SERVICE_NAME: serviceNames.tick,
     POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
@@ -93,7 +94,9 @@ export function buildTickSchedules(
   const schedules = shardGroups(settings.shardCount, groups).map(
     (shards, g) =>
       new Schedule(scope, g === 0 ? 'TickSchedule' : `TickSchedule${g + 1}`, {
-        schedule: ScheduleExpression.rate(TICK_INTERVAL),
+        // On the minute (`cron(* * * * ? *)`), not `rate(1 minute)`, whose firings drift from the
+        // minute: each tick takes the leases of the minute ahead and starts each run on its second.
+        schedule: ScheduleExpression.cron({ minute: '*' }),
         description:
           groups === 1
             ? 'Tickwork tick (pause and resume through the Tickwork API)'

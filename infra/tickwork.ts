@@ -115,6 +115,8 @@ export class Tickwork extends Construct {
   readonly taskDeadLetterAlarm: Alarm;
   /** A task function refused a run event no lease holds ({@link metricRefusedRunEvents}). */
   readonly refusedRunEventsAlarm: Alarm;
+  /** Runs start more than a second late at the 99th percentile ({@link metricLatenessP99}), 15 minutes running. */
+  readonly latenessAlarm: Alarm;
   /**
    * Matches every run event (failed, timed out, skipped, missed); use it in a `Rule` to route
    * alerts anywhere.
@@ -180,6 +182,7 @@ export class Tickwork extends Construct {
       taskDeadLetterQueue: this.taskDeadLetterQueue,
       failedRuns: this.metricFailedRuns(),
       refusedRunEvents: this.metricRefusedRunEvents(),
+      latenessP99: this.metricLatenessP99(),
       alarmTopic: props.alarmTopic,
     });
     this.tickErrorsAlarm = alarms.tickErrors;
@@ -187,6 +190,7 @@ export class Tickwork extends Construct {
     this.failedRunsAlarm = alarms.failedRuns;
     this.taskDeadLetterAlarm = alarms.taskDeadLetter;
     this.refusedRunEventsAlarm = alarms.refusedRunEvents;
+    this.latenessAlarm = alarms.lateness;
     this.taskEnvironment = lambdaEnvironment(this.taskEnvironmentInput());
   }
 
@@ -246,6 +250,17 @@ export class Tickwork extends Construct {
   /** Runs the task functions completed successfully, per 5 minutes. */
   metricSucceededRuns(props?: MetricOptions): Metric {
     return tickworkMetric(serviceNames.task, metricNames.task.succeeded, props);
+  }
+
+  /**
+   * Each tick's 99th percentile of lateness (a run's slot to its invoke accepted), in ms: the
+   * maximum per 5 minutes. With look-ahead it stays well under a second.
+   */
+  metricLatenessP99(props?: MetricOptions): Metric {
+    return tickworkMetric(serviceNames.tick, metricNames.tick.latenessP99, {
+      statistic: 'Maximum',
+      ...props,
+    });
   }
 
   /**

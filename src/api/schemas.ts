@@ -300,6 +300,10 @@ export const RunViewSchema = z
     startedAt: isoOut.nullable(),
     finishedAt: isoOut.nullable(),
     durationMs: z.number().nullable(),
+    latenessMs: z.number().nullable().openapi({
+      description:
+        'How late the run started: its start (the claim) minus its slot, in ms; null until it starts. For retries and catch-up runs it includes the wait for them.',
+    }),
     parameters: z.record(z.string(), z.unknown()),
     result: z.string().nullable(),
     error: z.object({ name: z.string(), message: z.string() }).nullable(),

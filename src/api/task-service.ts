@@ -24,6 +24,7 @@ import {
   taskDefaults,
 } from '../core/model.js';
 import { dispatchedRecord, historyExpiry } from '../core/plan.js';
+import type { RunWrite } from '../core/ports.js';
 import { describeSchedule, nextSlot, parseSchedule, previewSlots, type Schedule } from '../core/schedule.js';
 import { newId } from '../ids.js';
 import { dispatchNow } from '../tick/dispatch.js';
@@ -257,6 +258,35 @@ function applyPatch(deps: ApiDeps, current: TaskState, patch: SystemPatch, now: 
   return next;
 }
 
+/**
+ * Scheduled runs whose leases a look-ahead tick took before their instant, when an edit changes
+ * whether or when they are due (disabled, a new schedule, zone, window, jitter or type): taken out
+ * of `next` and recorded `cancelled` in the same write, so the tick's invoke at the instant is
+ * dropped by the claim. A new schedule's next slot is aimed from now as for any edit. Parameters
+ * need no withdrawal: a scheduled run takes its task's parameters when it is claimed.
+ */
+function withdrawLeasesAhead(current: TaskState, next: TaskState, now: Date): RunWrite[] {
+  const changesSlots =
+    !next.enabled ||
+    next.schedule !== current.schedule ||
+    next.timezone !== current.timezone ||
+    next.startAt?.getTime() !== current.startAt?.getTime() ||
+    next.endAt?.getTime() !== current.endAt?.getTime() ||
+    next.jitterSeconds !== current.jitterSeconds ||
+    next.type !== current.type;
+  if (!changesSlots) return [];
+  const ahead = next.active.filter(
+    (a) => a.dispatchedAt > now && (a.trigger === Trigger.Schedule || a.trigger === Trigger.CatchUp),
+  );
+  if (ahead.length === 0) return [];
+  next.active = next.active.filter((a) => !ahead.includes(a));
+  const why = next.enabled ? 'the task was edited before its slot' : 'the task was disabled before its slot';
+  return ahead.map((a) => ({
+    kind: 'record',
+    record: { ...dispatchedRecord(current, a, now), status: RunStatus.Cancelled, finishedAt: now, note: why },
+  }));
+}
+
 /** A patch as the deploy path makes it: the API's fields and `system`. */
 export type SystemPatch = TaskPatch & { system?: boolean };
 
@@ -296,7 +326,11 @@ export async function patchTask(
       if (type) checkParameters(type, next.parameters);
     }
     if (options.dryRun) return { before: current, after: next, changed: true };
-    const result = await deps.store.saveTask(next, { expectedVersion: current.version });
+    const withdrawn = withdrawLeasesAhead(current, next, deps.clock.now());
+    const result = await deps.store.saveTask(next, {
+      expectedVersion: current.version,
+      runWrites: withdrawn,
+    });
     if (result.saved) return { before: current, after: result.task, changed: true };
     if (options.ifMatch !== undefined) {
       const now = await deps.store.getTask(taskId);

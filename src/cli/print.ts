@@ -97,6 +97,7 @@ export function printRun(ctx: Ctx, run: RunView): void {
       ['trigger', `${run.trigger} (attempt ${run.attempt})`],
       ['scheduled for', run.scheduledFor],
       ['started', run.startedAt],
+      ['lateness', run.latenessMs === null ? null : duration(run.latenessMs)],
       ['finished', run.finishedAt],
       ['duration', duration(run.durationMs)],
       ['progress', run.progress ? progressBar(run.progress, run.status) : null],

@@ -9,7 +9,8 @@ import type { RunEvent } from './run-event.js';
 
 /** Why a run event was refused: no lease holds its run, or the event differs from the lease. */
 export type ClaimRefusal =
-  | { refused: 'no-lease'; detail: string }
+  /** `taskGone`: the task was deleted (after the lease was taken, or never existed). */
+  | { refused: 'no-lease'; detail: string; taskGone?: true }
   | { refused: 'mismatch'; detail: string; fields: string[] };
 
 /** The fields of a run event that must equal its lease (and its task's type). */
@@ -31,7 +32,7 @@ export function leaseOfEvent(
   task: Pick<TaskState, 'id' | 'type' | 'active'> | undefined,
   event: RunEvent,
 ): { lease: ActiveRun } | ClaimRefusal {
-  if (!task) return { refused: 'no-lease', detail: `task ${event.taskId} does not exist` };
+  if (!task) return { refused: 'no-lease', detail: `task ${event.taskId} does not exist`, taskGone: true };
   const lease = task.active.find((a) => a.runId === event.runId);
   if (!lease) return { refused: 'no-lease', detail: `task ${task.id} holds no lease on run ${event.runId}` };
   const recorded: Record<(typeof checkedFields)[number], JsonValue> = {

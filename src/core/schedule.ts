@@ -250,8 +250,13 @@ function fixedInstant(zone: ZoneTable, wall: number): number {
 
 // --- expression parsing ----------------------------------------------------------------------
 
-type RateUnit = 'minute' | 'hour' | 'day';
-const RATE_UNIT_MS: Record<RateUnit, number> = { minute: MINUTE_MS, hour: HOUR_MS, day: DAY_MS };
+type RateUnit = 'second' | 'minute' | 'hour' | 'day';
+const RATE_UNIT_MS: Record<RateUnit, number> = {
+  second: SECOND_MS,
+  minute: MINUTE_MS,
+  hour: HOUR_MS,
+  day: DAY_MS,
+};
 
 type ParsedExpression =
   | { kind: 'cron'; fields: CronFields; source: string; eventBridge: boolean }
@@ -330,7 +335,7 @@ function cronFieldsIssue(
 }
 
 const RATE_HELP =
-  'expected rate(N unit) with N a whole number of at least 1 and unit minute(s), hour(s) or day(s), e.g. rate(5 minutes)';
+  'expected rate(N unit) with N a whole number of at least 1 and unit second(s), minute(s), hour(s) or day(s), e.g. rate(5 minutes)';
 
 function parseRate(body: string, minIntervalMs: number): ParsedExpression {
   const parts = body.split(/\s+/);
@@ -338,8 +343,8 @@ function parseRate(body: string, minIntervalMs: number): ParsedExpression {
   const [count = '', unitText = ''] = parts;
   if (!/^[1-9]\d*$/.test(count)) return invalid(`rate() needs a whole number of at least 1, got "${count}"`);
   const unit = unitText.toLowerCase().replace(/s$/, '');
-  if (unit !== 'minute' && unit !== 'hour' && unit !== 'day') {
-    return invalid(`rate() unit must be minute(s), hour(s) or day(s), got "${unitText}"`);
+  if (unit !== 'second' && unit !== 'minute' && unit !== 'hour' && unit !== 'day') {
+    return invalid(`rate() unit must be second(s), minute(s), hour(s) or day(s), got "${unitText}"`);
   }
   const n = Number(count);
   const intervalMs = n * RATE_UNIT_MS[unit];

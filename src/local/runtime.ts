@@ -291,12 +291,18 @@ async function startFunctions(
   wiring: { tick: TickDeps; tableEnv: Record<string, string>; logs: RunLogBook; bundles: boolean },
 ) {
   const { tick, tableEnv, logs } = wiring;
-  const minIntervalMs = Math.min(60_000, up.options.tickEveryMs);
-  const bundled = wiring.bundles ? await loadBundledFunctions(bundleEnv(tableEnv, minIntervalMs)) : undefined;
+  // Look-ahead, as on AWS: sub-minute schedules start on their second whatever the tick's interval.
+  const minIntervalMs = Math.min(1_000, up.options.tickEveryMs);
+  const lookAheadMs = localLookAheadMs(up.options.tickEveryMs);
+  const bundled = wiring.bundles
+    ? await loadBundledFunctions(bundleEnv(tableEnv, minIntervalMs, lookAheadMs))
+    : undefined;
   up.mark('functions loaded');
+  // Like the construct's 90 s for a 1-minute tick: room to wait for the last leased run, and a reserve.
+  const remainingMs = lookAheadMs + 30_000;
   const tickOnce = bundled
-    ? () => bundled.tick({}, { getRemainingTimeInMillis: () => 55_000 })
-    : () => m.runTick(tick, { budgetMs: 45_000 });
+    ? () => bundled.tick({}, { getRemainingTimeInMillis: () => remainingMs })
+    : () => m.runTick(tick, { budgetMs: remainingMs - 10_000, lookAheadMs });
   const { scheduler, timer, runOneTick } = makeTicking(up, tick.store, tickOnce);
   const local = {
     scheduler,
@@ -542,23 +548,35 @@ function ipcStoreOf(memoryStore: TaskStore, fn: LocalSetup['functions'][number])
   };
 }
 
-/** The tick timer and the scheduler control; one tick at a time. */
+/**
+ * How far each local tick looks ahead: its interval and a margin (2 s, or half the interval when
+ * that is shorter), as the construct's 62 s for a 1-minute tick.
+ */
+export function localLookAheadMs(tickEveryMs: number): number {
+  return tickEveryMs + Math.min(2_000, Math.floor(tickEveryMs / 2));
+}
+
+/**
+ * The tick timer and the scheduler control. A look-ahead tick outlasts its interval a little, so
+ * two may be in flight: the one waiting for its last runs and the next.
+ */
 function makeTicking({ options, print }: Startup, store: TaskStore, tickOnce: () => Promise<TickReport>) {
   const scheduler = new LocalSchedulerControl(store);
-  let tickInFlight: Promise<TickReport> | undefined;
+  let inFlight = 0;
   const runOneTick = async (): Promise<TickReport | undefined> => {
-    if (tickInFlight) return undefined;
-    tickInFlight = tickOnce();
+    if (inFlight >= 2) return undefined;
+    inFlight++;
     try {
-      const report = await tickInFlight;
+      const report = await tickOnce();
       const line = tickSummary(report);
       if (line) print(line);
       return report;
     } finally {
-      tickInFlight = undefined;
+      inFlight--;
     }
   };
   const timer = new TickTimer({
+    maxInFlight: 2,
     intervalMs: options.tickEveryMs,
     tick: async () => {
       await runOneTick();
@@ -574,9 +592,14 @@ function makeTicking({ options, print }: Startup, store: TaskStore, tickOnce: ()
  * notices are in the history), a schedule name that nothing reads (the runtime's own switch
  * pauses the tick).
  */
-function bundleEnv(tableEnv: Record<string, string>, minIntervalMs: number): Record<string, string> {
+function bundleEnv(
+  tableEnv: Record<string, string>,
+  minIntervalMs: number,
+  lookAheadMs: number,
+): Record<string, string> {
   return {
     ...tableEnv,
+    TICKWORK_LOOKAHEAD_MS: String(lookAheadMs),
     TICKWORK_EVENT_BUS: '',
     TICKWORK_TICK_SCHEDULE_NAME: 'tickwork-local-tick',
     TICKWORK_MIN_INTERVAL_MS: String(Math.max(1_000, minIntervalMs)),

@@ -39,12 +39,17 @@ export interface TickTimerOptions {
   onError: (error: unknown) => void;
   /** A boundary came while the previous tick was still running. */
   onOverlap?: (at: Date) => void;
+  /**
+   * Ticks that may run at once (default 1). A look-ahead tick lasts a little longer than its
+   * interval (it waits for the runs it leased ahead), so the local runtime allows two.
+   */
+  maxInFlight?: number;
 }
 
 /** Fires ticks on wall-clock boundaries. */
 export class TickTimer {
   private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
+  private readonly running = new Set<Promise<void>>();
   private stopped = true;
   /** Ticks run, and boundaries skipped because a tick was still going (for tests and reports). */
   readonly counts = { ticks: 0, overlaps: 0 };
@@ -80,28 +85,28 @@ export class TickTimer {
   }
 
   private fire(at: Date): void {
-    if (this.running) {
+    if (this.running.size >= (this.options.maxInFlight ?? 1)) {
       this.counts.overlaps++;
       this.options.onOverlap?.(at);
       return;
     }
-    this.running = (async () => {
+    const running = (async () => {
       try {
         if (await this.options.paused()) return;
         this.counts.ticks++;
         await this.options.tick(at);
       } catch (error) {
         this.options.onError(error);
-      } finally {
-        this.running = undefined;
       }
     })();
+    this.running.add(running);
+    void running.then(() => this.running.delete(running));
   }
 
   /** Stops firing and waits for a tick in progress to end. */
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
-    await this.running;
+    await Promise.all(this.running);
   }
 }

@@ -286,7 +286,8 @@ async function runOnce(
  */
 async function claimRun(inv: Invocation, deps: HandlerDeps): Promise<ClaimResult | ClaimRefusal> {
   const { run, ids, requestId, startedAt } = inv;
-  const found = leaseOfEvent(await deps.store.getTask(ids.taskId), run);
+  const task = await deps.store.getTask(ids.taskId);
+  const found = leaseOfEvent(task, run);
   if ('refused' in found) {
     const existing =
       found.refused === 'no-lease' ? await deps.store.getRun(ids.taskId, ids.runId) : undefined;
@@ -304,7 +305,12 @@ async function claimRun(inv: Invocation, deps: HandlerDeps): Promise<ClaimResult
     dispatchedAt: lease.dispatchedAt,
     startedAt,
     leaseExpiresAt: new Date(startedAt.getTime() + deps.leaseDurationMs),
-    parameters: lease.parameters,
+    // A scheduled run takes its task's parameters as they are now: an edit between a lease taken
+    // ahead of its slot and the slot applies to it. Other runs keep what they were started with.
+    parameters:
+      task && (lease.trigger === 'schedule' || lease.trigger === 'catch-up')
+        ? task.parameters
+        : lease.parameters,
     ...(deps.logs ? { logs: deps.logs } : {}),
     ...inv.ranOn,
     expiresAt: historyExpiry({ historyRetentionDays: run.historyRetentionDays }, startedAt),
@@ -313,6 +319,11 @@ async function claimRun(inv: Invocation, deps: HandlerDeps): Promise<ClaimResult
 
 /** A run event no lease holds as sent: nothing runs, nothing is written; a warning and a metric. */
 function refuseRun(inv: Invocation, deps: HandlerDeps, refusal: ClaimRefusal): TaskInvocationResult {
+  if (refusal.refused === 'no-lease' && refusal.taskGone) {
+    // Deleted after its lease was taken (or a made-up task): nothing to run, nothing suspicious.
+    inv.logger.info('run not started: its task no longer exists', { detail: refusal.detail });
+    return { ...inv.ids, claimed: false, refused: 'no-lease' };
+  }
   inv.logger.warn('run event refused: no lease holds this run as the event describes it; nothing ran', {
     refused: refusal.refused,
     detail: refusal.detail,

@@ -14,8 +14,20 @@ export function publishTickMetrics(metrics: Metrics, report: TickReport): void {
   metrics.addMetric('DispatchFailed', MetricUnit.Count, report.failed);
   metrics.addMetric('Contended', MetricUnit.Count, report.contended);
   metrics.addMetric('TickDuration', MetricUnit.Milliseconds, report.durationMs);
-  if (report.started > 0) metrics.addMetric('LatenessMax', MetricUnit.Milliseconds, report.latenessMs.max);
+  if (report.started > 0) {
+    metrics.addMetric('LatenessMax', MetricUnit.Milliseconds, report.latenessMs.max);
+    metrics.addMetric('LatenessP99', MetricUnit.Milliseconds, percentile(report.lateness, 0.99));
+  }
+  if (report.leasedAhead > 0) metrics.addMetric('LeasedAhead', MetricUnit.Count, report.leasedAhead);
+  if (report.redelivered > 0) metrics.addMetric('Redelivered', MetricUnit.Count, report.redelivered);
   metrics.publishStoredMetrics();
+}
+
+/** The `q` quantile (0-1) of `values`, nearest rank; 0 for none. */
+export function percentile(values: readonly number[], q: number): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? 0;
 }
 
 /**
@@ -37,15 +49,21 @@ export function shardsOfEvent(event: unknown): number[] | undefined {
  * The tick Lambda's handler: runs one tick within the invocation's time, keeping `reserveMs`
  * for itself, logs the report when it did something and publishes its metrics.
  */
-export function makeTickHandler(deps: TickDeps, options: { reserveMs: number; metrics?: Metrics }) {
+export function makeTickHandler(
+  deps: TickDeps,
+  options: { reserveMs: number; lookAheadMs?: number; metrics?: Metrics },
+) {
   return async (event: unknown, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<TickReport> => {
     const shards = shardsOfEvent(event);
     const remaining = context?.getRemainingTimeInMillis() ?? 60_000;
-    const report = await runTick(deps, {
-      budgetMs: Math.max(1_000, remaining - options.reserveMs),
-      ...(shards ? { shards } : {}),
-    });
-    if (report.due > 0 || report.errors.length > 0) deps.logger?.info('tick', { ...report });
+    const budgetMs = Math.max(1_000, remaining - options.reserveMs);
+    // The tick waits for its last leased run's instant: keep that inside the invocation.
+    const lookAheadMs = Math.max(0, Math.min(options.lookAheadMs ?? 0, budgetMs - 3_000));
+    const report = await runTick(deps, { budgetMs, lookAheadMs, ...(shards ? { shards } : {}) });
+    const { lateness, ...summary } = report;
+    if (report.due > 0 || report.errors.length > 0) {
+      deps.logger?.info('tick', { ...summary, latenessP99Ms: percentile(lateness, 0.99) });
+    }
     if (options.metrics) publishTickMetrics(options.metrics, report);
     // A tick that could not read the due index at all failed: let Lambda count the error (alarm).
     if (

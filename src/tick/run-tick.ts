@@ -3,9 +3,12 @@
  * batches where it can be, and handed to dispatch (`dispatch.ts`) for its invokes.
  */
 import pLimit, { type LimitFunction } from 'p-limit';
-import type { RunRecord, TaskState } from '../core/model.js';
-import type { PlanSettings, TaskPlan } from '../core/plan.js';
+import { dueAtOf } from '../core/due.js';
+import { isTerminal, type RunRecord, RunStatus, type TaskState } from '../core/model.js';
+import { dispatchedRecord, type PlanSettings, type TaskPlan } from '../core/plan.js';
 import type { RunNotice } from '../core/ports.js';
+import { runEventOf } from '../core/run-event.js';
+import { Agenda, clockSleep, type SleepUntil } from './agenda.js';
 import { afterSave, type DispatchOutcome, planDispatch, type TickDeps } from './dispatch.js';
 
 export type { TickDeps, TickLogger } from './dispatch.js';
@@ -26,7 +29,28 @@ export interface TickOptions {
    * exactly one shard, so ticks over disjoint groups never meet on a task.
    */
   shards?: readonly number[];
+  /**
+   * Look-ahead: also plan what falls due in the next `lookAheadMs`, take those leases now (the
+   * same compare-and-set and fencing), and invoke each run at its instant; the tick lasts until
+   * the last one. 0 (the default here): only what is due now, invoked at once.
+   */
+  lookAheadMs?: number;
+  /**
+   * Look-ahead only: a lease whose run has not claimed this long after the instant it was to be
+   * invoked is delivered again (same run id and token, so at most one delivery claims it), when a
+   * tick reads its task anyway. Covers a tick that died after taking leases ahead. Default 10 s.
+   */
+  redeliverAfterMs?: number;
+  /** Waits until an instant (tests pass their own). Default: timers against the clock. */
+  sleepUntil?: SleepUntil;
 }
+
+/**
+ * How long before its instant a task with a run still going is planned (a fresh read, then the
+ * lease): late enough that a run which ends before the slot is folded first, early enough for one
+ * write to land before the slot.
+ */
+export const JUST_IN_TIME_LEAD_MS = 250;
 
 /** The shards a tick reads: `requested` checked against the store's count, or all of them. */
 export function tickShards(shardCount: number, requested?: readonly number[]): number[] {
@@ -62,6 +86,14 @@ export interface TickReport {
   durationMs: number;
   /** How late the runs it started were: invoke accepted minus their slot's instant, in ms. */
   latenessMs: { max: number; mean: number };
+  /** Each started run's lateness (invoke accepted minus its slot), in ms, in start order. */
+  lateness: number[];
+  /** Runs whose leases were taken ahead of their instant (look-ahead). */
+  leasedAhead: number;
+  /** Leases withdrawn at their instant because the scheduler had been paused. */
+  withdrawn: number;
+  /** Unclaimed leases delivered again (look-ahead). */
+  redelivered: number;
   errors: { taskId?: string; message: string }[];
 }
 
@@ -72,6 +104,8 @@ const SAVE_BATCH = 25;
 interface Planned {
   task: TaskState;
   plan: TaskPlan;
+  /** The instant it was planned at: now, or (look-ahead) its due instant, when its runs are invoked. */
+  at: Date;
 }
 
 /** One tick in progress: what its steps share. */
@@ -81,7 +115,11 @@ interface Tick {
   startedAt: Date;
   /** The instant the tick plans at. */
   now: Date;
+  /** The end of its look-ahead: `now` when it has none. */
+  horizon: Date;
   budgetMs: number;
+  agenda: Agenda;
+  sleepUntil: SleepUntil;
   report: TickReport;
   lateness: number[];
   notices: RunNotice[];
@@ -101,6 +139,7 @@ export async function runTick(deps: TickDeps, options: TickOptions = {}): Promis
   const tick = beginTick(deps, options);
   const tasks = await queryDueTasks(tick);
   const runs = await readActiveRuns(tick, tasks);
+  redeliver(tick, tasks, runs);
   await planAndSave(tick, tasks, runs);
   summariseLateness(tick);
   await publishNotices(tick);
@@ -113,40 +152,59 @@ function beginTick(deps: TickDeps, options: TickOptions): Tick {
   const shards = tickShards(deps.store.shardCount, options.shards);
   const startedAt = deps.clock.now();
   const concurrency = options.concurrency ?? 64;
+  const now = options.now ?? startedAt;
+  const lookAheadMs = options.lookAheadMs ?? 0;
+  if (!Number.isFinite(lookAheadMs) || lookAheadMs < 0) {
+    throw new RangeError(`lookAheadMs must be 0 or more, not ${lookAheadMs}`);
+  }
+  const invokes = pLimit(concurrency);
+  const sleepUntil = options.sleepUntil ?? clockSleep(deps.clock);
+  const report = newReport(startedAt, shards);
   return {
     deps,
     options,
     startedAt,
-    now: options.now ?? startedAt,
+    now,
+    horizon: new Date(now.getTime() + lookAheadMs),
+    agenda: new Agenda(deps, invokes, sleepUntil, (message) => report.errors.push({ message })),
+    sleepUntil,
     budgetMs: options.budgetMs ?? 45_000,
-    report: {
-      startedAt,
-      shards,
-      due: 0,
-      started: 0,
-      skipped: 0,
-      missed: 0,
-      timedOut: 0,
-      failed: 0,
-      contended: 0,
-      deferred: 0,
-      itemsRead: 0,
-      writes: 0,
-      durationMs: 0,
-      latenessMs: { max: 0, mean: 0 },
-      errors: [],
-    },
-    lateness: [],
+    report,
+    lateness: report.lateness,
     notices: [],
-    invokes: pLimit(concurrency),
+    invokes,
     writes: pLimit(Math.max(1, Math.ceil(concurrency / SAVE_BATCH))),
     followUps: [],
   };
 }
 
+function newReport(startedAt: Date, shards: number[]): TickReport {
+  return {
+    startedAt,
+    shards,
+    due: 0,
+    started: 0,
+    skipped: 0,
+    missed: 0,
+    timedOut: 0,
+    failed: 0,
+    contended: 0,
+    deferred: 0,
+    itemsRead: 0,
+    writes: 0,
+    durationMs: 0,
+    latenessMs: { max: 0, mean: 0 },
+    lateness: [],
+    leasedAhead: 0,
+    withdrawn: 0,
+    redelivered: 0,
+    errors: [],
+  };
+}
+
 /** The due tasks of every shard read at once, highest priority first; a failed shard is reported. */
-async function queryDueTasks({ deps, report, now }: Tick): Promise<TaskState[]> {
-  const queried = await Promise.allSettled(report.shards.map((shard) => deps.store.queryDue(shard, now)));
+async function queryDueTasks({ deps, report, horizon }: Tick): Promise<TaskState[]> {
+  const queried = await Promise.allSettled(report.shards.map((shard) => deps.store.queryDue(shard, horizon)));
   const tasks: TaskState[] = [];
   for (const q of queried) {
     if (q.status === 'fulfilled') {
@@ -179,25 +237,35 @@ async function readActiveRuns({ deps, report }: Tick, tasks: TaskState[]): Promi
  * Plans task by task (pure, ~50 µs each) in priority order. Plans that only change the task item
  * go out in batches of conditional updates as soon as 25 are planned (`saveTasks`: one request
  * per batch on DynamoDB); plans that also write run records (time-outs, skipped or missed slots)
- * need a transaction each. A task's runs are invoked once its own write landed.
+ * need a transaction each. A task's runs are invoked once its own write landed, and (look-ahead)
+ * not before their instant.
+ *
+ * With look-ahead, a task due later in the window is planned at its due instant now, so its lease
+ * is written ahead, unless a run of it may still be going (`plansJustInTime`): that one is read
+ * and planned again just before its instant.
  */
 async function planAndSave(tick: Tick, tasks: TaskState[], runs: ReadonlyMap<string, RunRecord>) {
   const work: Promise<void>[] = [];
   let batch: Planned[] = [];
   for (const task of tasks) {
+    const at = planInstant(tick, task);
+    if (at > tick.now && plansJustInTime(task, runs)) {
+      justInTime(tick, task.id, task.priority, at);
+      continue;
+    }
     let plan: TaskPlan;
     try {
-      plan = planDispatch(tick.deps, task, runs, tick.now, tick.options.settings);
+      plan = planDispatch(tick.deps, task, runs, at, tick.options.settings);
     } catch (error) {
       taskFailed(tick, task, error);
       continue;
     }
     if (!plan.changed) continue;
     if (plan.runWrites.length > 0) {
-      work.push(saveOne(tick, { task, plan }));
+      work.push(saveOne(tick, { task, plan, at }));
       continue;
     }
-    batch.push({ task, plan });
+    batch.push({ task, plan, at });
     if (batch.length === SAVE_BATCH) {
       work.push(saveBatch(tick, batch));
       batch = [];
@@ -207,7 +275,130 @@ async function planAndSave(tick: Tick, tasks: TaskState[], runs: ReadonlyMap<str
   }
   if (batch.length > 0) work.push(saveBatch(tick, batch));
   await Promise.all(work);
-  await Promise.all(tick.followUps);
+  // Follow-ups add follow-ups (a sub-minute task's next slot in the window): wait for all of them.
+  while (tick.followUps.length > 0) await Promise.all(tick.followUps.splice(0));
+}
+
+/** When to plan a task: now, or (look-ahead) its due instant when that is still to come in the window. */
+function planInstant({ now, horizon }: Tick, task: TaskState): Date {
+  const due = dueAtOf(task);
+  if (!due || due <= now || due > horizon) return now;
+  return due;
+}
+
+/**
+ * Whether a task due later in the window must be planned just before its instant rather than
+ * now: a run of it that may still be going at the instant decides what its overlap policy does
+ * (skip, queue, replace), which a plan made now cannot know.
+ */
+function plansJustInTime(task: TaskState, runs: ReadonlyMap<string, RunRecord>): boolean {
+  if (task.overlap === 'allow') return false;
+  return task.active.some((a) => {
+    const status = runs.get(a.runId)?.status;
+    return status === undefined || !isTerminal(status);
+  });
+}
+
+/**
+ * A task planned just before its instant: a strongly consistent read of it and its active runs,
+ * the plan at the instant, the compare-and-set, then its runs at the instant.
+ */
+function justInTime(tick: Tick, taskId: string, priority: number, at: Date): void {
+  const { deps } = tick;
+  const planAhead = new Date(at.getTime() - JUST_IN_TIME_LEAD_MS);
+  const work = tick.sleepUntil(planAhead).then(async () => {
+    const task = await deps.store.getTask(taskId);
+    if (!task) return;
+    const due = dueAtOf(task);
+    if (!due || due > tick.horizon) return;
+    if (due > at) return justInTime(tick, taskId, priority, due);
+    const { runs } = task.active.length
+      ? await deps.store.getRuns(task.active.map((a) => ({ taskId, runId: a.runId })))
+      : { runs: new Map<string, RunRecord>() };
+    redeliver(tick, [task], runs, deps.clock.now());
+    const planAt = new Date(Math.max(at.getTime(), deps.clock.now().getTime()));
+    const plan = planDispatch(deps, task, runs, planAt, tick.options.settings);
+    if (!plan.changed) return;
+    const saved = await deps.store.saveTask(plan.task, {
+      expectedVersion: task.version,
+      runWrites: plan.runWrites,
+    });
+    if (!saved.saved) {
+      tick.report.contended++;
+      return;
+    }
+    await onInstant(tick, { task, plan, at: planAt });
+  });
+  tick.followUps.push(work.catch((error: unknown) => taskFailed(tick, { id: taskId } as TaskState, error)));
+}
+
+/**
+ * A saved plan's runs, sent at its instant (at once when it has come), then the task's next due
+ * instant if it falls in the window (a sub-minute schedule). Paused meanwhile: withdrawn.
+ */
+async function onInstant(tick: Tick, planned: Planned): Promise<void> {
+  const { task, plan, at } = planned;
+  const run = async () => tally(tick, await afterSave(tick.deps, task, plan, at));
+  if (at <= tick.now) {
+    await tick.invokes(run);
+    return;
+  }
+  if (plan.starts.length > 0) tick.report.leasedAhead += plan.starts.length;
+  await tick.agenda.at(at, { priority: task.priority, run, withdraw: () => withdrawRuns(tick, planned) });
+  const next = dueAtOf(plan.task);
+  if (next && next > at && next <= tick.horizon) justInTime(tick, task.id, task.priority, next);
+}
+
+/**
+ * The scheduler was paused between the lease and its instant: each run of the plan is recorded
+ * `cancelled` before it starts (the same write as a cancel-before-start), so its claim, should an
+ * event still arrive, finds the record and drops it; the next tick after resume folds it.
+ */
+async function withdrawRuns(tick: Tick, { plan, at }: Planned): Promise<void> {
+  for (const run of plan.starts) {
+    const result = await tick.deps.store.requestCancel(
+      {
+        ...dispatchedRecord(plan.task, run, at),
+        status: RunStatus.Cancelled,
+        finishedAt: tick.deps.clock.now(),
+        note: 'the scheduler was paused before its slot',
+      },
+      tick.deps.clock.now(),
+    );
+    if (result.requested) {
+      tick.report.withdrawn++;
+      tick.report.writes++;
+    }
+  }
+}
+
+/**
+ * Look-ahead: unclaimed leases of the tasks this tick read whose instant passed more than
+ * `redeliverAfterMs` ago are sent again, unchanged. A tick that died after taking leases ahead
+ * left them; the claim's put-if-absent keeps a second delivery from running the body twice.
+ */
+function redeliver(
+  tick: Tick,
+  tasks: TaskState[],
+  runs: ReadonlyMap<string, RunRecord>,
+  at = tick.now,
+): void {
+  if (tick.horizon.getTime() === tick.now.getTime()) return;
+  const after = tick.options.redeliverAfterMs ?? 10_000;
+  const now = at.getTime();
+  for (const task of tasks) {
+    for (const run of task.active) {
+      if (runs.has(run.runId)) continue;
+      if (run.dispatchedAt.getTime() + after > now || run.expiresAt.getTime() <= now) continue;
+      const sent = tick.invokes(async () => {
+        const type = await tick.deps.registry.resolve(task.type);
+        if (!type) return;
+        const result = await tick.deps.invoker.invoke(type.functionName, runEventOf(task, run));
+        if (result.accepted) tick.report.redelivered++;
+      });
+      tick.followUps.push(sent.catch((error: unknown) => taskFailed(tick, task, error)));
+    }
+  }
 }
 
 function overBudget({ deps, startedAt, budgetMs }: Tick): boolean {
@@ -236,30 +427,29 @@ function saveBatch(tick: Tick, batch: Planned[]): Promise<void> {
     });
 }
 
-/** Saves a plan that also writes run records (one transaction), then invokes its runs. */
-function saveOne(tick: Tick, { task, plan }: Planned): Promise<void> {
+/** Saves a plan that also writes run records (one transaction), then invokes its runs at their instant. */
+function saveOne(tick: Tick, planned: Planned): Promise<void> {
+  const { task, plan } = planned;
   return tick
     .invokes(async () => {
       if (overBudget(tick)) {
         tick.report.deferred++;
-        return;
+        return false;
       }
       const saved = await tick.deps.store.saveTask(plan.task, {
         expectedVersion: task.version,
         runWrites: plan.runWrites,
       });
       if (!saved.saved) tick.report.contended++;
-      else await afterSave(tick.deps, task, plan, tick.now).then((outcome) => tally(tick, outcome));
+      return saved.saved;
     })
+    .then((saved) => (saved ? onInstant(tick, planned) : undefined))
     .catch((error: unknown) => taskFailed(tick, task, error));
 }
 
-/** The invokes (and their bookkeeping) of a task whose batch save landed. */
-function invokeStarted(tick: Tick, { task, plan }: Planned): Promise<void> {
-  return tick
-    .invokes(() => afterSave(tick.deps, task, plan, tick.now))
-    .then((outcome) => tally(tick, outcome))
-    .catch((error: unknown) => taskFailed(tick, task, error));
+/** The invokes (and their bookkeeping) of a task whose batch save landed, at their instant. */
+function invokeStarted(tick: Tick, planned: Planned): Promise<void> {
+  return onInstant(tick, planned).catch((error: unknown) => taskFailed(tick, planned.task, error));
 }
 
 /** Adds one task's dispatch to the report. */

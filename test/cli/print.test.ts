@@ -17,6 +17,7 @@ const aRun = (overrides: Partial<RunView> = {}): RunView => ({
   startedAt: '2026-03-29T00:59:00.200Z',
   finishedAt: '2026-03-29T00:59:01.700Z',
   durationMs: 1500,
+  latenessMs: 200,
   parameters: { batch: 50 },
   result: 'ok',
   error: null,
@@ -65,5 +66,6 @@ describe('printRun', () => {
   it('says where the run ran, and a dash before it was claimed', () => {
     expect(printed(aRun())).toMatch(/^ran on:\s+acme-reports:\$LATEST {2}local\/4242 {2}\(request req-9\)$/m);
     expect(printed(aRun({ ranOn: null }))).toMatch(/^ran on:\s+-$/m);
+    expect(printed(aRun())).toMatch(/^lateness:\s+200 ms$/m);
   });
 });

@@ -189,6 +189,8 @@ describe('dashboard', () => {
     await expect
       .poll(() => history.locator('tr.logs-row').textContent())
       .toMatch(/all steps done|No log lines/);
+    // How late it started, beside its start time.
+    expect(await succeeded.locator('.lateness').textContent()).toMatch(/^ \+[\d.]+ (ms|s)$/);
     // Where it ran: the local worker's process, as the claim recorded it.
     expect(await history.locator('tr.logs-row .ran-on').textContent()).toMatch(
       /^Ran on \S+:\$LATEST · local\/\d+ · request \S+$/,

@@ -46,7 +46,7 @@ describe('the tick schedule', () => {
     // Assert
     template.resourceCountIs('AWS::Scheduler::Schedule', 1);
     template.hasResourceProperties('AWS::Scheduler::Schedule', {
-      ScheduleExpression: 'rate(1 minute)',
+      ScheduleExpression: 'cron(* * * * ? *)',
       State: 'ENABLED',
       FlexibleTimeWindow: { Mode: 'OFF' },
       Target: {
@@ -57,6 +57,11 @@ describe('the tick schedule', () => {
       },
     });
     template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true });
+    // It looks a minute (and 2 s) ahead and waits for those runs' instants: 90 s by default.
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Timeout: 90,
+      Environment: { Variables: Match.objectLike({ TICKWORK_LOOKAHEAD_MS: '62000' }) },
+    });
   });
 
   it('split over shard groups: one schedule per group with its shards, all paused by the API', () => {
@@ -542,7 +547,13 @@ describe('task types', () => {
 describe('alarms', () => {
   it('watches tick errors, dead letters (ticks and task invocations), failed runs and refused run events, without actions when no topic is given', () => {
     const { template } = theDefaultStack();
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 5);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 6);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'LatenessP99',
+      Statistic: 'Maximum',
+      Threshold: 1000,
+      EvaluationPeriods: 3,
+    });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: METRICS_NAMESPACE,
       MetricName: 'RefusedRunEvents',
@@ -567,7 +578,7 @@ describe('alarms', () => {
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')) as {
       Properties: { AlarmActions: unknown; OKActions: unknown };
     }[];
-    expect(alarms).toHaveLength(5);
+    expect(alarms).toHaveLength(6);
     for (const alarm of alarms) {
       expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topicId }]);
       expect(alarm.Properties.OKActions).toEqual([{ Ref: topicId }]);
@@ -673,7 +684,7 @@ describe('functions', () => {
           TICKWORK_SHARDS: '4',
           TICKWORK_TICK_SCHEDULE_NAME: { Ref: logicalId(stack, tickwork.tickSchedule) },
           TICKWORK_TICK_SCHEDULE_GROUP: 'default',
-          TICKWORK_MIN_INTERVAL_MS: '60000',
+          TICKWORK_MIN_INTERVAL_MS: '1000',
           TICKWORK_CORS_ORIGIN: 'https://ops.example.com',
           POWERTOOLS_SERVICE_NAME: 'tickwork-api',
           POWERTOOLS_METRICS_NAMESPACE: 'Tickwork',

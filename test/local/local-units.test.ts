@@ -177,6 +177,10 @@ describe('demo tasks and tick lines', () => {
       writes: 4,
       durationMs: 12,
       latenessMs: { max: 0, mean: 0 },
+      lateness: [],
+      leasedAhead: 0,
+      withdrawn: 0,
+      redelivered: 0,
       errors: [],
     };
     expect(tickSummary(report)).toBe('00:59:00 tick: 2 started, 1 skipped · 3 due · 12 ms');

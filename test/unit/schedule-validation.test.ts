@@ -193,11 +193,11 @@ describe('parseSchedule validation', () => {
       ['rate(-5 minutes)', 'rate() needs a whole number of at least 1, got "-5"'],
       ['rate(1.5 hours)', 'rate() needs a whole number of at least 1, got "1.5"'],
       ['rate(five minutes)', 'rate() needs a whole number of at least 1, got "five"'],
-      ['rate(5 weeks)', 'rate() unit must be minute(s), hour(s) or day(s), got "weeks"'],
-      ['rate(5 secs)', 'rate() unit must be minute(s), hour(s) or day(s), got "secs"'],
+      ['rate(5 weeks)', 'rate() unit must be second(s), minute(s), hour(s) or day(s), got "weeks"'],
+      ['rate(5 secs)', 'rate() unit must be second(s), minute(s), hour(s) or day(s), got "secs"'],
       [
         'rate(5)',
-        '"rate(5)": expected rate(N unit) with N a whole number of at least 1 and unit minute(s), hour(s) or day(s), e.g. rate(5 minutes)',
+        '"rate(5)": expected rate(N unit) with N a whole number of at least 1 and unit second(s), minute(s), hour(s) or day(s), e.g. rate(5 minutes)',
       ],
       ['rate(4000 days)', 'rate() interval must be at most 3650 days'],
     ])('%s', (expression, message) => {

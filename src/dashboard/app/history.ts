@@ -173,7 +173,18 @@ function RunRow({
       cell('Trigger', null, run.trigger),
       cell('Attempt', { class: 'num' }, String(run.attempt)),
       cell('Scheduled', null, runTime(run.scheduledFor, zone)),
-      cell('Started', null, runTime(run.startedAt, zone)),
+      cell(
+        'Started',
+        null,
+        runTime(run.startedAt, zone),
+        run.latenessMs === null
+          ? null
+          : h(
+              'span',
+              { class: 'muted lateness', title: 'Lateness: start minus slot' },
+              ` +${formatDuration(run.latenessMs)}`,
+            ),
+      ),
       cell('Finished', null, runTime(run.finishedAt, zone)),
       cell('Duration', { class: 'num' }, formatDuration(run.durationMs)),
       cell('Result', null, runOutcome(run, live)),
