@@ -36,7 +36,7 @@ import { taskTypeManifest, taskTypeNamePattern } from '../src/task/manifest.js';
 import { buildAlarms } from './alarms.js';
 import { buildApiFunction, buildHttpApi } from './api.js';
 import { lambdaEnvironment } from './environment.js';
-import { grantRoutes, operateRoutes, readRoutes } from './grants.js';
+import { adminRoutes, grantRoutes, operateRoutes, readRoutes } from './grants.js';
 import { failedRunsMetric, tickworkMetric } from './metrics.js';
 import { METRICS_NAMESPACE, metricNames, RUN_EVENT_SOURCE, serviceNames, TICK_INTERVAL } from './names.js';
 import {
@@ -244,19 +244,22 @@ export class Tickwork extends Construct {
     return tickworkMetric(serviceNames.task, metricNames.task.succeeded, props);
   }
 
-  /** Lets `grantee` call every GET route of the API (IAM authorization): read only. */
+  /**
+   * The `read` role (IAM authorization): every GET route of the API, the audit trail included.
+   * With JWT authorization the role is the scope `tickwork/read` instead (docs/security.md).
+   */
   grantRead(grantee: IGrantable): Grant {
     return this.grantApi(grantee, readRoutes);
   }
 
-  /** Read, plus run now, cancel, pause and resume: no creating, editing or deleting tasks. */
+  /** The `operate` role: read, plus run now, cancel, pause and resume; no creating, editing or deleting. */
   grantOperate(grantee: IGrantable): Grant {
     return this.grantApi(grantee, [...readRoutes, ...operateRoutes]);
   }
 
-  /** Every route of the API. */
+  /** The `admin` role: operate, plus create, edit, delete and apply tasks; every route of the API. */
   grantAdmin(grantee: IGrantable): Grant {
-    return this.grantApi(grantee, 'all');
+    return this.grantApi(grantee, [...readRoutes, ...operateRoutes, ...adminRoutes]);
   }
 
   private grantApi(grantee: IGrantable, routes: Parameters<typeof grantRoutes>[2]): Grant {
