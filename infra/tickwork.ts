@@ -244,20 +244,21 @@ export class Tickwork extends Construct {
     return tickworkMetric(serviceNames.task, metricNames.task.succeeded, props);
   }
 
-  /**
-   * The `read` role (IAM authorization): every GET route of the API, the audit trail included.
-   * With JWT authorization the role is the scope `tickwork/read` instead (docs/security.md).
-   */
+  /** Lets `grantee` call every GET route of the API (IAM authorization): read only. */
   grantRead(grantee: IGrantable): Grant {
     return this.grantApi(grantee, readRoutes);
   }
 
-  /** The `operate` role: read, plus run now, cancel, pause and resume; no creating, editing or deleting. */
+  /** Read, plus run now, cancel, pause and resume: no creating, editing or deleting tasks. */
   grantOperate(grantee: IGrantable): Grant {
     return this.grantApi(grantee, [...readRoutes, ...operateRoutes]);
   }
 
-  /** The `admin` role: operate, plus create, edit, delete and apply tasks; every route of the API. */
+  /**
+   * The `admin` role: operate, plus create, edit, delete and apply tasks; every route of the API.
+   * The three grants are the roles `read`, `operate` and `admin` of IAM authorization; with JWT
+   * the roles are the token's scopes instead (`tickwork/read`, ...; docs/security.md).
+   */
   grantAdmin(grantee: IGrantable): Grant {
     return this.grantApi(grantee, [...readRoutes, ...operateRoutes, ...adminRoutes]);
   }
