@@ -107,11 +107,21 @@ const objectAt = (value: unknown, key: string): Json | undefined => {
 const stringAt = (value: Json | undefined, key: string): string | undefined =>
   typeof value?.[key] === 'string' ? (value[key] as string) : undefined;
 
-/** The scopes of a JWT authorizer context: its `scopes` list and its `scope` claim (space-separated). */
+/** Scopes as a list or a space-separated string (both spellings occur in claims). */
+const scopeList = (value: unknown): string[] =>
+  Array.isArray(value)
+    ? value.filter((s): s is string => typeof s === 'string')
+    : typeof value === 'string'
+      ? value.split(' ').filter(Boolean)
+      : [];
+
+/**
+ * The scopes of a JWT authorizer context: its `scopes` list, the `scope` claim (Cognito, Auth0)
+ * and the `scp` claim (Okta, Entra ID), each a list or a space-separated string.
+ */
 export function scopesOf(jwt: Json | undefined): string[] {
-  const listed = Array.isArray(jwt?.scopes) ? jwt.scopes.filter((s) => typeof s === 'string') : [];
-  const claim = stringAt(objectAt(jwt, 'claims'), 'scope') ?? '';
-  return [...new Set([...listed, ...claim.split(' ').filter(Boolean)])];
+  const claims = objectAt(jwt, 'claims');
+  return [...new Set([...scopeList(jwt?.scopes), ...scopeList(claims?.scope), ...scopeList(claims?.scp)])];
 }
 
 /** The roles a set of scopes grants, implied ones included. */

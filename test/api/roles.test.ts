@@ -189,6 +189,9 @@ describe('roles with IAM authorization', () => {
 describe('scopes and callers', () => {
   it('reads scopes from the scope claim and the scopes list; admin implies operate implies read', () => {
     expect(scopesOf({ claims: { scope: 'a  b' }, scopes: ['c', 1] })).toEqual(['c', 'a', 'b']);
+    expect(scopesOf({ claims: { scp: ['d', 'a'] }, scopes: null })).toEqual(['d', 'a']);
+    expect(scopesOf({ claims: { scp: 'e f' } })).toEqual(['e', 'f']);
+    expect(scopesOf(undefined)).toEqual([]);
     expect([...rolesOfScopes(['tickwork/operate'], 'tickwork/')]).toEqual(['read', 'operate']);
     expect([...rolesOfScopes(['tickwork/admin'], 'tickwork/')]).toEqual(['read', 'operate', 'admin']);
     expect([...rolesOfScopes(['tickwork/read', 'x/admin'], 'tickwork/')]).toEqual(['read']);
