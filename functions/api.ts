@@ -19,7 +19,7 @@ const app = createApp(deps);
 export const handler = makeApiHandler(handle(app), deps);
 
 /** What `tickwork dev` brings to the API: the parts that have no AWS service behind them there. */
-export type LocalApiParts = Pick<ApiDeps, 'scheduler' | 'logs' | 'logger' | 'minIntervalMs'>;
+export type LocalApiParts = Pick<ApiDeps, 'scheduler' | 'logs' | 'logger' | 'minIntervalMs' | 'access'>;
 
 /**
  * The same API for `tickwork dev`, which serves it over plain HTTP from this very bundle: the

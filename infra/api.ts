@@ -20,6 +20,7 @@ import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { Schedule } from 'aws-cdk-lib/aws-scheduler';
 import type { Construct } from 'constructs';
+import { DEFAULT_SCOPE_PREFIX, roleTable, scopesFor } from '../src/api/roles.js';
 import { bundledFunction } from './bundled-function.js';
 import { lambdaEnvironment } from './environment.js';
 import { METRICS_NAMESPACE, MIN_SCHEDULE_INTERVAL, serviceNames, TICK_INTERVAL } from './names.js';
@@ -58,6 +59,9 @@ export function buildApiFunction(
     TICKWORK_TICK_SCHEDULE_GROUP: 'default',
     TICKWORK_MIN_INTERVAL_MS: MIN_SCHEDULE_INTERVAL.toMilliseconds(),
     TICKWORK_CORS_ORIGIN: inputs.dashboardOrigin,
+    TICKWORK_API_AUTH: settings.apiAuth.type,
+    TICKWORK_SCOPE_PREFIX: scopePrefixOf(settings.apiAuth),
+    TICKWORK_AUDIT_RETENTION_DAYS: settings.auditRetentionDays,
     POWERTOOLS_SERVICE_NAME: serviceNames.api,
     POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
   };
@@ -129,10 +133,35 @@ export function buildHttpApi(
       integration,
       authorizer: new HttpNoneAuthorizer(),
     });
+    addScopedRoutes(httpApi, integration, scopePrefixOf(auth));
   }
   const accessLogGroup = new LogGroup(scope, 'ApiAccessLogs', { retention: settings.logRetention });
   configureStage(httpApi, settings, accessLogGroup);
   return { httpApi, accessLogGroup };
+}
+
+/** The prefix of the role scopes (`tickwork/` unless the JWT settings say otherwise). */
+export function scopePrefixOf(auth: ApiAuth): string {
+  return auth.type === 'jwt' ? (auth.scopePrefix ?? DEFAULT_SCOPE_PREFIX) : DEFAULT_SCOPE_PREFIX;
+}
+
+/**
+ * With JWT authorization, one route per API route, each requiring any scope that grants its role
+ * (`read` routes take `read`, `operate` or `admin`): API Gateway refuses a token without one
+ * (403) before the function runs, and the function checks again (`src/api/roles.ts`). Paths no
+ * route names fall to the catch-all, where the function answers 404, 405 or 403.
+ */
+function addScopedRoutes(httpApi: HttpApi, integration: HttpLambdaIntegration, prefix: string): void {
+  for (const { route, role } of roleTable()) {
+    if (role === 'public') continue;
+    const [method, path] = route.split(' ') as [keyof typeof HttpMethod, string];
+    httpApi.addRoutes({
+      path,
+      methods: [HttpMethod[method]],
+      integration,
+      authorizationScopes: scopesFor(role, prefix),
+    });
+  }
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
  * Who may call which routes of the HTTP API, with IAM authorization: `execute-api:Invoke` on the
- * routes' ARNs. The routes mirror `src/api/routes.ts` (`test/infra/conventions.test.ts` checks
- * every route there is classified); a path parameter becomes `*`.
+ * routes' ARNs. The three lists are the roles of `src/api/roles.ts` (read, operate, admin), which
+ * the API function enforces with JWT authorization; `test/infra/conventions.test.ts` checks they
+ * are the same routes, role by role. A path parameter becomes `*`.
  */
 import type { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
@@ -21,6 +22,7 @@ export const readRoutes: readonly ApiRoute[] = [
   'GET /tasks/{id}/runs/{runId}/logs',
   'GET /scheduler',
   'GET /schedule-preview',
+  'GET /audit',
 ];
 
 /** What an operator does beyond reading: run now, cancel, pause and resume the scheduler. */
@@ -29,6 +31,14 @@ export const operateRoutes: readonly ApiRoute[] = [
   'POST /tasks/{id}/cancel',
   'POST /scheduler/pause',
   'POST /scheduler/resume',
+];
+
+/** What an administrator does beyond operating: create, edit, delete and apply tasks. */
+export const adminRoutes: readonly ApiRoute[] = [
+  'POST /tasks',
+  'POST /tasks/apply',
+  'PATCH /tasks/{id}',
+  'DELETE /tasks/{id}',
 ];
 
 /** The ARN of one route on every stage. */

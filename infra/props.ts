@@ -13,8 +13,14 @@ import type { TickEnvInput } from '../src/tick/env.js';
 export type ApiAuth =
   /** SigV4-signed requests; grant `execute-api:Invoke` to the callers' roles (the default). */
   | { type: 'iam' }
-  /** Bearer JWTs from an OIDC issuer (Cognito, Auth0, ...), checked by API Gateway. */
-  | { type: 'jwt'; issuer: string; audience: string[] };
+  /**
+   * Bearer JWTs from an OIDC issuer (Cognito, Auth0, ...), checked by API Gateway. The token's
+   * scopes are its roles: `<scopePrefix>read`, `<scopePrefix>operate`, `<scopePrefix>admin`
+   * (default prefix `tickwork/`, a Cognito resource server with identifier `tickwork`), each
+   * implying the ones before it; API Gateway and the API function both refuse a route whose
+   * role the token lacks (docs/security.md).
+   */
+  | { type: 'jwt'; issuer: string; audience: string[]; scopePrefix?: string };
 
 /** Throttling of the HTTP API's stage, for every route together (API Gateway's token bucket). */
 export interface ApiThrottle {
@@ -27,8 +33,17 @@ export interface ApiThrottle {
 /** The API stage's throttling unless `apiThrottle` says otherwise. */
 export const DEFAULT_API_THROTTLE: ApiThrottle = { rateLimit: 50, burstLimit: 100 };
 
+/** How long audit entries are kept unless `auditRetention` says otherwise. */
+export const DEFAULT_AUDIT_RETENTION = Duration.days(90);
+
 /** Options of `Tickwork`. */
 export interface TickworkProps {
+  /**
+   * How long the audit trail keeps an entry (who created, edited, deleted, ran, cancelled, paused
+   * or resumed what), in whole days from 1 to 3650; the table's TTL removes older ones.
+   * @default 90 days
+   */
+  readonly auditRetention?: Duration;
   /** Authorization of every API route. @default { type: 'iam' } */
   readonly apiAuth?: ApiAuth;
   /**
@@ -107,6 +122,7 @@ export interface TickworkSettings {
   readonly logRetention: RetentionDays;
   readonly apiAuth: ApiAuth;
   readonly apiThrottle: ApiThrottle;
+  readonly auditRetentionDays: number;
 }
 
 /**
@@ -135,7 +151,12 @@ export function settingsOf(props: TickworkProps): TickworkSettings {
       throw new Error(`Tickwork: apiThrottle.${name} must be a number of requests, 0 or more, got ${value}`);
     }
   }
+  const auditRetentionDays = (props.auditRetention ?? DEFAULT_AUDIT_RETENTION).toDays({ integral: false });
+  if (!Number.isInteger(auditRetentionDays) || auditRetentionDays < 1 || auditRetentionDays > 3650) {
+    throw new Error(`Tickwork: auditRetention must be whole days from 1 to 3650, got ${auditRetentionDays}`);
+  }
   return {
+    auditRetentionDays,
     shardCount,
     tickShardGroups: groups,
     tickTimeout,

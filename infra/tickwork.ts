@@ -36,7 +36,7 @@ import { taskTypeManifest, taskTypeNamePattern } from '../src/task/manifest.js';
 import { buildAlarms } from './alarms.js';
 import { buildApiFunction, buildHttpApi } from './api.js';
 import { lambdaEnvironment } from './environment.js';
-import { grantRoutes, operateRoutes, readRoutes } from './grants.js';
+import { adminRoutes, grantRoutes, operateRoutes, readRoutes } from './grants.js';
 import { failedRunsMetric, tickworkMetric } from './metrics.js';
 import { METRICS_NAMESPACE, metricNames, RUN_EVENT_SOURCE, serviceNames, TICK_INTERVAL } from './names.js';
 import {
@@ -281,9 +281,13 @@ export class Tickwork extends Construct {
     return this.grantApi(grantee, [...readRoutes, ...operateRoutes]);
   }
 
-  /** Every route of the API. */
+  /**
+   * The `admin` role: operate, plus create, edit, delete and apply tasks; every route of the API.
+   * The three grants are the roles `read`, `operate` and `admin` of IAM authorization; with JWT
+   * the roles are the token's scopes instead (`tickwork/read`, ...; docs/security.md).
+   */
   grantAdmin(grantee: IGrantable): Grant {
-    return this.grantApi(grantee, 'all');
+    return this.grantApi(grantee, [...readRoutes, ...operateRoutes, ...adminRoutes]);
   }
 
   private grantApi(grantee: IGrantable, routes: Parameters<typeof grantRoutes>[2]): Grant {

@@ -8,9 +8,11 @@ import type { Context } from 'hono';
 import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
 import { applyTasks } from './apply.js';
+import { listAudit } from './audit.js';
 import { bodyGate } from './body.js';
 import type { ApiDeps } from './deps.js';
 import { ApiError, type ErrorCode, errorCodes, issuesOf, toErrorResponse } from './errors.js';
+import { localActor, requestCaller, roleGuard } from './roles.js';
 import { routes, routeTable } from './routes.js';
 import * as service from './task-service.js';
 
@@ -110,7 +112,9 @@ export function createApp(deps: ApiDeps): OpenAPIHono {
       }),
     );
   }
+  app.use('*', roleGuard(deps.access ?? { mode: 'local', actor: localActor }));
   app.use('*', bodyGate);
+  const actor = (c: Context) => requestCaller(c).actor;
 
   app.openapi(routes.listTaskTypes, async (c) => c.json(await service.listTaskTypes(deps), 200));
   app.openapi(routes.listTasks, async (c) => {
@@ -125,14 +129,17 @@ export function createApp(deps: ApiDeps): OpenAPIHono {
     );
   });
   app.openapi(routes.createTask, async (c) => {
-    const task = await service.createTask(deps, c.req.valid('json'));
+    const task = await service.createTask(deps, c.req.valid('json'), { actor: actor(c) });
     c.header('Location', `/tasks/${encodeURIComponent(task.id)}`);
     c.header('ETag', `"${task.version}"`);
     return c.json(task, 201);
   });
   app.openapi(routes.applyTasks, async (c) => {
     const { tasks, dryRun } = c.req.valid('json');
-    return c.json(await applyTasks(deps, tasks, { source: 'http', dryRun: dryRun === true }), 200);
+    return c.json(
+      await applyTasks(deps, tasks, { source: 'http', dryRun: dryRun === true, actor: actor(c) }),
+      200,
+    );
   });
   app.openapi(routes.getTask, async (c) => {
     const task = await service.getTask(deps, c.req.valid('param').id);
@@ -141,7 +148,9 @@ export function createApp(deps: ApiDeps): OpenAPIHono {
   });
   app.openapi(routes.updateTask, async (c) => {
     const ifMatch = service.parseIfMatch(c.req.valid('header')['if-match']);
-    const task = await service.updateTask(deps, c.req.valid('param').id, c.req.valid('json'), ifMatch);
+    const task = await service.updateTask(deps, c.req.valid('param').id, c.req.valid('json'), ifMatch, {
+      actor: actor(c),
+    });
     c.header('ETag', `"${task.version}"`);
     return c.json(task, 200);
   });
@@ -149,19 +158,23 @@ export function createApp(deps: ApiDeps): OpenAPIHono {
     await service.deleteTask(deps, c.req.valid('param').id, {
       force: c.req.valid('query').force === 'true',
       ifMatch: service.parseIfMatch(c.req.valid('header')['if-match']),
+      actor: actor(c),
     });
     return c.body(null, 204);
   });
   app.openapi(routes.runNow, async (c) => {
     const { parameters } = c.req.valid('json');
     const idempotencyKey = c.req.valid('header')['idempotency-key'];
-    const accepted = await service.runNow(deps, c.req.valid('param').id, parameters, { idempotencyKey });
+    const accepted = await service.runNow(deps, c.req.valid('param').id, parameters, {
+      idempotencyKey,
+      actor: actor(c),
+    });
     if (accepted.replayed) c.header('idempotent-replayed', 'true');
     return c.json({ runId: accepted.runId, status: accepted.status }, 202);
   });
   app.openapi(routes.cancelRun, async (c) => {
     const { runId } = c.req.valid('json');
-    return c.json(await service.cancelRun(deps, c.req.valid('param').id, runId), 202);
+    return c.json(await service.cancelRun(deps, c.req.valid('param').id, runId, { actor: actor(c) }), 202);
   });
   app.openapi(routes.listRuns, async (c) => {
     const q = c.req.valid('query');
@@ -182,8 +195,13 @@ export function createApp(deps: ApiDeps): OpenAPIHono {
     return c.json(await service.getRunLogs(deps, id, runId), 200);
   });
   app.openapi(routes.getScheduler, async (c) => c.json(await service.schedulerView(deps), 200));
-  app.openapi(routes.pauseScheduler, async (c) => c.json(await service.setPaused(deps, true), 200));
-  app.openapi(routes.resumeScheduler, async (c) => c.json(await service.setPaused(deps, false), 200));
+  app.openapi(routes.pauseScheduler, async (c) =>
+    c.json(await service.setPaused(deps, true, { actor: actor(c) }), 200),
+  );
+  app.openapi(routes.resumeScheduler, async (c) =>
+    c.json(await service.setPaused(deps, false, { actor: actor(c) }), 200),
+  );
+  app.openapi(routes.listAudit, async (c) => c.json(await listAudit(deps, c.req.valid('query')), 200));
   app.openapi(routes.previewSchedule, (c) =>
     c.json(service.previewSchedule(deps, c.req.valid('query')), 200),
   );

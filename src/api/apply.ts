@@ -9,6 +9,8 @@
  * construct's custom resources, `deploy-event.ts`) both come here; only the deploy path may set
  * `system` or change a system task.
  */
+
+import type { Actor } from '../core/audit.js';
 import {
   ReadOnlyTaskError,
   TaskNotFoundError,
@@ -27,6 +29,8 @@ export type ApplySource = 'http' | 'deploy';
 
 export interface ApplyOptions {
   source: ApplySource;
+  /** Who applies, for the audit trail (a deploy is `cloudformation`). */
+  actor?: Actor;
   /** Validate and list the changes, write nothing. */
   dryRun?: boolean;
 }
@@ -202,6 +206,10 @@ export async function applyTasks(
 ): Promise<ApplyResult> {
   checkDeclarations(declarations, options.source);
   const deploy = options.source === 'deploy';
+  const audit = {
+    via: deploy ? ('deploy' as const) : ('apply' as const),
+    actor: options.actor ?? (deploy ? deployActor : undefined),
+  };
   const planned: TaskChange[] = [];
   for (const [index, declaration] of declarations.entries()) {
     try {
@@ -221,7 +229,7 @@ export async function applyTasks(
     }
     const only = plan.fields ? new Set(Object.keys(plan.fields)) : undefined;
     try {
-      changes.push(await applyOne(deps, declaration, { deploy }, only));
+      changes.push(await applyOne(deps, declaration, { deploy, ...audit }, only));
     } catch (error) {
       throw inDeclaration(error, index, declaration.id);
     }
@@ -229,13 +237,22 @@ export async function applyTasks(
   return { dryRun: false, changes };
 }
 
+/** The actor of a deploy's changes in the audit trail. */
+export const deployActor: Actor = { kind: 'deploy', id: 'cloudformation' };
+
 /**
  * Deletes a task whose declaration was removed (the deploy path): active runs are asked to
  * cancel first, and a task that is already gone is fine.
  */
 export async function deleteDeclaredTask(deps: ApiDeps, taskId: string): Promise<{ deleted: boolean }> {
   try {
-    await deleteTask(deps, taskId, { force: true, ifMatch: undefined, deploy: true });
+    await deleteTask(deps, taskId, {
+      force: true,
+      ifMatch: undefined,
+      deploy: true,
+      via: 'deploy',
+      actor: deployActor,
+    });
     return { deleted: true };
   } catch (error) {
     if (error instanceof TaskNotFoundError) return { deleted: false };

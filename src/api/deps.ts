@@ -1,6 +1,7 @@
 import type { Context } from 'hono';
 import type { Logger, SchedulerControl } from '../core/ports.js';
 import type { TickDeps } from '../tick/dispatch.js';
+import type { Access } from './roles.js';
 
 /** One log line of a run, as the local runtime keeps them. */
 export interface RunLogLine {
@@ -31,6 +32,10 @@ export interface ApiDeps extends TickDeps {
   logs?: RunLogReader;
   /** Origin allowed to call the API from a browser. */
   corsOrigin?: string;
+  /** Who calls and what they may do (`roles.ts`); the local runtime's admin when absent. */
+  access?: Access;
+  /** How long audit entries are kept, in days (the table's TTL removes them). Default 90. */
+  auditRetentionDays?: number;
   /** Serves `GET /` (the dashboard); a small placeholder page when absent. */
   dashboard?: (c: Context) => Response | Promise<Response>;
 }

@@ -5,8 +5,20 @@
 import { createApp, openApiConfig } from './app.js';
 import type { ApiDeps } from './deps.js';
 import { errorCodes } from './errors.js';
+import { roleOfRequest, scopesFor } from './roles.js';
 
 type Json = Record<string, unknown>;
+
+/** Who may call a route: its role and, with JWT authorization, the scopes that grant it. */
+function roleLine(method: string, path: string): string {
+  const role = roleOfRequest(method, path);
+  if (role === undefined) throw new Error(`docs: ${method} ${path} has no role`);
+  if (role === 'public') return 'Role: none (public, also with JWT authorization).';
+  const scopes = scopesFor(role)
+    .map((s) => `\`${s}\``)
+    .join(' or ');
+  return `Role: \`${role}\` (JWT scope ${scopes}; see docs/security.md).`;
+}
 
 /** The OpenAPI 3.1 document the API serves at `/openapi.json`. */
 export function openApiDocument(): Json {
@@ -116,6 +128,7 @@ export function renderApiMarkdown(doc: Json = openApiDocument()): string {
       .replace(/-+$/, '');
     lines.push(`### <a id="${slug}"></a>${method} \`${path}\``, '', `${op.summary ?? ''}`, '');
     if (op.description) lines.push(`${op.description}`, '');
+    lines.push(roleLine(method, path), '');
     const params = (op.parameters as Json[] | undefined) ?? [];
     if (params.length > 0) {
       lines.push('| parameter | in | required | type | description |', '| --- | --- | --- | --- | --- |');

@@ -14,6 +14,12 @@ export const apiEnvSchema = storeEnvSchema.extend({
   TICKWORK_MIN_INTERVAL_MS: z.coerce.number().int().min(1000).default(60_000),
   /** Origin allowed to call the API from a browser (the dashboard), if any. */
   TICKWORK_CORS_ORIGIN: z.string().optional(),
+  /** How callers authenticate: `iam` (their IAM policy decides) or `jwt` (roles from scopes). */
+  TICKWORK_API_AUTH: z.enum(['iam', 'jwt']).default('iam'),
+  /** With `jwt`: the prefix of the role scopes (`tickwork/read`, `tickwork/operate`, `tickwork/admin`). */
+  TICKWORK_SCOPE_PREFIX: z.string().default('tickwork/'),
+  /** Days an audit entry is kept before the table's TTL removes it. */
+  TICKWORK_AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
   POWERTOOLS_METRICS_NAMESPACE: z.string().default('Tickwork'),
   POWERTOOLS_SERVICE_NAME: z.string().default('tickwork-api'),
 });

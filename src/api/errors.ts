@@ -35,6 +35,11 @@ export const errorCodes = {
     description:
       'System tasks cannot be changed or deleted through the API (they can be run and cancelled), and only a deploy sets `system`.',
   },
+  forbidden_role: {
+    status: 403,
+    description:
+      'The caller does not hold the role the route needs (`read`, `operate` or `admin`; with JWT authorization, the scope `tickwork/<role>` or a higher one). See docs/security.md.',
+  },
   task_not_found: { status: 404, description: 'No task has this id.' },
   run_not_found: { status: 404, description: 'The task has no run with this id.' },
   logs_not_found: { status: 404, description: 'No logs are available for this run.' },

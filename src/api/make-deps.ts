@@ -18,6 +18,11 @@ export function makeApiDeps(env: ApiEnv, logger?: Logger): ApiDeps {
       groupName: env.TICKWORK_TICK_SCHEDULE_GROUP,
     }),
     minIntervalMs: env.TICKWORK_MIN_INTERVAL_MS,
+    access:
+      env.TICKWORK_API_AUTH === 'jwt'
+        ? { mode: 'jwt', scopePrefix: env.TICKWORK_SCOPE_PREFIX }
+        : { mode: 'iam' },
+    auditRetentionDays: env.TICKWORK_AUDIT_RETENTION_DAYS,
     ...(env.TICKWORK_CORS_ORIGIN ? { corsOrigin: env.TICKWORK_CORS_ORIGIN } : {}),
   };
 }

@@ -4,6 +4,7 @@
  * the document they produce.
  */
 import { createRoute, type z } from '@hono/zod-openapi';
+import { AuditPageSchema, ListAuditQuery } from './audit-schemas.js';
 import { type ErrorCode, errorCodes } from './errors.js';
 import {
   ApplyInputSchema,
@@ -39,7 +40,7 @@ const json = <T extends z.ZodType>(schema: T, description: string) => ({
 
 const statusText: Record<number, string> = {
   400: 'Refused',
-  403: 'Read-only',
+  403: 'Forbidden',
   404: 'Not found',
   405: 'Method not allowed',
   409: 'Conflict',
@@ -251,6 +252,17 @@ export const routes = {
       200: json(PreviewSchema, 'Slots and description'),
       ...errors('validation_failed', 'invalid_schedule'),
     },
+  }),
+  listAudit: createRoute({
+    method: 'get',
+    path: '/audit',
+    tags: ['audit'],
+    summary:
+      'The audit trail, newest first: who created, edited, deleted, ran, cancelled, paused or resumed what',
+    description:
+      "Every administrative action, recorded in the same write as the change (see docs/security.md). `taskId` keeps one task's entries, also of a deleted task. Needs the `read` role.",
+    request: { query: ListAuditQuery },
+    responses: { 200: json(AuditPageSchema, 'One page of entries'), ...errors('validation_failed') },
   }),
 };
 

@@ -586,3 +586,6 @@ export interface Page<T> {
   items: T[];
   nextToken: string | null;
 }
+
+/** The audit trail's view (declared in `audit-schemas.ts`), for clients that read this module's types. */
+export type { AuditEntryView } from './audit-schemas.js';

@@ -4,6 +4,7 @@
  * app maps errors to statuses in one place).
  */
 
+import { AuditAction, diffFields, taskChanges } from '../core/audit.js';
 import {
   ReadOnlyTaskError,
   RunNotFoundError,
@@ -29,6 +30,7 @@ import { describeSchedule, nextSlot, parseSchedule, previewSlots, type Schedule 
 import { newId } from '../ids.js';
 import { dispatchNow } from '../tick/dispatch.js';
 import { settleTask } from '../tick/settle.js';
+import { type AuditContext, auditEntry } from './audit.js';
 import type { ApiDeps } from './deps.js';
 import { ApiError } from './errors.js';
 import { checkParameters } from './parameters.js';
@@ -121,7 +123,7 @@ export async function getTask(deps: ApiDeps, taskId: string): Promise<TaskView> 
  * How a create, update or delete is made. The HTTP API makes them with the defaults; the deploy
  * path (tasks as code, `src/api/apply.ts`) alone may write system tasks and set `system`.
  */
-export interface WriteOptions {
+export interface WriteOptions extends AuditContext {
   /** A deploy's declaration: may set or clear `system` and change or delete system tasks. */
   deploy?: boolean;
   /** Validate and compute the result, write nothing. */
@@ -186,7 +188,12 @@ export async function createTask(
     summary: { runCount: 0 },
   };
   if (options.dryRun) return viewOf(deps, task);
-  const { created } = await deps.store.createTask(task);
+  const audit = auditEntry(deps, options, {
+    action: AuditAction.Create,
+    taskId: task.id,
+    changes: taskChanges(undefined, task),
+  });
+  const { created } = await deps.store.createTask(task, { audit });
   if (!created) throw new ApiError('conflict', `a task with id ${task.id} exists`);
   return viewOf(deps, task);
 }
@@ -327,9 +334,15 @@ export async function patchTask(
     }
     if (options.dryRun) return { before: current, after: next, changed: true };
     const withdrawn = withdrawLeasesAhead(current, next, deps.clock.now());
+    const audit = auditEntry(deps, options, {
+      action: AuditAction.Update,
+      taskId,
+      changes: taskChanges(current, next),
+    });
     const result = await deps.store.saveTask(next, {
       expectedVersion: current.version,
       runWrites: withdrawn,
+      audit,
     });
     if (result.saved) return { before: current, after: result.task, changed: true };
     if (options.ifMatch !== undefined) {
@@ -345,14 +358,15 @@ export async function updateTask(
   taskId: string,
   patch: TaskPatch,
   ifMatch: number | undefined,
+  context: AuditContext = {},
 ): Promise<TaskView> {
-  return viewOf(deps, (await patchTask(deps, taskId, patch, { ifMatch })).after);
+  return viewOf(deps, (await patchTask(deps, taskId, patch, { ifMatch, ...context })).after);
 }
 
 export async function deleteTask(
   deps: ApiDeps,
   taskId: string,
-  options: { force: boolean; ifMatch: number | undefined; deploy?: boolean },
+  options: { force: boolean; ifMatch: number | undefined; deploy?: boolean } & AuditContext,
 ): Promise<void> {
   for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
     const current = await loadTask(deps, taskId);
@@ -369,7 +383,12 @@ export async function deleteTask(
       );
     }
     for (const record of live) await deps.store.requestCancel(record, now);
-    const { deleted } = await deps.store.deleteTask(taskId, { expectedVersion: current.version });
+    const audit = auditEntry(deps, options, {
+      action: AuditAction.Delete,
+      taskId,
+      changes: taskChanges(current, undefined),
+    });
+    const { deleted } = await deps.store.deleteTask(taskId, { expectedVersion: current.version, audit });
     if (deleted) return;
     if (options.ifMatch !== undefined) {
       const moved = await deps.store.getTask(taskId);
@@ -394,10 +413,10 @@ export async function runNow(
   deps: ApiDeps,
   taskId: string,
   parameters: Record<string, unknown> | undefined,
-  options: { idempotencyKey?: string | undefined } = {},
+  options: { idempotencyKey?: string | undefined } & AuditContext = {},
 ): Promise<{ runId: string; status: RunRecord['status'] | 'queued'; replayed?: boolean }> {
   const key = options.idempotencyKey;
-  if (key === undefined) return startManualRun(deps, taskId, parameters, deps.newRunId());
+  if (key === undefined) return startManualRun(deps, taskId, parameters, deps.newRunId(), options);
   await loadTask(deps, taskId); // 404 for an unknown task, before a key is tied to it
   const now = deps.clock.now();
   const runId = deps.newRunId();
@@ -405,7 +424,7 @@ export async function runNow(
   const tied = await deps.store.putIdempotencyKey({ taskId, key, runId, expiresAt }, now);
   if (!tied.created) return { ...(await acceptedRun(deps, taskId, tied.runId)), replayed: true };
   try {
-    return await startManualRun(deps, taskId, parameters, runId);
+    return await startManualRun(deps, taskId, parameters, runId, options);
   } catch (error) {
     await deps.store.deleteIdempotencyKey(taskId, key).catch(() => {});
     throw error;
@@ -435,6 +454,7 @@ async function startManualRun(
   taskId: string,
   parameters: Record<string, unknown> | undefined,
   runId: string,
+  context: AuditContext,
 ): Promise<{ runId: string; status: RunRecord['status'] | 'queued' }> {
   let saved = false;
   for (let attempt = 0; attempt < CAS_ATTEMPTS && !saved; attempt++) {
@@ -465,7 +485,13 @@ async function startManualRun(
       version: current.version + 1,
       updatedAt: now,
     };
-    saved = (await deps.store.saveTask(next, { expectedVersion: current.version })).saved;
+    const audit = auditEntry(deps, context, {
+      action: AuditAction.Run,
+      taskId,
+      runId,
+      changes: diffFields(current.parameters, merged).map((c) => ({ ...c, field: `parameters.${c.field}` })),
+    });
+    saved = (await deps.store.saveTask(next, { expectedVersion: current.version, audit })).saved;
   }
   if (!saved)
     throw new ApiError('conflict', `task ${taskId} kept changing while queueing the run; try again`);
@@ -494,13 +520,16 @@ export async function cancelRun(
   deps: ApiDeps,
   taskId: string,
   runId: string | undefined,
+  context: AuditContext = {},
 ): Promise<{ runId: string; status: RunRecord['status'] }> {
+  const entry = (cancelled: string) =>
+    auditEntry(deps, context, { action: AuditAction.Cancel, taskId, runId: cancelled });
   for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
     const current = await loadTask(deps, taskId);
     const now = deps.clock.now();
     const { live } = await snapshotOf(deps.store, current, now);
     for (const record of live.filter((r) => runId === undefined || r.runId === runId)) {
-      const result = await deps.store.requestCancel(record, now);
+      const result = await deps.store.requestCancel(record, now, { audit: entry(record.runId) });
       if (result.requested && result.status === 'cancelled') {
         // Never claimed, so no handler will complete it: fold it now, so that a run queued
         // behind it starts without waiting for the lease to end.
@@ -534,6 +563,7 @@ export async function cancelRun(
     const result = await deps.store.saveTask(next, {
       expectedVersion: current.version,
       runWrites: [{ kind: 'record', record }],
+      audit: entry(queued.runId),
     });
     if (result.saved) return { runId: queued.runId, status: RunStatus.Cancelled };
   }
@@ -606,10 +636,16 @@ export async function schedulerView(deps: ApiDeps) {
   };
 }
 
-export async function setPaused(deps: ApiDeps, paused: boolean) {
+/**
+ * Writes the paused flag with its audit entry (one transaction), then pauses or resumes the
+ * tick's schedules: the schedules never change without an entry. Should changing them fail, the
+ * answer is an error and the entry stands for the attempt; pausing again is harmless.
+ */
+export async function setPaused(deps: ApiDeps, paused: boolean, context: AuditContext = {}) {
+  const audit = auditEntry(deps, context, { action: paused ? AuditAction.Pause : AuditAction.Resume });
+  await deps.store.updateSchedulerState({ paused }, { audit });
   if (paused) await deps.scheduler.pause();
   else await deps.scheduler.resume();
-  await deps.store.updateSchedulerState({ paused });
   return schedulerView(deps);
 }
 

@@ -8,6 +8,7 @@ import { Sha256 } from '@aws-crypto/sha256-js';
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
+import type { AuditEntryView } from '../api/audit-schemas.js';
 import type {
   Page,
   RunAccepted,
@@ -244,6 +245,9 @@ export class ApiClient {
   }
   resume() {
     return this.request<SchedulerView>('POST', '/scheduler/resume');
+  }
+  audit(query: { taskId?: string | undefined; limit?: number; nextToken?: string | undefined } = {}) {
+    return this.request<Page<AuditEntryView>>('GET', '/audit', { query });
   }
   preview(query: { schedule: string; timezone?: string; count?: number; from?: string }) {
     return this.request<SchedulePreview>('GET', '/schedule-preview', { query });

@@ -22,6 +22,8 @@ export type ErrorCode =
   | 'method_not_allowed'
   | 'payload_too_large'
   | 'unsupported_media_type'
+  // Roles: the caller lacks the role the route needs
+  | 'forbidden_role'
   // The local runtime's refusals of a request (tickwork dev)
   | 'unauthorized'
   | 'forbidden_origin'

@@ -1,3 +1,4 @@
+import type { AuditEntry } from './audit.js';
 import type {
   CancelReason,
   Parameters,
@@ -149,8 +150,11 @@ export interface TaskStore {
   putTaskType(type: TaskType): Promise<void>;
   listTaskTypes(): Promise<TaskType[]>;
 
-  /** Creates a task; `false` when one with that id exists. The task is stored as given (version included). */
-  createTask(task: TaskState): Promise<{ created: boolean }>;
+  /**
+   * Creates a task; `false` when one with that id exists. The task is stored as given (version
+   * included). `audit`: an entry written in the same transaction (never without the task).
+   */
+  createTask(task: TaskState, options?: AuditOption): Promise<{ created: boolean }>;
   /** A strongly consistent read of one task. */
   getTask(taskId: string): Promise<TaskState | undefined>;
   /** Tasks in id order. */
@@ -162,7 +166,7 @@ export interface TaskStore {
    */
   saveTask(
     task: TaskState,
-    options: { expectedVersion: number; runWrites?: RunWrite[] },
+    options: { expectedVersion: number; runWrites?: RunWrite[] } & AuditOption,
   ): Promise<SaveTaskResult>;
   /**
    * Many {@link saveTask}s without run writes, each its own compare-and-set (never atomic
@@ -170,8 +174,14 @@ export interface TaskStore {
    * no two saves may be of the same task. DynamoDB sends up to 25 per request.
    */
   saveTasks(saves: { task: TaskState; expectedVersion: number }[]): Promise<SaveTaskResult[]>;
-  /** Deletes a task and its history if the stored version is `expectedVersion`. */
-  deleteTask(taskId: string, options: { expectedVersion: number }): Promise<{ deleted: boolean }>;
+  /**
+   * Deletes a task and its history if the stored version is `expectedVersion`. The audit trail
+   * is not history: a task's entries outlive it (until their own TTL).
+   */
+  deleteTask(
+    taskId: string,
+    options: { expectedVersion: number } & AuditOption,
+  ): Promise<{ deleted: boolean }>;
 
   /**
    * Tasks of one due-index shard whose due instant is at or before `now`, oldest first, read
@@ -209,7 +219,7 @@ export interface TaskStore {
    * Asks a run to cancel: sets the flag of a running run, or records a never-claimed run as
    * `cancelled` (from `record`) so that it never starts.
    */
-  requestCancel(record: RunRecord, now: Date): Promise<CancelRequestResult>;
+  requestCancel(record: RunRecord, now: Date, options?: AuditOption): Promise<CancelRequestResult>;
 
   /**
    * Ties a run-now idempotency key to the run it starts, if the key is not tied yet (or its record
@@ -221,7 +231,21 @@ export interface TaskStore {
 
   getSchedulerState(): Promise<SchedulerState>;
   /** Merges the given fields into the scheduler's state. */
-  updateSchedulerState(update: Partial<SchedulerState>): Promise<void>;
+  updateSchedulerState(update: Partial<SchedulerState>, options?: AuditOption): Promise<void>;
+
+  /**
+   * The audit trail, newest first: every entry, or one task's (which outlive the task). An entry
+   * is written only with the change it records (`AuditOption`).
+   */
+  listAudit(options: { taskId?: string; limit: number; nextToken?: string }): Promise<Page<AuditEntry>>;
+}
+
+/**
+ * An audit entry to write atomically with a change: both are written or neither (a transaction
+ * on DynamoDB). A change whose condition fails writes no entry.
+ */
+export interface AuditOption {
+  audit?: AuditEntry;
 }
 
 /** The run event moved to `run-event.ts` (schema, writer, parser); re-exported for callers of this module. */

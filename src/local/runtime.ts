@@ -309,6 +309,11 @@ async function startFunctions(
     minIntervalMs,
     logs: { read: async (taskId: string, runId: string) => logs.read(taskId, runId) },
     logger: apiLogger(up),
+    // Admin, as `local`; beyond loopback the audit trail names the token's holder.
+    access: {
+      mode: 'local' as const,
+      actor: { kind: 'local' as const, id: up.apiToken ? 'local:token' : 'local' },
+    },
   };
   const app = bundled
     ? bundled.localApp(local)

@@ -10,9 +10,13 @@
  *  TASK#<taskId>      RUN#<runId>     run record (runIds are ULIDs: a Query is newest first)
  *  TYPES              TYPE#<name>     registered task type (one partition: listed by one Query)
  *  SCHEDULER          STATE           the scheduler's state
+ *  AUDIT#TASK#<id>    AUDIT#<entryId> audit entry of a task (kind AUDIT, id <entryId>: in the list index)
+ *  AUDIT#SCHEDULER    AUDIT#<entryId> audit entry of a pause or resume
  * ```
  * Dates are epoch milliseconds, except `expiresAt` on run items: epoch seconds, for TTL.
  */
+
+import type { Actor, AuditAction, AuditEntry, AuditVia, FieldChange } from '../core/audit.js';
 import { DEFAULT_DUE_KEY_HOLD_MS, dueIndexKey, shardOf } from '../core/due.js';
 import { ValidationError } from '../core/errors.js';
 import type {
@@ -664,5 +668,81 @@ export function schedulerFromItem(item: Item | undefined): SchedulerState {
       lastTickDurationMs: r.optNum('lastTickDurationMs'),
       lastTickStarted: r.optNum('lastTickStarted'),
     },
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The audit trail
+
+const AUDIT_PREFIX = 'AUDIT#';
+/** Value of the list index's partition key on audit items: the whole trail, by entry id. */
+export const AUDIT_KIND = 'AUDIT';
+
+/**
+ * Audit entries live in partitions of their own, out of their task's (so deleting a task and its
+ * history leaves them), one per task and one for the scheduler; each also carries the list
+ * index's keys (`kind` AUDIT, `id` the entry's ULID), so the whole trail is one Query of that
+ * index, newest first.
+ */
+export const auditKeys = {
+  partition: (taskId: string | undefined): string =>
+    `${AUDIT_PREFIX}${taskId === undefined ? 'SCHEDULER' : `${TASK_PREFIX}${taskId}`}`,
+  entry: (taskId: string | undefined, entryId: string): ItemKey => ({
+    pk: auditKeys.partition(taskId),
+    sk: `${AUDIT_PREFIX}${entryId}`,
+  }),
+};
+
+/** Whether a key is an audit item's (of `taskId`, when given): what a `listAudit` token may hold. */
+export function isAuditKey(key: ItemKey, taskId?: string): boolean {
+  if (!key.sk.startsWith(AUDIT_PREFIX) || key.sk.length === AUDIT_PREFIX.length) return false;
+  return taskId === undefined ? key.pk.startsWith(AUDIT_PREFIX) : key.pk === auditKeys.partition(taskId);
+}
+
+/** The entry id an audit item's sort key holds. */
+export function auditIdOf(key: ItemKey): string {
+  return key.sk.slice(AUDIT_PREFIX.length);
+}
+
+/** The item of an audit entry; `changes` is a JSON string (any value, stored as given). */
+export function auditToItem(entry: AuditEntry): Item {
+  return compact({
+    ...auditKeys.entry(entry.taskId, entry.id),
+    [attr.kind]: AUDIT_KIND,
+    [attr.id]: entry.id,
+    at: ms(entry.at),
+    actorKind: entry.actor.kind,
+    actorId: entry.actor.id,
+    actorName: entry.actor.name,
+    action: entry.action,
+    via: entry.via,
+    taskId: entry.taskId,
+    runId: entry.runId,
+    changes: JSON.stringify(entry.changes),
+    [attr.expiresAt]: Math.ceil(entry.expiresAt.getTime() / 1000),
+  });
+}
+
+/** The audit entry an item holds. */
+export function auditFromItem(item: Item): AuditEntry {
+  const r = new Reader(item, `${String(item.pk)}/${String(item.sk)}`);
+  const actor: Actor = assignDefined<Actor>(
+    { kind: r.str('actorKind') as Actor['kind'], id: r.str('actorId') },
+    { name: r.optStr('actorName') },
+  );
+  const changes: unknown = JSON.parse(r.str('changes'));
+  if (!Array.isArray(changes))
+    throw new Error(`corrupt audit item ${String(item.sk)}: changes is not a list`);
+  return assignDefined<AuditEntry>(
+    {
+      id: r.str(attr.id),
+      at: r.date('at'),
+      actor,
+      action: r.str('action') as AuditAction,
+      via: r.str('via') as AuditVia,
+      changes: changes as FieldChange[],
+      expiresAt: new Date(r.num(attr.expiresAt) * 1000),
+    },
+    { taskId: r.optStr('taskId'), runId: r.optStr('runId') },
   );
 }

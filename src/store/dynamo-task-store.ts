@@ -29,6 +29,7 @@ import {
   type TransactWriteCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import type { AuditEntry } from '../core/audit.js';
 import { ConflictError } from '../core/errors.js';
 import {
   isTerminal,
@@ -39,6 +40,7 @@ import {
   type TaskType,
 } from '../core/model.js';
 import type {
+  AuditOption,
   CancelRequestResult,
   ClaimResult,
   CompleteResult,
@@ -56,13 +58,19 @@ import type {
 } from '../core/ports.js';
 import { saveInBatches } from './dynamo-batch-save.js';
 import {
+  AUDIT_KIND,
   attr,
+  auditFromItem,
+  auditIdOf,
+  auditKeys,
+  auditToItem,
   decodePageToken,
   encodePageToken,
   heartbeatAttributes,
   type Item,
   type ItemKey,
   idempotencyToItem,
+  isAuditKey,
   isRunKeyOf,
   isSameCompletion,
   isTaskKey,
@@ -105,6 +113,8 @@ import {
   checkShardCount,
 } from './store-invariants.js';
 import { tableDefinition } from './table-definition.js';
+
+type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
 export interface DynamoTaskStoreOptions {
   /** A document client, or a plain client that the store wraps in one. */
@@ -201,7 +211,16 @@ export class DynamoTaskStore implements TaskStore {
 
   // ------------------------------------------------------------------------------ tasks
 
-  async createTask(task: TaskState): Promise<{ created: boolean }> {
+  async createTask(task: TaskState, options: AuditOption = {}): Promise<{ created: boolean }> {
+    if (options.audit) {
+      const put = {
+        TableName: this.tableName,
+        Item: taskToItem(task, this.shardCount, this.dueKeyHoldMs),
+        ConditionExpression: 'attribute_not_exists(#pk)',
+        ExpressionAttributeNames: { '#pk': attr.pk },
+      };
+      return { created: (await this.withAudit({ Put: put }, options.audit)) === 'written' };
+    }
     const writeId = randomUUID();
     try {
       await send(
@@ -273,9 +292,9 @@ export class DynamoTaskStore implements TaskStore {
 
   async saveTask(
     task: TaskState,
-    options: { expectedVersion: number; runWrites?: RunWrite[] },
+    options: { expectedVersion: number; runWrites?: RunWrite[] } & AuditOption,
   ): Promise<SaveTaskResult> {
-    const { expectedVersion, runWrites = [] } = options;
+    const { expectedVersion, runWrites = [], audit } = options;
     checkNextVersion(task, expectedVersion);
     const writeId = randomUUID();
     const item = { ...taskToItem(task, this.shardCount, this.dueKeyHoldMs), [WRITE_ID]: writeId };
@@ -288,7 +307,7 @@ export class DynamoTaskStore implements TaskStore {
     };
     const saved = (): SaveTaskResult => ({ saved: true, task: taskFromItem(item) });
 
-    if (runWrites.length === 0) {
+    if (runWrites.length === 0 && !audit) {
       try {
         await send(this.doc, new PutCommand({ ...put, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' }));
         return saved();
@@ -300,6 +319,7 @@ export class DynamoTaskStore implements TaskStore {
 
     const transactItems: NonNullable<TransactWriteCommandInput['TransactItems']> = [{ Put: put }];
     for (const write of runWrites) transactItems.push(this.runWriteItem(write));
+    if (audit) transactItems.push(this.auditPut(audit));
     try {
       await send(
         this.doc,
@@ -379,21 +399,26 @@ export class DynamoTaskStore implements TaskStore {
     };
   }
 
-  async deleteTask(taskId: string, options: { expectedVersion: number }): Promise<{ deleted: boolean }> {
-    try {
-      await send(
-        this.doc,
-        new DeleteCommand({
-          TableName: this.tableName,
-          Key: keys.task(taskId),
-          ConditionExpression: 'attribute_exists(#pk) AND #version = :expected',
-          ExpressionAttributeNames: { '#pk': attr.pk, '#version': attr.version },
-          ExpressionAttributeValues: { ':expected': options.expectedVersion },
-        }),
-      );
-    } catch (error) {
-      if (isConditionFailure(error)) return { deleted: false };
-      throw error;
+  async deleteTask(
+    taskId: string,
+    options: { expectedVersion: number } & AuditOption,
+  ): Promise<{ deleted: boolean }> {
+    const remove = {
+      TableName: this.tableName,
+      Key: keys.task(taskId),
+      ConditionExpression: 'attribute_exists(#pk) AND #version = :expected',
+      ExpressionAttributeNames: { '#pk': attr.pk, '#version': attr.version },
+      ExpressionAttributeValues: { ':expected': options.expectedVersion },
+    };
+    if (options.audit) {
+      if ((await this.withAudit({ Delete: remove }, options.audit)) === 'lost') return { deleted: false };
+    } else {
+      try {
+        await send(this.doc, new DeleteCommand(remove));
+      } catch (error) {
+        if (isConditionFailure(error)) return { deleted: false };
+        throw error;
+      }
     }
     try {
       await this.deleteHistory(taskId);
@@ -597,44 +622,60 @@ export class DynamoTaskStore implements TaskStore {
       : { completed: false, current };
   }
 
-  async requestCancel(record: RunRecord, now: Date): Promise<CancelRequestResult> {
+  /**
+   * Long because: the race with the run's holder (absent, running, ended) read as one loop, each
+   * of its two writes with or without the audit entry's transaction.
+   */
+  async requestCancel(record: RunRecord, now: Date, options: AuditOption = {}): Promise<CancelRequestResult> {
     const key = keys.run(record.taskId, record.runId);
+    const { audit } = options;
     // Each lost race means the run moved on (absent -> running -> ended), so three tries settle it.
     for (let attempt = 0; attempt < 3; attempt++) {
       let old: Item | undefined;
-      try {
-        await send(
-          this.doc,
-          new UpdateCommand({
-            TableName: this.tableName,
-            Key: key,
-            UpdateExpression: 'SET #cancel = :true',
-            ConditionExpression: '#status = :running',
-            ExpressionAttributeNames: { '#cancel': attr.cancelRequested, '#status': attr.status },
-            ExpressionAttributeValues: { ':true': true, ':running': 'running' },
-            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-          }),
-        );
-        return { requested: true, status: 'running' };
-      } catch (error) {
-        if (!isConditionFailure(error)) throw error;
-        old = oldItemOf(error);
+      const flag = {
+        TableName: this.tableName,
+        Key: key,
+        UpdateExpression: 'SET #cancel = :true',
+        ConditionExpression: '#status = :running',
+        ExpressionAttributeNames: { '#cancel': attr.cancelRequested, '#status': attr.status },
+        ExpressionAttributeValues: { ':true': true, ':running': 'running' },
+      };
+      if (audit) {
+        if ((await this.withAudit({ Update: flag }, audit)) === 'written') {
+          return { requested: true, status: 'running' };
+        }
+        old = await this.getItem(key);
+      } else {
+        try {
+          await send(
+            this.doc,
+            new UpdateCommand({ ...flag, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' }),
+          );
+          return { requested: true, status: 'running' };
+        } catch (error) {
+          if (!isConditionFailure(error)) throw error;
+          old = oldItemOf(error);
+        }
       }
       const status = old?.[attr.status] as RunRecord['status'] | undefined;
       if (status !== undefined && isTerminal(status)) return { requested: false, status };
       if (status === 'running') continue;
       // Never claimed (no record, or one still `dispatched`): record it cancelled so it never starts.
+      const put = {
+        TableName: this.tableName,
+        Item: runToItem({ ...record, status: 'cancelled', finishedAt: now }),
+        ConditionExpression: 'attribute_not_exists(#pk) OR #status = :dispatched',
+        ExpressionAttributeNames: { '#pk': attr.pk, '#status': attr.status },
+        ExpressionAttributeValues: { ':dispatched': 'dispatched' },
+      };
+      if (audit) {
+        if ((await this.withAudit({ Put: put }, audit)) === 'written') {
+          return { requested: true, status: 'cancelled' };
+        }
+        continue;
+      }
       try {
-        await send(
-          this.doc,
-          new PutCommand({
-            TableName: this.tableName,
-            Item: runToItem({ ...record, status: 'cancelled', finishedAt: now }),
-            ConditionExpression: 'attribute_not_exists(#pk) OR #status = :dispatched',
-            ExpressionAttributeNames: { '#pk': attr.pk, '#status': attr.status },
-            ExpressionAttributeValues: { ':dispatched': 'dispatched' },
-          }),
-        );
+        await send(this.doc, new PutCommand(put));
         return { requested: true, status: 'cancelled' };
       } catch (error) {
         if (!isConditionFailure(error)) throw error;
@@ -649,19 +690,117 @@ export class DynamoTaskStore implements TaskStore {
     return schedulerFromItem(await this.getItem(keys.scheduler()));
   }
 
-  async updateSchedulerState(update: Partial<SchedulerState>): Promise<void> {
+  async updateSchedulerState(update: Partial<SchedulerState>, options: AuditOption = {}): Promise<void> {
     const attributes = schedulerAttributes(update);
-    if (Object.keys(attributes).length === 0) return;
+    if (Object.keys(attributes).length === 0) {
+      if (options.audit)
+        await send(this.doc, new TransactWriteCommand({ TransactItems: [this.auditPut(options.audit)] }));
+      return;
+    }
     const builder = new UpdateBuilder().set(attributes);
-    await send(
-      this.doc,
-      new UpdateCommand({
+    const write = {
+      TableName: this.tableName,
+      Key: keys.scheduler(),
+      UpdateExpression: builder.expression,
+      ExpressionAttributeNames: builder.names,
+      ExpressionAttributeValues: builder.values,
+    };
+    if (options.audit) await this.withAudit({ Update: write }, options.audit);
+    else await send(this.doc, new UpdateCommand(write));
+  }
+
+  // ------------------------------------------------------------------------------ audit trail
+
+  /** The put of an audit entry, in a transaction with the change it records. */
+  private auditPut(entry: AuditEntry): TransactItem {
+    return {
+      Put: {
         TableName: this.tableName,
-        Key: keys.scheduler(),
-        UpdateExpression: builder.expression,
-        ExpressionAttributeNames: builder.names,
-        ExpressionAttributeValues: builder.values,
-      }),
+        Item: auditToItem(entry),
+        ConditionExpression: 'attribute_not_exists(#pk)',
+        ExpressionAttributeNames: { '#pk': attr.pk },
+      },
+    };
+  }
+
+  /**
+   * Writes `item` and the audit entry in one transaction: both or neither. `lost` when `item`'s
+   * own condition failed (or a concurrent write of it won); any other refusal is thrown. The
+   * request token makes the SDK's retry of an ambiguous failure idempotent.
+   */
+  private async withAudit(item: TransactItem, audit: AuditEntry): Promise<'written' | 'lost'> {
+    try {
+      await send(
+        this.doc,
+        new TransactWriteCommand({
+          TransactItems: [item, this.auditPut(audit)],
+          ClientRequestToken: randomUUID(),
+        }),
+      );
+      return 'written';
+    } catch (error) {
+      if (errorName(error) !== 'TransactionCanceledException') throw error;
+      const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
+      const code = reasons[0]?.Code;
+      if (code === 'ConditionalCheckFailed' || code === 'TransactionConflict') return 'lost';
+      throw error;
+    }
+  }
+
+  /**
+   * The trail, newest first. One task's: a Query of its audit partition. All of it: a Query of
+   * the list index (`kind` AUDIT, by entry id, keys only), then a consistent BatchGetItem of the
+   * page, as `listTasks` does.
+   */
+  async listAudit(options: {
+    taskId?: string;
+    limit: number;
+    nextToken?: string;
+  }): Promise<Page<AuditEntry>> {
+    checkLimit(options.limit);
+    const { taskId } = options;
+    const after =
+      options.nextToken === undefined
+        ? undefined
+        : decodePageToken(options.nextToken, (key) => isAuditKey(key, taskId));
+    const input =
+      taskId === undefined
+        ? {
+            IndexName: tableDefinition.taskIndex.indexName,
+            KeyConditionExpression: '#k = :k',
+            ExpressionAttributeNames: { '#k': attr.kind },
+            ExpressionAttributeValues: { ':k': AUDIT_KIND },
+            ...(after
+              ? { ExclusiveStartKey: { ...after, [attr.kind]: AUDIT_KIND, [attr.id]: auditIdOf(after) } }
+              : {}),
+          }
+        : {
+            KeyConditionExpression: '#k = :k',
+            ExpressionAttributeNames: { '#k': attr.pk },
+            ExpressionAttributeValues: { ':k': auditKeys.partition(taskId) },
+            ...(after ? { ExclusiveStartKey: { ...after } } : {}),
+          };
+    const found: Item[] = [];
+    // One more than asked for tells whether there is a next page.
+    const pages = queryPages(
+      this.doc,
+      { TableName: this.tableName, ScanIndexForward: false, ...input },
+      { limit: options.limit + 1 },
     );
+    for await (const page of pages) found.push(...(page.Items ?? []));
+    const pageKeys = found.slice(0, options.limit).map(keyOf);
+    const items =
+      taskId === undefined
+        ? await batchGet(this.doc, this.tableName, pageKeys, { consistentRead: true })
+        : found;
+    const byKey = new Map(items.map((item) => [`${String(item.pk)}\u0000${String(item.sk)}`, item]));
+    const entries = pageKeys.flatMap((k) => {
+      const item = byKey.get(`${k.pk}\u0000${k.sk}`);
+      return item ? [auditFromItem(item)] : [];
+    });
+    const last = pageKeys[pageKeys.length - 1];
+    return found.length > options.limit && last
+      ? { items: entries, nextToken: encodePageToken(last) }
+      : { items: entries };
   }
 }

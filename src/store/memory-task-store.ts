@@ -5,6 +5,7 @@
  * and evaluates the same conditions, synchronously, so every call is atomic. The store contract
  * suite runs against both.
  */
+import type { AuditEntry } from '../core/audit.js';
 import {
   isTerminal,
   type Progress,
@@ -14,6 +15,7 @@ import {
   type TaskType,
 } from '../core/model.js';
 import type {
+  AuditOption,
   CancelRequestResult,
   ClaimResult,
   CompleteResult,
@@ -30,13 +32,19 @@ import type {
   TaskStore,
 } from '../core/ports.js';
 import {
+  AUDIT_KIND,
   attr,
+  auditFromItem,
+  auditIdOf,
+  auditKeys,
+  auditToItem,
   decodePageToken,
   encodePageToken,
   heartbeatAttributes,
   type Item,
   type ItemKey,
   idempotencyToItem,
+  isAuditKey,
   isRunKeyOf,
   isSameCompletion,
   isTaskKey,
@@ -126,10 +134,11 @@ export class MemoryTaskStore implements TaskStore {
 
   // ------------------------------------------------------------------------------ tasks
 
-  async createTask(task: TaskState): Promise<{ created: boolean }> {
+  async createTask(task: TaskState, options: AuditOption = {}): Promise<{ created: boolean }> {
     const item = taskToItem(task, this.shardCount, this.dueKeyHoldMs);
     if (this.get(keyOf(item))) return { created: false };
     this.put(item);
+    this.putAudit(options.audit);
     return { created: true };
   }
 
@@ -152,11 +161,12 @@ export class MemoryTaskStore implements TaskStore {
 
   async saveTask(
     task: TaskState,
-    options: { expectedVersion: number; runWrites?: RunWrite[] },
+    options: { expectedVersion: number; runWrites?: RunWrite[] } & AuditOption,
   ): Promise<SaveTaskResult> {
     const { expectedVersion, runWrites = [] } = options;
     checkNextVersion(task, expectedVersion);
     const item = taskToItem(task, this.shardCount, this.dueKeyHoldMs);
+    this.checkAudit(options.audit);
     const stored = this.items.get(mapKey(keyOf(item)));
     if (stored?.[attr.version] !== expectedVersion) return { saved: false, reason: 'version' };
     // Check every run write before applying any: all or nothing, like a transaction.
@@ -168,6 +178,7 @@ export class MemoryTaskStore implements TaskStore {
     }
     this.items.set(mapKey(keyOf(item)), structuredClone(item));
     for (const next of applied) this.items.set(mapKey(keyOf(next)), next);
+    this.putAudit(options.audit);
     return { saved: true, task: taskFromItem(structuredClone(item)) };
   }
 
@@ -201,10 +212,15 @@ export class MemoryTaskStore implements TaskStore {
     return next;
   }
 
-  async deleteTask(taskId: string, options: { expectedVersion: number }): Promise<{ deleted: boolean }> {
+  async deleteTask(
+    taskId: string,
+    options: { expectedVersion: number } & AuditOption,
+  ): Promise<{ deleted: boolean }> {
     const key = keys.task(taskId);
     if (this.items.get(mapKey(key))?.[attr.version] !== options.expectedVersion) return { deleted: false };
+    this.checkAudit(options.audit);
     this.items.delete(mapKey(key));
+    this.putAudit(options.audit);
     for (const run of this.select((k) => k.pk === key.pk && k.sk.startsWith(RUN_SK_PREFIX))) {
       this.items.delete(mapKey(keyOf(run)));
     }
@@ -326,19 +342,22 @@ export class MemoryTaskStore implements TaskStore {
     return { completed: true, run: runFromItem(structuredClone(item)) };
   }
 
-  async requestCancel(record: RunRecord, now: Date): Promise<CancelRequestResult> {
+  async requestCancel(record: RunRecord, now: Date, options: AuditOption = {}): Promise<CancelRequestResult> {
     const key = keys.run(record.taskId, record.runId);
     const item = this.items.get(mapKey(key));
     const status = item?.[attr.status] as RunRecord['status'] | undefined;
+    if (status !== undefined && isTerminal(status)) return { requested: false, status };
+    this.checkAudit(options.audit);
     if (item && status === 'running') {
       item[attr.cancelRequested] = true;
+      this.putAudit(options.audit);
       return { requested: true, status: 'running' };
     }
-    if (status !== undefined && isTerminal(status)) return { requested: false, status };
     this.items.set(
       mapKey(key),
       runToItem(structuredClone({ ...record, status: 'cancelled', finishedAt: now })),
     );
+    this.putAudit(options.audit);
     return { requested: true, status: 'cancelled' };
   }
 
@@ -348,9 +367,49 @@ export class MemoryTaskStore implements TaskStore {
     return schedulerFromItem(this.get(keys.scheduler()));
   }
 
-  async updateSchedulerState(update: Partial<SchedulerState>): Promise<void> {
+  async updateSchedulerState(update: Partial<SchedulerState>, options: AuditOption = {}): Promise<void> {
     const attributes = schedulerAttributes(update);
-    if (Object.keys(attributes).length === 0) return;
-    this.put({ ...(this.get(keys.scheduler()) ?? keys.scheduler()), ...attributes });
+    this.checkAudit(options.audit);
+    if (Object.keys(attributes).length > 0) {
+      this.put({ ...(this.get(keys.scheduler()) ?? keys.scheduler()), ...attributes });
+    }
+    this.putAudit(options.audit);
+  }
+
+  // ------------------------------------------------------------------------------ audit trail
+
+  /** Refuses, before anything is written, an entry whose id is taken (as DynamoDB's condition would). */
+  private checkAudit(audit: AuditEntry | undefined): void {
+    if (audit && this.items.has(mapKey(auditKeys.entry(audit.taskId, audit.id)))) {
+      throw new Error(`audit entry ${audit.id} exists`);
+    }
+  }
+
+  private putAudit(audit: AuditEntry | undefined): void {
+    if (audit) this.put(auditToItem(audit));
+  }
+
+  async listAudit(options: {
+    taskId?: string;
+    limit: number;
+    nextToken?: string;
+  }): Promise<Page<AuditEntry>> {
+    checkLimit(options.limit);
+    const { taskId } = options;
+    const after =
+      options.nextToken === undefined
+        ? undefined
+        : decodePageToken(options.nextToken, (key) => isAuditKey(key, taskId));
+    const all = this.select(
+      (k) => isAuditKey(k, taskId) && (after === undefined || auditIdOf(k) < auditIdOf(after)),
+    )
+      .filter((item) => item[attr.kind] === AUDIT_KIND)
+      .sort((a, b) => compareStrings(String(b[attr.id]), String(a[attr.id])));
+    const page = all.slice(0, options.limit);
+    const last = page[page.length - 1];
+    const items = page.map(auditFromItem);
+    return all.length > options.limit && last
+      ? { items, nextToken: encodePageToken(keyOf(last)) }
+      : { items };
   }
 }

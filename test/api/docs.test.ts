@@ -33,6 +33,7 @@ describe('API reference', () => {
         'POST /scheduler/pause',
         'POST /scheduler/resume',
         'GET /schedule-preview',
+        'GET /audit',
         'GET /',
       ].sort(),
     );

@@ -10,8 +10,9 @@ import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Alias, Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { operateRoutes, readRoutes } from '../../infra/grants.js';
+import { adminRoutes, operateRoutes, readRoutes } from '../../infra/grants.js';
 import { METRICS_NAMESPACE, Tickwork } from '../../infra/tickwork.js';
+import { roleTable } from '../../src/api/roles.js';
 import { routeTable } from '../../src/api/routes.js';
 import { defineTask } from '../../src/task/define-task.js';
 import {
@@ -173,9 +174,30 @@ describe('grants to API callers', () => {
     );
   });
 
-  it('grantAdmin: every method on every path', () => {
-    expect(invokeSuffixes(fixture.roles.Admin)).toEqual(['/*/*/*']);
+  it('grantAdmin: operate, plus create, edit, delete and apply', () => {
+    expect(invokeSuffixes(fixture.roles.Admin)).toEqual(
+      [...readRoutes, ...operateRoutes, ...adminRoutes].map(suffix).sort(),
+    );
+    expect(adminRoutes.map(suffix).sort()).toEqual([
+      '/*/DELETE/tasks/*',
+      '/*/PATCH/tasks/*',
+      '/*/POST/tasks',
+      '/*/POST/tasks/apply',
+    ]);
     expect(fixture.grants.admin.success).toBe(true);
+  });
+
+  it('grants exactly the routes of each role the API enforces with JWT scopes (src/api/roles.ts)', () => {
+    const byRole = (role: string) =>
+      roleTable()
+        .filter((r) => r.role === role || (role === 'read' && r.role === 'public'))
+        .map((r) => r.route)
+        .sort();
+    expect([...readRoutes].sort()).toEqual(byRole('read'));
+    expect([...operateRoutes].sort()).toEqual(byRole('operate'));
+    expect([...adminRoutes].sort()).toEqual(byRole('admin'));
+    const every = [...readRoutes, ...operateRoutes, ...adminRoutes].sort();
+    expect(every).toEqual(routeTable.map((r) => `${r.method} ${r.path}`).sort());
   });
 
   it('classifies every route of the API: each GET is read, each operate route exists', () => {

@@ -363,11 +363,75 @@ describe('the HTTP API', () => {
     const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route')).map(
       (r) => r.Properties as { RouteKey: string; AuthorizationType: string },
     );
-    expect(routes.map((r) => [r.RouteKey, r.AuthorizationType]).sort()).toEqual([
+    const catchAll = routes.filter((r) => r.RouteKey.startsWith('ANY ') || r.RouteKey === 'GET /');
+    expect(catchAll.map((r) => [r.RouteKey, r.AuthorizationType]).sort()).toEqual([
       ['ANY /', 'JWT'],
       ['ANY /{proxy+}', 'JWT'],
       ['GET /', 'NONE'],
     ]);
+  });
+
+  it('requires, with JWT, any scope that grants each route its role, under the configured prefix', () => {
+    const { template, stack, tickwork } = aTickworkStack({
+      apiAuth: {
+        type: 'jwt',
+        issuer: 'https://issuer.example.com',
+        audience: ['tickwork'],
+        scopePrefix: 'ops/',
+      },
+      auditRetention: Duration.days(30),
+    });
+    const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route')).map(
+      (r) => r.Properties as { RouteKey: string; AuthorizationType: string; AuthorizationScopes?: string[] },
+    );
+    const scoped = Object.fromEntries(
+      routes.filter((r) => r.AuthorizationScopes).map((r) => [r.RouteKey, r.AuthorizationScopes]),
+    );
+    const read = ['ops/read', 'ops/operate', 'ops/admin'];
+    const operate = ['ops/operate', 'ops/admin'];
+    expect(scoped).toEqual({
+      'GET /openapi.json': read,
+      'GET /task-types': read,
+      'GET /tasks': read,
+      'GET /tasks/{id}': read,
+      'GET /tasks/{id}/runs': read,
+      'GET /tasks/{id}/runs/{runId}': read,
+      'GET /tasks/{id}/runs/{runId}/logs': read,
+      'GET /scheduler': read,
+      'GET /schedule-preview': read,
+      'GET /audit': read,
+      'POST /tasks/{id}/run': operate,
+      'POST /tasks/{id}/cancel': operate,
+      'POST /scheduler/pause': operate,
+      'POST /scheduler/resume': operate,
+      'POST /tasks': ['ops/admin'],
+      'POST /tasks/apply': ['ops/admin'],
+      'PATCH /tasks/{id}': ['ops/admin'],
+      'DELETE /tasks/{id}': ['ops/admin'],
+    });
+    for (const route of routes.filter((r) => r.AuthorizationScopes))
+      expect(route.AuthorizationType).toBe('JWT');
+    expect(
+      template.toJSON().Resources[logicalId(stack, tickwork.apiFunction)].Properties.Environment.Variables,
+    ).toMatchObject({
+      TICKWORK_API_AUTH: 'jwt',
+      TICKWORK_SCOPE_PREFIX: 'ops/',
+      TICKWORK_AUDIT_RETENTION_DAYS: '30',
+    });
+  });
+
+  it('keeps audit entries 90 days unless told, and refuses a retention that is not whole days', () => {
+    const { template, stack, tickwork } = theDefaultStack();
+    expect(
+      template.toJSON().Resources[logicalId(stack, tickwork.apiFunction)].Properties.Environment.Variables,
+    ).toMatchObject({
+      TICKWORK_API_AUTH: 'iam',
+      TICKWORK_AUDIT_RETENTION_DAYS: '90',
+    });
+    expect(() => aTickworkStack({ auditRetention: Duration.hours(36) })).toThrow(
+      /auditRetention must be whole days/,
+    );
+    expect(() => aTickworkStack({ auditRetention: Duration.days(0) })).toThrow(/auditRetention/);
   });
 
   it("allows the dashboard's origin by CORS, and none without one", () => {

@@ -17,10 +17,12 @@ import { ensureTable, tableDefinition } from '../../src/store/table-definition.j
 import { CapacityMeter } from '../bench/capacity.js';
 import { aClaim, aRun, aTask, at } from '../support/builders.js';
 import { createTestTable } from '../support/dynamo.js';
+import { describeAuditContract } from './audit-contract.js';
 import { describeTaskStoreContract } from './contract.js';
 
 // A fresh table per test: still one engine, and no test sees another's items.
 describeTaskStoreContract('DynamoDB Local', async () => (await createTestTable('contract')).store);
+describeAuditContract('DynamoDB Local', async () => (await createTestTable('audit')).store);
 
 describe('DynamoTaskStore on DynamoDB Local', () => {
   it('creates its table idempotently, with the due index and TTL', async () => {

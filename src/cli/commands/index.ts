@@ -1,5 +1,6 @@
 /** Every `tickwork` command, group by group, in the order `--help` lists them. */
 import type { Command } from '../command.js';
+import { auditCommands } from './audit.js';
 import { completionCommands } from './completion.js';
 import { devCommands } from './dev.js';
 import { logCommands } from './logs.js';
@@ -17,5 +18,6 @@ export const commands: readonly Command[] = [
   ...schedulerCommands,
   ...typeCommands,
   ...previewCommands,
+  ...auditCommands,
   ...completionCommands,
 ];

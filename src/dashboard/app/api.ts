@@ -4,6 +4,7 @@
  * that carries the API's own `error.message`, so no action ever fails silently.
  */
 import type {
+  AuditEntryView,
   Page,
   RunLogs,
   RunView,
@@ -17,6 +18,7 @@ import type {
 import { type ApiRefusal, parseApiResponse } from '../../api-response.js';
 
 export type {
+  AuditEntryView,
   Page,
   RunLogs,
   RunView,
@@ -151,6 +153,13 @@ export const api = {
     return request<Page<RunView>>('GET', `tasks/${enc(id)}/runs?${query}`);
   },
   runLogs: (id: string, runId: string) => request<RunLogs>('GET', `tasks/${enc(id)}/runs/${enc(runId)}/logs`),
+  /** The audit trail, newest first: all of it, or one task's. */
+  audit: (taskId?: string, nextToken?: string | null) => {
+    const query = new URLSearchParams({ limit: '50' });
+    if (taskId) query.set('taskId', taskId);
+    if (nextToken) query.set('nextToken', nextToken);
+    return request<Page<AuditEntryView>>('GET', `audit?${query}`);
+  },
   taskTypes: () => request<{ items: TaskTypeView[] }>('GET', 'task-types'),
   scheduler: () => request<SchedulerView>('GET', 'scheduler'),
   pause: () => request<SchedulerView>('POST', 'scheduler/pause'),

@@ -7,6 +7,7 @@ import { h } from 'preact';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { DeleteDialog, RunNowDialog, TokenDialog } from './action-dialogs.js';
 import { api, getToken, messageOf, type SchedulerView, type TaskTypeView, type TaskView } from './api.js';
+import { AuditLog } from './audit.js';
 import { History } from './history.js';
 import { SchedulerBanner } from './scheduler-banner.js';
 import { TaskForm } from './task-form.js';
@@ -22,6 +23,7 @@ type Modal =
   | { kind: 'run'; task: TaskView }
   | { kind: 'delete'; task: TaskView }
   | { kind: 'history'; taskId: string }
+  | { kind: 'audit' }
   | { kind: 'token' };
 
 type Notice = { kind: 'error' | 'info'; text: string; at: number };
@@ -194,7 +196,15 @@ function useVisibleTasks(tasks: TaskView[] | undefined, filter: StatusFilter, se
   }, [tasks, filter, search]);
 }
 
-function Header({ hasToken, onToken }: { hasToken: boolean; onToken: () => void }) {
+function Header({
+  hasToken,
+  onToken,
+  onAudit,
+}: {
+  hasToken: boolean;
+  onToken: () => void;
+  onAudit: () => void;
+}) {
   return h(
     'header',
     { class: 'top' },
@@ -203,6 +213,7 @@ function Header({ hasToken, onToken }: { hasToken: boolean; onToken: () => void 
     h(
       'div',
       { class: 'top-actions' },
+      h('button', { type: 'button', class: 'button small', onClick: onAudit }, 'Audit log'),
       h(
         'button',
         { type: 'button', class: 'button small', onClick: onToken, 'aria-label': 'API token' },
@@ -382,6 +393,7 @@ function modals({ modal, tasks, types, refreshKey, act, onClose, onFinished, onT
         })
       : null,
     modal?.kind === 'token' ? h(TokenDialog, { onClose: onTokenClosed }) : null,
+    modal?.kind === 'audit' ? h(AuditLog, { tasks, onClose }) : null,
   ];
 }
 
@@ -417,7 +429,11 @@ export function App() {
   return h(
     'div',
     { class: 'app' },
-    h(Header, { hasToken, onToken: () => setModal({ kind: 'token' }) }),
+    h(Header, {
+      hasToken,
+      onToken: () => setModal({ kind: 'token' }),
+      onAudit: () => setModal({ kind: 'audit' }),
+    }),
     h(SchedulerBanner, { scheduler, now, ...banner }),
     h(Notices, { loadError, notice, onDismiss: () => setNotice(undefined) }),
     h(
