@@ -9,6 +9,7 @@ import {
   ApplyInputSchema,
   ApplyResultSchema,
   CancelInputSchema,
+  DashboardConfigSchema,
   DeleteQuery,
   ErrorSchema,
   IdempotencyHeaders,
@@ -45,6 +46,7 @@ const statusText: Record<number, string> = {
   409: 'Conflict',
   413: 'Too large',
   415: 'Not JSON',
+  503: 'Unavailable',
 };
 
 /** Error responses of a route, grouped by status, each listing the codes that produce it. */
@@ -251,6 +253,16 @@ export const routes = {
       200: json(PreviewSchema, 'Slots and description'),
       ...errors('validation_failed', 'invalid_schedule'),
     },
+  }),
+  dashboardConfig: createRoute({
+    method: 'get',
+    path: '/dashboard-config',
+    tags: ['dashboard'],
+    summary: "The dashboard's sign-in settings (public; open without a token, as `GET /` is)",
+    description:
+      'With the JWT authorizer and a dashboard client configured, the OIDC provider and public client the page signs in with (authorization code with PKCE); otherwise `login: null`. ' +
+      "The provider's endpoints come from its discovery document, read by the API (503 `unavailable` when it cannot be read).",
+    responses: { 200: json(DashboardConfigSchema, 'The sign-in settings'), ...errors('unavailable') },
   }),
 };
 

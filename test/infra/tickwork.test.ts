@@ -347,7 +347,7 @@ describe('the HTTP API', () => {
     template.resourceCountIs('AWS::ApiGatewayV2::Authorizer', 0);
   });
 
-  it('puts a JWT authorizer on every route but the dashboard page when configured', () => {
+  it('puts a JWT authorizer on every route but the dashboard page and its sign-in settings when configured', () => {
     const { template } = aTickworkStack({
       apiAuth: { type: 'jwt', issuer: 'https://issuer.example.com', audience: ['tickwork'] },
     });
@@ -362,6 +362,7 @@ describe('the HTTP API', () => {
       ['ANY /', 'JWT'],
       ['ANY /{proxy+}', 'JWT'],
       ['GET /', 'NONE'],
+      ['GET /dashboard-config', 'NONE'],
     ]);
   });
 
