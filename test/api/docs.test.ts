@@ -34,6 +34,7 @@ describe('API reference', () => {
         'POST /scheduler/resume',
         'GET /schedule-preview',
         'GET /',
+        'GET /dashboard-config',
       ].sort(),
     );
     const markdown = renderApiMarkdown();

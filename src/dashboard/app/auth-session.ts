@@ -31,7 +31,7 @@ export type Boot =
   /** A screen with a message and a "Sign in" button. */
   | { kind: 'screen'; title: string; message: string };
 
-/** Renew the access token this long before it expires. */
+/** Renew the access token this long before it expires (at most a tenth of its lifetime). */
 const EXPIRY_MARGIN_MS = 5000;
 /**
  * A 401 for a token obtained this recently, and not yet expired, is not an expiry: the API refuses
@@ -130,7 +130,8 @@ async function accessToken(): Promise<string> {
     await renew();
     return loadSession()?.accessToken ?? '';
   }
-  if (session.expiresAt - EXPIRY_MARGIN_MS <= Date.now()) await renew();
+  const margin = Math.min(EXPIRY_MARGIN_MS, (session.expiresAt - session.obtainedAt) / 10);
+  if (session.expiresAt - margin <= Date.now()) await renew();
   return loadSession()?.accessToken ?? '';
 }
 

@@ -326,13 +326,16 @@ function sessionOf(
   now: number,
 ): Session {
   const accessToken = tokens.access_token as string;
+  // The earlier of `expires_in` and the token's own `exp` (when it is a JWT): `exp` is whole
+  // seconds, so it may fall before now + expires_in, and the API goes by `exp`.
   const exp = jwtClaims(accessToken)?.exp;
-  const expiresAt =
+  const candidates = [
     typeof tokens.expires_in === 'number' && tokens.expires_in > 0
       ? now + tokens.expires_in * 1000
-      : typeof exp === 'number'
-        ? exp * 1000
-        : now + 3_600_000;
+      : undefined,
+    typeof exp === 'number' ? exp * 1000 : undefined,
+  ].filter((t): t is number => t !== undefined);
+  const expiresAt = candidates.length > 0 ? Math.min(...candidates) : now + 3_600_000;
   return {
     accessToken,
     refreshToken:
