@@ -45,6 +45,8 @@ const OPEN = new Set(['/', '/dashboard-config']);
 export async function startLoginGateway(
   provider: OidcProvider,
   login: Partial<DashboardLoginSettings> = {},
+  /** The authorizer's audience. @default the provider's client */
+  audience: string[] = [provider.clientId],
 ): Promise<LoginGateway> {
   const store = new MemoryTaskStore();
   for (const name of Object.values(testTypes)) await store.putTaskType({ name, functionName: `fn-${name}` });
@@ -79,8 +81,10 @@ export async function startLoginGateway(
     try {
       if (!token) throw new Error('no bearer token');
       const { payload } = await jwtVerify(token, jwks, { issuer: provider.issuer, algorithms: ['RS256'] });
-      const audience = [payload.aud, payload.client_id].flat();
-      if (!audience.includes(provider.clientId)) throw new Error('not for this audience');
+      const named = [payload.aud, payload.client_id].flat();
+      if (!named.some((a) => typeof a === 'string' && audience.includes(a))) {
+        throw new Error('not for this audience');
+      }
       call.jti = String(payload.jti);
     } catch (error) {
       call.refused = error instanceof Error ? error.message : String(error);

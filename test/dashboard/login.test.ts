@@ -206,4 +206,41 @@ describe('dashboard sign-in through OIDC', () => {
     await page.getByTestId('signed-in-user').waitFor();
     expect(authorizations().length).toBe(signIns + 1);
   });
+
+  it('says why it cannot sign in when the provider cannot be reached', async () => {
+    const dead = await startOidcProvider();
+    await dead.stop();
+    const unreachable = await startLoginGateway(provider, { issuer: dead.issuer });
+    try {
+      const { page } = await aTab();
+      await page.goto(`${unreachable.url}/`);
+      const screen = page.getByTestId('login-screen');
+      await screen.waitFor();
+      expect(await screen.textContent()).toContain('Cannot sign in');
+      expect(await screen.textContent()).toContain(`${dead.issuer}/.well-known/openid-configuration`);
+    } finally {
+      await unreachable.close();
+    }
+  });
+
+  it('does not loop through the provider when the API refuses the tokens it just issued', async () => {
+    provider.settings.refreshTokens = false;
+    const strict = await startLoginGateway(provider, {}, ['another-client']);
+    try {
+      const { page } = await aTab();
+      const signIns = authorizations().length;
+      await page.goto(`${strict.url}/`);
+      await page.getByTestId('signed-in-user').waitFor();
+      const alert = page.getByRole('alert').first();
+      await expect
+        .poll(() => alert.textContent())
+        .toContain('the API refused the token from the sign-in provider');
+      // The first refusal may be a revoked token: one more sign-in, then the error stays.
+      await page.waitForTimeout(6000);
+      expect(authorizations().length).toBe(signIns + 2);
+      expect(strict.calls.every((c) => c.refused === 'not for this audience')).toBe(true);
+    } finally {
+      await strict.close();
+    }
+  });
 });

@@ -34,10 +34,12 @@ export type Boot =
 /** Renew the access token this long before it expires (at most a tenth of its lifetime). */
 const EXPIRY_MARGIN_MS = 5000;
 /**
- * A 401 for a token obtained this recently, and not yet expired, is not an expiry: the API refuses
- * what the provider issues (wrong audience, say). Signing in again would only loop.
+ * A 401 for a token that has not expired is a revoked token, or one the API never accepts (an
+ * audience or scope that does not fit): renew for it at most this often, so a misconfiguration
+ * shows its error instead of sending the browser round the provider again and again.
  */
-const FRESH_TOKEN_MS = 10_000;
+const UNEXPIRED_RENEWAL_EVERY_MS = 60_000;
+const UNEXPIRED_RENEWAL_KEY = 'tickwork.renewedUnexpired';
 
 let config: LoginConfig | undefined;
 let renewing: Promise<boolean> | undefined;
@@ -135,11 +137,19 @@ async function accessToken(): Promise<string> {
   return loadSession()?.accessToken ?? '';
 }
 
-/** The API refused the token: renew it and retry, unless the token is one the API cannot accept. */
+/** The API refused the token: renew it and retry (see {@link UNEXPIRED_RENEWAL_EVERY_MS}). */
 async function unauthorized(): Promise<boolean> {
   const session = loadSession();
   const now = Date.now();
-  if (session && now < session.expiresAt && now - session.obtainedAt < FRESH_TOKEN_MS) return false;
+  if (session && now < session.expiresAt) {
+    try {
+      const last = Number(sessionStorage.getItem(UNEXPIRED_RENEWAL_KEY) ?? 0);
+      if (now - last < UNEXPIRED_RENEWAL_EVERY_MS) return false;
+      sessionStorage.setItem(UNEXPIRED_RENEWAL_KEY, String(now));
+    } catch {
+      return false; // no storage to remember it by: never renew for an unexpired token
+    }
+  }
   return renew();
 }
 
