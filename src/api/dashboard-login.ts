@@ -8,6 +8,7 @@
  * client secret), and `GET /dashboard-config` hands all of it to whoever asks. The tokens the
  * page obtains are checked by API Gateway's JWT authorizer, never by this code.
  */
+import type { Logger } from '../core/ports.js';
 import { ApiError } from './errors.js';
 
 /** The dashboard's OIDC public client, as configured. */
@@ -125,6 +126,8 @@ export interface DiscoveryOptions {
   cacheMs?: number;
   /** How long one discovery request may take. @default 5 s */
   timeoutMs?: number;
+  /** Where a failed discovery is logged (a warning: the page shows it too). */
+  logger?: Logger | undefined;
 }
 
 /**
@@ -151,8 +154,9 @@ export function makeDashboardLogin(
       const value = discover(settings.issuer, options.fetch ?? fetch, options.timeoutMs ?? 5000);
       const entry = { at: now(), value };
       cached = entry;
-      value.catch(() => {
+      value.catch((error: unknown) => {
         if (cached === entry) cached = undefined;
+        options.logger?.warn('dashboard sign-in: discovery failed', { message: (error as Error).message });
       });
       return value;
     },

@@ -21,6 +21,6 @@ export function makeApiDeps(env: ApiEnv, logger?: Logger): ApiDeps {
     }),
     minIntervalMs: env.TICKWORK_MIN_INTERVAL_MS,
     ...(env.TICKWORK_CORS_ORIGIN ? { corsOrigin: env.TICKWORK_CORS_ORIGIN } : {}),
-    ...(login ? { dashboardLogin: makeDashboardLogin(login) } : {}),
+    ...(login ? { dashboardLogin: makeDashboardLogin(login, { logger }) } : {}),
   };
 }

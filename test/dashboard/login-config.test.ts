@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/api/app.js';
 import {
   type DashboardLoginSettings,
+  type DiscoveryOptions,
   dashboardLoginFromEnv,
   makeDashboardLogin,
 } from '../../src/api/dashboard-login.js';
@@ -35,7 +36,7 @@ const settings = (overrides: Partial<DashboardLoginSettings> = {}): DashboardLog
 });
 
 /** The app as the API function builds it, with a discovery fetch that counts its calls. */
-function anApp(login?: DashboardLoginSettings, options: { now?: () => number } = {}) {
+function anApp(login?: DashboardLoginSettings, options: Omit<DiscoveryOptions, 'fetch'> = {}) {
   const discoveries: string[] = [];
   const counting: typeof fetch = (input, init) => {
     discoveries.push(String(input));
@@ -115,7 +116,13 @@ describe('GET /dashboard-config', () => {
     const dead = await startOidcProvider();
     const issuer = dead.issuer;
     await dead.stop();
-    const { get, discoveries } = anApp(settings({ issuer }));
+    const warnings: unknown[] = [];
+    const logger = {
+      info: () => undefined,
+      error: () => undefined,
+      warn: (...args: unknown[]) => warnings.push(args),
+    };
+    const { get, discoveries } = anApp(settings({ issuer }), { logger });
     for (let i = 0; i < 2; i++) {
       const answer = await get('/dashboard-config');
       expect(answer.status).toBe(503);
@@ -124,6 +131,8 @@ describe('GET /dashboard-config', () => {
       expect(error.message).toContain(`${issuer}/.well-known/openid-configuration`);
     }
     expect(discoveries).toHaveLength(2);
+    expect(warnings).toHaveLength(2);
+    expect(JSON.stringify(warnings[0])).toContain('discovery failed');
   });
 
   it('refuses a discovery document that names another issuer', async () => {
