@@ -21,6 +21,7 @@ export const readRoutes: readonly ApiRoute[] = [
   'GET /tasks/{id}/runs/{runId}/logs',
   'GET /scheduler',
   'GET /schedule-preview',
+  'GET /dashboard-config',
 ];
 
 /** What an operator does beyond reading: run now, cancel, pause and resume the scheduler. */
