@@ -62,6 +62,7 @@ export function buildApiFunction(
     TICKWORK_API_AUTH: settings.apiAuth.type,
     TICKWORK_SCOPE_PREFIX: scopePrefixOf(settings.apiAuth),
     TICKWORK_AUDIT_RETENTION_DAYS: settings.auditRetentionDays,
+    ...dashboardLoginEnv(settings.dashboardLogin),
     POWERTOOLS_SERVICE_NAME: serviceNames.api,
     POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
   };
@@ -90,9 +91,23 @@ export function buildApiFunction(
   return { fn, logGroup };
 }
 
+/** The API function's variables for the dashboard's sign-in (none without it). */
+function dashboardLoginEnv(login: TickworkSettings['dashboardLogin']): Partial<ApiFunctionEnv> {
+  if (!login) return {};
+  return {
+    TICKWORK_OIDC_ISSUER: login.issuer,
+    TICKWORK_OIDC_CLIENT_ID: login.clientId,
+    TICKWORK_OIDC_SCOPES: login.scopes.join(' '),
+    TICKWORK_OIDC_AUTHORIZATION_ENDPOINT: login.authorizationEndpoint,
+    TICKWORK_OIDC_TOKEN_ENDPOINT: login.tokenEndpoint,
+    TICKWORK_OIDC_REDIRECT_URI: login.redirectUri,
+  };
+}
+
 /**
  * The HTTP API (`HttpApi`): two catch-all routes to the function, which routes itself, under the
- * default authorizer; with JWT, `GET /` (the dashboard page, which holds no data) is open. Its
+ * default authorizer; with JWT, `GET /` (the dashboard page, which holds no data) and
+ * `GET /dashboard-config` (where it signs in) are open. Its
  * default stage is throttled and logs every request to `ApiAccessLogs` (see {@link configureStage}).
  */
 export function buildHttpApi(
@@ -126,13 +141,16 @@ export function buildHttpApi(
   httpApi.addRoutes({ path: '/', methods: [HttpMethod.ANY], integration });
   httpApi.addRoutes({ path: '/{proxy+}', methods: [HttpMethod.ANY], integration });
   if (auth.type === 'jwt') {
-    // A browser opening the dashboard cannot send its token yet; every call the page makes does.
-    httpApi.addRoutes({
-      path: '/',
-      methods: [HttpMethod.GET],
-      integration,
-      authorizer: new HttpNoneAuthorizer(),
-    });
+    // A browser opening the dashboard cannot send its token yet, nor while it learns where to sign
+    // in (public settings only); every other call the page makes does.
+    for (const path of ['/', '/dashboard-config']) {
+      httpApi.addRoutes({
+        path,
+        methods: [HttpMethod.GET],
+        integration,
+        authorizer: new HttpNoneAuthorizer(),
+      });
+    }
     addScopedRoutes(httpApi, integration, scopePrefixOf(auth));
   }
   const accessLogGroup = new LogGroup(scope, 'ApiAccessLogs', { retention: settings.logRetention });

@@ -3,7 +3,8 @@
  * `npx cdk deploy` (see docs/deploying.md).
  *
  * Context (`-c key=value`): `dashboardOrigin` (CORS), `alarmEmail` (subscribes to the alarms'
- * topic), `jwtIssuer` + `jwtAudience` (JWT instead of IAM on the API), `stackName`,
+ * topic), `jwtIssuer` + `jwtAudience` (JWT instead of IAM on the API), `dashboardClientId` (the
+ * dashboard signs in through `jwtIssuer` with that public client), `stackName`,
  * `tickShardGroups` (the tick split over that many schedules).
  */
 import { App, CfnOutput, Duration, Stack } from 'aws-cdk-lib';
@@ -38,12 +39,14 @@ const apiAuth: ApiAuth =
     : { type: 'iam' };
 
 const dashboardOrigin = context('dashboardOrigin');
+const dashboardClientId = context('dashboardClientId');
 // A context value given with -c is a string; anything but a whole number fails in the construct.
 const tickShardGroups = context('tickShardGroups');
 export const tickwork = new Tickwork(stack, 'Tickwork', {
   apiAuth,
   alarmTopic,
   ...(dashboardOrigin ? { dashboardOrigin } : {}),
+  ...(dashboardClientId ? { dashboardLogin: { clientId: dashboardClientId } } : {}),
   ...(tickShardGroups ? { tickShardGroups: Number(tickShardGroups) } : {}),
 });
 

@@ -23,6 +23,8 @@ export const readRoutes: readonly ApiRoute[] = [
   'GET /scheduler',
   'GET /schedule-preview',
   'GET /audit',
+
+  'GET /dashboard-config',
 ];
 
 /** What an operator does beyond reading: run now, cancel, pause and resume the scheduler. */

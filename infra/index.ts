@@ -21,6 +21,7 @@ export {
 } from './function-defaults.js';
 export { type ApiRoute, operateRoutes, readRoutes } from './grants.js';
 export { TICK_INTERVAL } from './names.js';
+export type { DashboardLoginProps } from './props.js';
 export { TASK_DECLARATION_PROPERTY, TASK_RESOURCE_TYPE } from './tasks.js';
 export {
   type ApiAuth,

@@ -4,6 +4,11 @@ import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import {
+  checkProviderUrl,
+  type DashboardLoginSettings,
+  DEFAULT_DASHBOARD_SCOPES,
+} from '../src/api/dashboard-login.js';
 import type { ApiEnvInput } from '../src/api/env.js';
 import { DEFAULT_SHARD_COUNT } from '../src/store/table-definition.js';
 import type { TaskEnvInput } from '../src/task/env.js';
@@ -21,6 +26,28 @@ export type ApiAuth =
    * role the token lacks (docs/security.md).
    */
   | { type: 'jwt'; issuer: string; audience: string[]; scopePrefix?: string };
+
+/**
+ * The dashboard's sign-in through the JWT issuer (`apiAuth.issuer`): an OIDC public client (no
+ * secret) using the authorization code flow with PKCE. With Cognito: an app client without a
+ * secret, the dashboard's URL as its callback URL, and the scopes below allowed (docs/deploying.md).
+ */
+export interface DashboardLoginProps {
+  /** The app client's id; it must be one of `apiAuth.audience`, or API Gateway refuses its tokens. */
+  readonly clientId: string;
+  /** Scopes requested besides `openid`. @default ['tickwork/read', 'tickwork/operate', 'tickwork/admin'] */
+  readonly scopes?: readonly string[];
+  /**
+   * The provider's authorization and token endpoints, for a provider without a discovery document.
+   * @default read from `<issuer>/.well-known/openid-configuration`
+   */
+  readonly endpoints?: { readonly authorization: string; readonly token: string };
+  /**
+   * The redirect URI registered with the provider (the dashboard's address), when it is not the
+   * API's own (a custom domain, say). @default `/` of the address the page is opened at
+   */
+  readonly redirectUri?: string;
+}
 
 /** Throttling of the HTTP API's stage, for every route together (API Gateway's token bucket). */
 export interface ApiThrottle {
@@ -52,6 +79,11 @@ export interface TickworkProps {
    * dashboard and the CLI send. @default { rateLimit: 50, burstLimit: 100 }
    */
   readonly apiThrottle?: ApiThrottle;
+  /**
+   * The dashboard signs in through `apiAuth`'s issuer with this public client: needs
+   * `apiAuth: { type: 'jwt' }`. @default no sign-in (with JWT, the dashboard cannot call the API)
+   */
+  readonly dashboardLogin?: DashboardLoginProps;
   /** Origin of the dashboard (`https://ops.example.com`), allowed by CORS. @default no CORS */
   readonly dashboardOrigin?: string;
   /** Where the alarms notify (alarm and OK). @default alarms without actions */
@@ -123,6 +155,7 @@ export interface TickworkSettings {
   readonly apiAuth: ApiAuth;
   readonly apiThrottle: ApiThrottle;
   readonly auditRetentionDays: number;
+  readonly dashboardLogin: DashboardLoginSettings | undefined;
 }
 
 /**
@@ -155,13 +188,57 @@ export function settingsOf(props: TickworkProps): TickworkSettings {
   if (!Number.isInteger(auditRetentionDays) || auditRetentionDays < 1 || auditRetentionDays > 3650) {
     throw new Error(`Tickwork: auditRetention must be whole days from 1 to 3650, got ${auditRetentionDays}`);
   }
+  const apiAuth = props.apiAuth ?? { type: 'iam' };
   return {
     auditRetentionDays,
+    dashboardLogin: dashboardLoginOf(props.dashboardLogin, apiAuth),
     shardCount,
     tickShardGroups: groups,
     tickTimeout,
     logRetention: props.logRetention ?? RetentionDays.ONE_MONTH,
-    apiAuth: props.apiAuth ?? { type: 'iam' },
+    apiAuth,
     apiThrottle,
+  };
+}
+
+/**
+ * The dashboard's sign-in settings, checked against the API's authorizer.
+ *
+ * @throws Error without JWT authorization, for a client id outside the audience, a bad scope or URL.
+ */
+function dashboardLoginOf(
+  login: DashboardLoginProps | undefined,
+  apiAuth: ApiAuth,
+): DashboardLoginSettings | undefined {
+  if (login === undefined) return undefined;
+  if (apiAuth.type !== 'jwt') {
+    throw new Error("Tickwork: dashboardLogin needs apiAuth: { type: 'jwt', issuer, audience }");
+  }
+  const fail = (message: string) => new Error(`Tickwork: dashboardLogin.${message}`);
+  if (login.clientId.trim() === '') throw fail('clientId must not be empty');
+  if (!apiAuth.audience.includes(login.clientId)) {
+    throw fail(
+      `clientId ${login.clientId} must be one of apiAuth.audience (${apiAuth.audience.join(', ')}), or API Gateway refuses the dashboard's tokens`,
+    );
+  }
+  const scopes = [...(login.scopes ?? DEFAULT_DASHBOARD_SCOPES)];
+  const badScope = scopes.find((s) => !/^[\x21\x23-\x5b\x5d-\x7e]+$/.test(s));
+  if (badScope !== undefined) throw fail(`scopes: ${JSON.stringify(badScope)} is not a scope token`);
+  const check = (what: string, url: string) => {
+    try {
+      checkProviderUrl(what, url);
+    } catch (error) {
+      throw fail((error as Error).message);
+    }
+    return url;
+  };
+  check('issuer (apiAuth.issuer)', apiAuth.issuer);
+  return {
+    issuer: apiAuth.issuer,
+    clientId: login.clientId,
+    scopes: scopes.filter((s) => s !== 'openid'),
+    authorizationEndpoint: login.endpoints && check('endpoints.authorization', login.endpoints.authorization),
+    tokenEndpoint: login.endpoints && check('endpoints.token', login.endpoints.token),
+    redirectUri: login.redirectUri && check('redirectUri', login.redirectUri),
   };
 }

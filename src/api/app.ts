@@ -10,6 +10,7 @@ import { HTTPException } from 'hono/http-exception';
 import { applyTasks } from './apply.js';
 import { listAudit } from './audit.js';
 import { bodyGate } from './body.js';
+import { dashboardLoginConfig, withLoginPolicy } from './dashboard-login.js';
 import type { ApiDeps } from './deps.js';
 import { ApiError, type ErrorCode, errorCodes, issuesOf, toErrorResponse } from './errors.js';
 import { localActor, requestCaller, roleGuard } from './roles.js';
@@ -216,7 +217,15 @@ export function createApp(deps: ApiDeps): OpenAPIHono {
       200: { description: 'The dashboard page', content: { 'text/html': { schema: { type: 'string' } } } },
     },
   });
-  app.get('/', (c) => (deps.dashboard ? deps.dashboard(c) : c.html(placeholderPage)));
+  app.openapi(routes.dashboardConfig, async (c) =>
+    c.json(
+      { login: deps.dashboardLogin ? await dashboardLoginConfig(deps.dashboardLogin, c.req.url) : null },
+      200,
+    ),
+  );
+  app.get('/', async (c) =>
+    deps.dashboard ? withLoginPolicy(await deps.dashboard(c), deps.dashboardLogin) : c.html(placeholderPage),
+  );
   return app;
 }
 

@@ -1,6 +1,7 @@
 import type { Context } from 'hono';
 import type { Logger, SchedulerControl } from '../core/ports.js';
 import type { TickDeps } from '../tick/dispatch.js';
+import type { DashboardLogin } from './dashboard-login.js';
 import type { Access } from './roles.js';
 
 /** One log line of a run, as the local runtime keeps them. */
@@ -38,4 +39,6 @@ export interface ApiDeps extends TickDeps {
   auditRetentionDays?: number;
   /** Serves `GET /` (the dashboard); a small placeholder page when absent. */
   dashboard?: (c: Context) => Response | Promise<Response>;
+  /** The dashboard's sign-in through an OIDC provider (`GET /dashboard-config`); none when absent. */
+  dashboardLogin?: DashboardLogin;
 }

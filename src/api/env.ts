@@ -20,6 +20,17 @@ export const apiEnvSchema = storeEnvSchema.extend({
   TICKWORK_SCOPE_PREFIX: z.string().default('tickwork/'),
   /** Days an audit entry is kept before the table's TTL removes it. */
   TICKWORK_AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
+
+  /** The dashboard's sign-in (OIDC public client); none unless the client id is set. */
+  TICKWORK_OIDC_ISSUER: z.string().optional(),
+  TICKWORK_OIDC_CLIENT_ID: z.string().optional(),
+  /** Scopes requested besides `openid`, space-separated (default: the three roles). */
+  TICKWORK_OIDC_SCOPES: z.string().optional(),
+  /** The provider's endpoints, when its discovery document is not to be used (both or neither). */
+  TICKWORK_OIDC_AUTHORIZATION_ENDPOINT: z.string().optional(),
+  TICKWORK_OIDC_TOKEN_ENDPOINT: z.string().optional(),
+  /** The registered redirect URI (default: `/` of the API, where the dashboard is). */
+  TICKWORK_OIDC_REDIRECT_URI: z.string().optional(),
   POWERTOOLS_METRICS_NAMESPACE: z.string().default('Tickwork'),
   POWERTOOLS_SERVICE_NAME: z.string().default('tickwork-api'),
 });

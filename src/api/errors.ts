@@ -87,7 +87,8 @@ export const errorCodes = {
   },
   unavailable: {
     status: 503,
-    description: 'A backing service (DynamoDB, EventBridge Scheduler) throttled or failed; retry later.',
+    description:
+      "A backing service (DynamoDB, EventBridge Scheduler, the sign-in provider's discovery document) throttled or failed; retry later.",
   },
 } as const satisfies { [C in TickworkErrorCode]?: { status: number; description: string } };
 

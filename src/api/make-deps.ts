@@ -2,6 +2,7 @@ import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { EventBridgeSchedulerControl } from '../aws/scheduler-control.js';
 import type { Logger } from '../core/ports.js';
 import { makeTickDeps } from '../deps.js';
+import { dashboardLoginFromEnv, makeDashboardLogin } from './dashboard-login.js';
 import type { ApiDeps } from './deps.js';
 import type { ApiEnv } from './env.js';
 
@@ -11,6 +12,7 @@ import type { ApiEnv } from './env.js';
  * dashboard is the caller's to add (`functions/api.ts` does).
  */
 export function makeApiDeps(env: ApiEnv, logger?: Logger): ApiDeps {
+  const login = dashboardLoginFromEnv(env);
   return {
     ...makeTickDeps(env, logger ? { logger } : {}),
     scheduler: new EventBridgeSchedulerControl(new SchedulerClient({}), {
@@ -24,5 +26,6 @@ export function makeApiDeps(env: ApiEnv, logger?: Logger): ApiDeps {
         : { mode: 'iam' },
     auditRetentionDays: env.TICKWORK_AUDIT_RETENTION_DAYS,
     ...(env.TICKWORK_CORS_ORIGIN ? { corsOrigin: env.TICKWORK_CORS_ORIGIN } : {}),
+    ...(login ? { dashboardLogin: makeDashboardLogin(login, { logger }) } : {}),
   };
 }

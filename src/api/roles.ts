@@ -24,7 +24,7 @@ export const roles: readonly Role[] = [Role.Read, Role.Operate, Role.Admin];
 export const DEFAULT_SCOPE_PREFIX = 'tickwork/';
 
 /** The role each route needs. A route missing here fails the build: every route is classified. */
-export const routeRoles: Record<keyof typeof routes, Role> = {
+export const routeRoles: Record<keyof typeof routes, Role | 'public'> = {
   listTaskTypes: Role.Read,
   listTasks: Role.Read,
   getTask: Role.Read,
@@ -42,6 +42,8 @@ export const routeRoles: Record<keyof typeof routes, Role> = {
   applyTasks: Role.Admin,
   updateTask: Role.Admin,
   deleteTask: Role.Admin,
+  // The dashboard's sign-in settings: public, as the page itself (the browser has no token yet).
+  dashboardConfig: 'public',
 };
 
 /**

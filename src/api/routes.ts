@@ -10,6 +10,7 @@ import {
   ApplyInputSchema,
   ApplyResultSchema,
   CancelInputSchema,
+  DashboardConfigSchema,
   DeleteQuery,
   ErrorSchema,
   IdempotencyHeaders,
@@ -46,6 +47,7 @@ const statusText: Record<number, string> = {
   409: 'Conflict',
   413: 'Too large',
   415: 'Not JSON',
+  503: 'Unavailable',
 };
 
 /** Error responses of a route, grouped by status, each listing the codes that produce it. */
@@ -263,6 +265,16 @@ export const routes = {
       "Every administrative action, recorded in the same write as the change (see docs/security.md). `taskId` keeps one task's entries, also of a deleted task. Needs the `read` role.",
     request: { query: ListAuditQuery },
     responses: { 200: json(AuditPageSchema, 'One page of entries'), ...errors('validation_failed') },
+  }),
+  dashboardConfig: createRoute({
+    method: 'get',
+    path: '/dashboard-config',
+    tags: ['dashboard'],
+    summary: "The dashboard's sign-in settings (public; open without a token, as `GET /` is)",
+    description:
+      'With the JWT authorizer and a dashboard client configured, the OIDC provider and public client the page signs in with (authorization code with PKCE); otherwise `login: null`. ' +
+      "The provider's endpoints come from its discovery document, read by the API (503 `unavailable` when it cannot be read).",
+    responses: { 200: json(DashboardConfigSchema, 'The sign-in settings'), ...errors('unavailable') },
   }),
 };
 

@@ -574,6 +574,27 @@ export const PreviewQuery = z.object({
     }),
 });
 
+export const DashboardConfigSchema = z
+  .object({
+    login: z
+      .object({
+        issuer: z.string().openapi({ description: 'The OIDC issuer the API trusts.' }),
+        clientId: z
+          .string()
+          .openapi({ description: 'The public client (no secret) the dashboard signs in as.' }),
+        scopes: z.array(z.string()).openapi({ description: 'Scopes to request, `openid` first.' }),
+        redirectUri: z
+          .string()
+          .openapi({ description: 'Where the provider sends the browser back: the dashboard.' }),
+        authorizationEndpoint: z.string(),
+        tokenEndpoint: z.string(),
+        endSessionEndpoint: z.string().nullable(),
+      })
+      .nullable()
+      .openapi({ description: 'How the dashboard signs in; `null` when it needs no sign-in (IAM, local).' }),
+  })
+  .openapi('DashboardConfig');
+
 // --- the views as clients type them (the CLI, the dashboard, the e2e client) ------------------
 
 export type RunAccepted = z.infer<typeof RunAcceptedSchema>;
@@ -581,6 +602,7 @@ export type SchedulerView = z.infer<typeof SchedulerViewSchema>;
 export type TaskTypeView = z.infer<typeof TaskTypeViewSchema>;
 export type SchedulePreview = z.infer<typeof PreviewSchema>;
 export type RunLogs = z.infer<typeof LogsSchema>;
+export type DashboardConfig = z.infer<typeof DashboardConfigSchema>;
 /** One page of a list: its items and the token of the next page (`null` on the last). */
 export interface Page<T> {
   items: T[];

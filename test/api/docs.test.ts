@@ -35,6 +35,7 @@ describe('API reference', () => {
         'GET /schedule-preview',
         'GET /audit',
         'GET /',
+        'GET /dashboard-config',
       ].sort(),
     );
     const markdown = renderApiMarkdown();

@@ -352,7 +352,7 @@ describe('the HTTP API', () => {
     template.resourceCountIs('AWS::ApiGatewayV2::Authorizer', 0);
   });
 
-  it('puts a JWT authorizer on every route but the dashboard page when configured', () => {
+  it('puts a JWT authorizer on every route but the dashboard page and its sign-in settings when configured', () => {
     const { template } = aTickworkStack({
       apiAuth: { type: 'jwt', issuer: 'https://issuer.example.com', audience: ['tickwork'] },
     });
@@ -363,11 +363,14 @@ describe('the HTTP API', () => {
     const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route')).map(
       (r) => r.Properties as { RouteKey: string; AuthorizationType: string },
     );
-    const catchAll = routes.filter((r) => r.RouteKey.startsWith('ANY ') || r.RouteKey === 'GET /');
+    const catchAll = routes.filter(
+      (r) => r.RouteKey.startsWith('ANY ') || r.RouteKey === 'GET /' || r.RouteKey === 'GET /dashboard-config',
+    );
     expect(catchAll.map((r) => [r.RouteKey, r.AuthorizationType]).sort()).toEqual([
       ['ANY /', 'JWT'],
       ['ANY /{proxy+}', 'JWT'],
       ['GET /', 'NONE'],
+      ['GET /dashboard-config', 'NONE'],
     ]);
   });
 

@@ -75,15 +75,33 @@ export function setToken(token: string): void {
   }
 }
 
+/** Where requests get their bearer token when the page signs in through OIDC (`auth-session.ts`). */
+export interface BearerSource {
+  /** The current access token (renewed first when it has expired). */
+  token(): Promise<string>;
+  /** The API answered 401: renew the token; true to send the request once more. */
+  unauthorized(): Promise<boolean>;
+  /** Added to the message of a 401/403 that did not come from the API. */
+  hint: string;
+}
+
+let bearer: BearerSource | undefined;
+
+/** Takes every request's token from `source` instead of the pasted one. */
+export function useBearer(source: BearerSource): void {
+  bearer = source;
+}
+
 const enc = encodeURIComponent;
 
 async function request<T>(
   method: string,
   path: string,
   options: { body?: unknown; headers?: Record<string, string> } = {},
+  retried = false,
 ): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
-  const token = getToken();
+  const token = bearer ? await bearer.token() : getToken();
   if (token) headers.authorization = `Bearer ${token}`;
   let body: string | undefined;
   // Every state-changing request is JSON, body or not: the local runtime refuses others.
@@ -101,6 +119,9 @@ async function request<T>(
   }
   const answer = await parseApiResponse<T>(response);
   if (answer.ok) return answer.body;
+  if (answer.refusal.status === 401 && bearer && !retried && (await bearer.unauthorized())) {
+    return request<T>(method, path, options, true);
+  }
   throw failureOf(answer.refusal);
 }
 
@@ -108,7 +129,7 @@ async function request<T>(
 function failureOf({ status, code, message, details }: ApiRefusal): ApiFailure {
   const hint =
     code.startsWith('http_') && (status === 401 || status === 403)
-      ? ` (HTTP ${status}: set an API token with the "API token" button)`
+      ? (bearer?.hint ?? ` (HTTP ${status}: set an API token with the "API token" button)`)
       : '';
   return new ApiFailure(`${message}${hint}`, status, code, details);
 }

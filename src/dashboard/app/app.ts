@@ -8,6 +8,8 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks'
 import { DeleteDialog, RunNowDialog, TokenDialog } from './action-dialogs.js';
 import { api, getToken, messageOf, type SchedulerView, type TaskTypeView, type TaskView } from './api.js';
 import { AuditLog } from './audit.js';
+import { loginActive } from './auth-session.js';
+import { Account } from './auth-view.js';
 import { History } from './history.js';
 import { SchedulerBanner } from './scheduler-banner.js';
 import { TaskForm } from './task-form.js';
@@ -214,11 +216,14 @@ function Header({
       'div',
       { class: 'top-actions' },
       h('button', { type: 'button', class: 'button small', onClick: onAudit }, 'Audit log'),
-      h(
-        'button',
-        { type: 'button', class: 'button small', onClick: onToken, 'aria-label': 'API token' },
-        hasToken ? 'API token ✓' : 'API token',
-      ),
+      // Signed in through OIDC: who, and "Sign out"; otherwise a token may be pasted (--host).
+      loginActive()
+        ? h(Account, null)
+        : h(
+            'button',
+            { type: 'button', class: 'button small', onClick: onToken, 'aria-label': 'API token' },
+            hasToken ? 'API token ✓' : 'API token',
+          ),
     ),
   );
 }
