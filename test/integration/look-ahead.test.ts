@@ -1,0 +1,211 @@
+/**
+ * Look-ahead dispatch, against DynamoDB Local and the in-memory store, on the real clock: a tick
+ * takes the leases of what falls due in its window ahead of time and invokes each run on its
+ * instant, highest priority first at the same instant; what changes between the lease and the
+ * instant is obeyed; a tick that dies after taking leases ahead loses nothing.
+ */
+import { randomUUID } from 'node:crypto';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { describe, expect, it } from 'vitest';
+import type { TaskState } from '../../src/core/model.js';
+import type { RunEvent, TaskStore } from '../../src/core/ports.js';
+import { MemoryTaskStore } from '../../src/store/memory-task-store.js';
+import { createTaskHandler } from '../../src/task/index.js';
+import { TaskTypeRegistry } from '../../src/tick/registry.js';
+import { runTick, type TickOptions } from '../../src/tick/run-tick.js';
+import { aTask } from '../support/builders.js';
+import { makeTestDeps, RecordingInvoker } from '../support/deps.js';
+import { createTestTable } from '../support/dynamo.js';
+import { waitFor } from '../support/wait.js';
+
+const clock = { now: () => new Date() };
+const silent = new Logger({ serviceName: 'look-ahead-test', logLevel: 'SILENT' });
+
+interface Sent {
+  event: RunEvent;
+  at: number;
+}
+
+async function setup(makeStore: () => Promise<TaskStore>, options: { handle?: boolean } = {}) {
+  const store = await makeStore();
+  await store.putTaskType({ name: 'ahead.job', functionName: 'in-process' });
+  const sent: Sent[] = [];
+  const bodies: string[] = [];
+  const handler = createTaskHandler(
+    {
+      'ahead.job': async (ctx) => {
+        bodies.push(ctx.runId);
+      },
+    },
+    { store, clock, logger: silent, metrics: false },
+  );
+  const handled: Promise<unknown>[] = [];
+  const invoker = new RecordingInvoker(async (event) => {
+    sent.push({ event, at: Date.now() });
+    if (options.handle) {
+      handled.push(
+        handler(JSON.parse(JSON.stringify(event)), {
+          awsRequestId: randomUUID(),
+          getRemainingTimeInMillis: () => 60_000,
+        }),
+      );
+    }
+    return undefined;
+  });
+  const registry = new TaskTypeRegistry(store, clock);
+  await registry.refresh();
+  const deps = makeTestDeps({ store, invoker, clock, registry });
+  /** A task whose (only) slot is `at`: a yearly schedule with its cursor set there. */
+  const taskDueAt = async (at: Date, overrides: Partial<TaskState> = {}) => {
+    const now = new Date();
+    const task = aTask({
+      type: 'ahead.job',
+      schedule: '0 0 1 1 *',
+      nextSlotAt: at,
+      createdAt: now,
+      updatedAt: now,
+      ...overrides,
+    });
+    expect((await store.createTask(task)).created).toBe(true);
+    return task;
+  };
+  const tick = (options: TickOptions) => runTick(deps, { recordTick: false, ...options });
+  const settled = () => Promise.all(handled);
+  return { store, sent, bodies, deps, taskDueAt, tick, settled };
+}
+
+const engines: [string, () => Promise<TaskStore>][] = [
+  ['DynamoDB Local', async () => (await createTestTable('ahead')).store],
+  ['the in-memory store', async () => new MemoryTaskStore()],
+];
+
+describe.each(engines)('look-ahead dispatch on %s', (_name, makeStore) => {
+  it('takes the leases ahead and invokes each run on its instant, not before', async () => {
+    const h = await setup(makeStore);
+    const base = Date.now() + 3_000;
+    const instants = Array.from({ length: 20 }, (_, i) => new Date(base + i * 75));
+    const tasks = await Promise.all(instants.map((at) => h.taskDueAt(at)));
+    let lastSave = 0;
+    const saveTasks = h.store.saveTasks.bind(h.store);
+    h.store.saveTasks = async (saves) => {
+      const result = await saveTasks(saves);
+      lastSave = Date.now();
+      return result;
+    };
+
+    const report = await h.tick({ lookAheadMs: 5_000 });
+
+    expect(report).toMatchObject({ due: 20, started: 20, leasedAhead: 20, failed: 0 });
+    expect(lastSave, 'every lease was written before the first instant').toBeLessThan(base);
+    for (const [i, task] of tasks.entries()) {
+      const sent = h.sent.find((s) => s.event.taskId === task.id);
+      const instant = instants[i]?.getTime() ?? 0;
+      expect(sent, task.id).toBeDefined();
+      expect(sent?.at).toBeGreaterThanOrEqual(instant);
+      expect((sent?.at ?? 0) - instant, 'started within half a second of its instant').toBeLessThan(500);
+      expect(new Date(sent?.event.dispatchedAt ?? 0).getTime()).toBe(instant);
+    }
+    expect(report.lateness).toHaveLength(20);
+  }, 30_000);
+
+  it('invokes higher priority first when runs share an instant and only one invoke goes at a time', async () => {
+    const h = await setup(makeStore);
+    const at = new Date(Date.now() + 1_500);
+    const priorities = [3, 9, 0, 7, 5, 1, 8, 2, 6, 4];
+    await Promise.all(priorities.map((priority) => h.taskDueAt(at, { priority })));
+
+    await h.tick({ lookAheadMs: 3_000, concurrency: 1 });
+
+    const order = await Promise.all(
+      h.sent.map(async (s) => (await h.store.getTask(s.event.taskId))?.priority),
+    );
+    expect(order).toEqual([9, 8, 7, 6, 5, 4, 3, 2, 1, 0]);
+  }, 30_000);
+
+  it('withdraws the runs whose scheduler was paused between their lease and their instant', async () => {
+    const h = await setup(makeStore);
+    const at = new Date(Date.now() + 2_000);
+    const tasks = await Promise.all([1, 2, 3].map(() => h.taskDueAt(at)));
+
+    const ticking = h.tick({ lookAheadMs: 3_000 });
+    await waitFor(async () => (await h.store.getTask(tasks[2]?.id ?? ''))?.active.length === 1, 1_800, {
+      what: 'the leases to be taken ahead',
+    });
+    await h.store.updateSchedulerState({ paused: true });
+    const report = await ticking;
+
+    expect(h.sent).toEqual([]);
+    expect(report.withdrawn).toBe(3);
+    for (const task of tasks) {
+      const runId = (await h.store.getTask(task.id))?.active[0]?.runId ?? '';
+      expect(await h.store.getRun(task.id, runId)).toMatchObject({
+        status: 'cancelled',
+        note: 'the scheduler was paused before its slot',
+      });
+    }
+  }, 30_000);
+
+  it('runs nothing for a run cancelled, or a task deleted, between the lease and the instant', async () => {
+    const h = await setup(makeStore, { handle: true });
+    const at = new Date(Date.now() + 2_000);
+    const cancelled = await h.taskDueAt(at);
+    const deleted = await h.taskDueAt(at);
+    const kept = await h.taskDueAt(at);
+
+    const ticking = h.tick({ lookAheadMs: 3_000 });
+    await waitFor(async () => (await h.store.getTask(kept.id))?.active.length === 1, 1_800, {
+      what: 'the leases to be taken ahead',
+    });
+    const leased = await h.store.getTask(cancelled.id);
+    const run = leased?.active[0];
+    if (!leased || !run) throw new Error('no lease taken ahead');
+    await h.store.requestCancel(
+      {
+        taskId: leased.id,
+        runId: run.runId,
+        type: leased.type,
+        status: 'cancelled',
+        trigger: run.trigger,
+        attempt: run.attempt,
+        scheduledFor: run.scheduledFor,
+        parameters: run.parameters,
+        expiresAt: new Date(Date.now() + 86_400_000),
+      },
+      new Date(),
+    );
+    const gone = await h.store.getTask(deleted.id);
+    await h.store.deleteTask(deleted.id, { expectedVersion: gone?.version ?? 0 });
+    await ticking;
+    await h.settled();
+
+    expect(h.sent.map((s) => s.event.taskId).sort()).toEqual([cancelled.id, deleted.id, kept.id].sort());
+    expect(h.bodies, 'only the untouched task ran').toHaveLength(1);
+    const keptRun = (await h.store.getTask(kept.id))?.active[0]?.runId ?? '';
+    expect(await h.store.getRun(kept.id, keptRun)).toMatchObject({ status: 'succeeded' });
+  }, 30_000);
+
+  it('loses nothing when a tick dies after taking leases ahead: a later tick delivers them, once', async () => {
+    const h = await setup(makeStore, { handle: true });
+    // An every-second task (runs may overlap), so later ticks read it and find the dead tick's lease.
+    const first = new Date(Math.ceil((Date.now() + 1_000) / 1_000) * 1_000);
+    const task = await h.taskDueAt(first, { schedule: '* * * * * *', overlap: 'allow' });
+
+    // The dead tick: it takes the lease ahead, then never wakes up for the instant.
+    void h.tick({ lookAheadMs: 2_500, sleepUntil: () => new Promise(() => {}) });
+    await waitFor(async () => ((await h.store.getTask(task.id))?.active.length ?? 0) >= 1, 2_000, {
+      what: 'the dead tick to take a lease ahead',
+    });
+    const orphan = (await h.store.getTask(task.id))?.active[0]?.runId ?? '';
+    await new Promise((done) => setTimeout(done, first.getTime() + 1_200 - Date.now()));
+
+    const report = await h.tick({ lookAheadMs: 1_500, redeliverAfterMs: 1_000 });
+    await h.settled();
+
+    expect(report.redelivered).toBe(1);
+    expect(h.sent.filter((s) => s.event.runId === orphan)).toHaveLength(1);
+    expect(h.bodies.filter((id) => id === orphan)).toHaveLength(1);
+    expect(await h.store.getRun(task.id, orphan)).toMatchObject({ status: 'succeeded' });
+    // Every run sent ran its body exactly once.
+    expect(new Set(h.bodies).size).toBe(h.bodies.length);
+  }, 30_000);
+});
