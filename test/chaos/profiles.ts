@@ -27,5 +27,5 @@ export const faultMix: Pick<ChaosConfig, 'store' | 'invoke' | 'crash' | 'bodyFai
 /** Task mixes: every catch-up and overlap policy. */
 export const allPolicies: Pick<ChaosConfig, 'catchUp' | 'overlap'> = {
   catchUp: ['run-once', 'skip', 'run-all'],
-  overlap: ['skip', 'allow', 'queue-one'],
+  overlap: ['skip', 'allow', 'queue-one', 'replace'],
 };

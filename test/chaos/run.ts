@@ -18,7 +18,7 @@ import { type ChaosReport, mergeReports, runChaos } from './sim.js';
 const { values } = parseArgs({
   options: {
     engine: { type: 'string', default: 'memory' },
-    tasks: { type: 'string', default: '2000' },
+    tasks: { type: 'string', default: '2200' },
     minutes: { type: 'string', default: '70' },
     ticks: { type: 'string', default: '3' },
     tables: { type: 'string', default: '8' },
@@ -64,6 +64,7 @@ function print(report: ChaosReport, header: Record<string, unknown>): void {
   for (const [k, v] of Object.entries(report.injected)) line(k, v.toLocaleString('en'));
   console.log('\n| observed | count |\n| --- | --- |');
   for (const [k, v] of Object.entries(report.observed)) line(k, v.toLocaleString('en'));
+  if (report.examples.length > 0) console.log(`\nexamples:\n${report.examples.join('\n')}`);
 }
 
 async function main(): Promise<void> {

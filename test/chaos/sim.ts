@@ -173,11 +173,11 @@ async function openStores(
   config: ChaosConfig,
   faults: FaultSwitch,
   random: Random,
-  injected: Tally,
+  { injected, observed }: { injected: Tally; observed: Tally },
 ): Promise<Stores> {
   if (config.engine === 'memory') {
     const clean = new MemoryTaskStore();
-    return { clean, faulty: faultyStore(clean, faults, random, injected), close: () => {} };
+    return { clean, faulty: faultyStore(clean, faults, random, injected, observed), close: () => {} };
   }
   if (!config.dynamoEndpoint) throw new Error('engine dynamodb needs dynamoEndpoint');
   const options = {
@@ -543,6 +543,13 @@ async function historyOf(store: TaskStore, taskId: string): Promise<RunRecord[]>
   return records;
 }
 
+/** A tick error's kind, without the ids in its message. */
+function errorKind(message: string): string {
+  if (message.includes('unavailable')) return 'store unavailable (throttled)';
+  if (message.includes('reply was lost')) return 'store reply lost';
+  return message.replace(/[0-9A-Z]{26}|chaos-\d+/g, '…').slice(0, 80);
+}
+
 /** How a record that is not a plain run came about, for the report. */
 function recordKind(record: RunRecord): string | undefined {
   if (record.status === 'timed-out') {
@@ -639,7 +646,7 @@ async function account(sim: Sim, tasks: TaskState[], report: ChaosReport): Promi
 export async function runChaos(config: ChaosConfig): Promise<ChaosReport> {
   const started = performance.now();
   const sim = new Sim(config);
-  sim.stores = await openStores(config, sim.faults, sim.random, sim.injected);
+  sim.stores = await openStores(config, sim.faults, sim.random, sim);
   if (config.wrapStore) sim.stores.faulty = config.wrapStore(sim.stores.faulty);
   try {
     const { tasks } = await seed(sim);
@@ -668,8 +675,8 @@ export async function runChaos(config: ChaosConfig): Promise<ChaosReport> {
     await account(sim, tasks, report);
     for (const r of sim.tickReports) {
       sim.observed.add('tick: contended (another tick won)', r.contended);
-      sim.observed.add('tick: failed starts and failed saves', r.failed);
       sim.observed.add('tick: runs timed out', r.timedOut);
+      for (const e of r.errors) sim.observed.add(`tick: task failed: ${errorKind(e.message)}`);
     }
     report.injected = Object.fromEntries([...sim.injected.counts].sort());
     report.observed = Object.fromEntries([...sim.observed.counts].sort());

@@ -226,7 +226,13 @@ const writes = new Set([
  * sends again on its own (`saveTask`), so its own faults may fail the whole call after the other
  * statements applied.
  */
-export function faultyStore(inner: TaskStore, faults: FaultSwitch, random: Random, tally: Tally): TaskStore {
+export function faultyStore(
+  inner: TaskStore,
+  faults: FaultSwitch,
+  random: Random,
+  tally: Tally,
+  observed: Tally = tally,
+): TaskStore {
   const call = async (method: string, args: unknown[]): Promise<unknown> => {
     const fn = (inner as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[method];
     if (!fn) throw new Error(`no store method ${method}`);
@@ -258,11 +264,21 @@ export function faultyStore(inner: TaskStore, faults: FaultSwitch, random: Rando
     if (!throttled.includes(true)) return inner.saveTasks(saves);
     tally.add('store: batch statement throttled', throttled.filter(Boolean).length);
     const batch = await inner.saveTasks(saves.filter((_, i) => !throttled[i]));
-    return Promise.all(
-      saves.map((save, i) =>
-        throttled[i] ? wrapped.saveTask(save.task, { expectedVersion: save.expectedVersion }) : batch.shift(),
-      ),
-    );
+    const applied = batch.filter((r) => r.saved).length;
+    try {
+      return await Promise.all(
+        saves.map((save, i) =>
+          throttled[i]
+            ? wrapped.saveTask(save.task, { expectedVersion: save.expectedVersion })
+            : batch.shift(),
+        ),
+      );
+    } catch (error) {
+      // What the DynamoDB adapter does too (`saveChunk`): the call fails, though these saves applied.
+      observed.add('store: saveTasks failed after other saves of it applied (calls)');
+      observed.add('store: saveTasks failed after other saves of it applied (saves applied)', applied);
+      throw error;
+    }
   };
   return wrapped;
 }
