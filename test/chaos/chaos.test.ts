@@ -83,7 +83,7 @@ describe('chaos: every slot accounted for under faults', () => {
     expect(report.observed['record: timed out while running (crash or lost completion)']).toBeGreaterThan(0);
     expect(report.slotRepeats.afterLostCompletion).toBeGreaterThan(0);
     expect(report.effects.deduplicated).toBeGreaterThan(0);
-  }, 120_000);
+  }, 180_000);
 
   it('on DynamoDB Local, with the SDK meeting the faults in its middleware', async () => {
     const rates = (k: number) =>
@@ -112,7 +112,7 @@ describe('chaos: every slot accounted for under faults', () => {
       'store: throttled after retries',
       'store: throttled, retried by the SDK',
     ]);
-  }, 240_000);
+  }, 300_000);
 
   it('catches a claim that lets a second delivery through', async () => {
     // A broken store: a claim that finds the record still running takes the run anyway.
