@@ -386,9 +386,15 @@ class Sim {
   }
 
   private observeResult(result: TaskInvocationResult): void {
-    if (!result.claimed)
-      this.observed.add(`handler: delivery dropped at claim (run was ${result.existingStatus})`);
-    else if (!result.recorded) this.observed.add('handler: completion refused (lease reclaimed)');
+    if (!result.claimed) {
+      // A run already recorded, or (where the claim checks the task's lease) refused.
+      const why = result as { existingStatus?: string; refused?: string };
+      this.observed.add(
+        why.existingStatus !== undefined
+          ? `handler: delivery dropped at claim (run was ${why.existingStatus})`
+          : `handler: delivery refused at claim (${why.refused})`,
+      );
+    } else if (!result.recorded) this.observed.add('handler: completion refused (lease reclaimed)');
     else this.observed.add(`handler: run recorded ${result.status}`);
   }
 
