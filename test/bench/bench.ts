@@ -16,6 +16,7 @@ import { runCost } from './cost.js';
 import { type BenchEnv, clockMs, makeDoc, makeDynamoClient } from './harness.js';
 import { startLambdaStub } from './lambda-stub.js';
 import { runLateness } from './lateness.js';
+import { runPrecision } from './precision.js';
 import { type BenchReport, type Machine, SECTIONS, type SectionName, type SectionResult } from './report.js';
 import { runScaling } from './scaling.js';
 import { runThroughput } from './throughput.js';
@@ -42,6 +43,7 @@ const runners: Record<SectionName, (ctx: SectionContext) => Promise<SectionResul
   scaling: runScaling,
   cost: runCost,
   lateness: runLateness,
+  precision: runPrecision,
 };
 
 function packageVersion(name: string): string {
