@@ -17,5 +17,6 @@ await deps.registry.refresh();
 export const handler = makeTickHandler(deps, {
   reserveMs: env.TICKWORK_TICK_RESERVE_MS,
   lookAheadMs: env.TICKWORK_LOOKAHEAD_MS,
+  intervalMs: env.TICKWORK_TICK_INTERVAL_MS,
   metrics,
 });

@@ -46,11 +46,13 @@ export const serviceNames = {
 export const TICK_INTERVAL = Duration.minutes(1);
 
 /**
- * How far ahead each tick plans: its minute and 2 s more, so a slot on the next minute's first
- * seconds is leased by this tick, whatever the next tick's delay. The tick waits until its last
- * run's instant, so its timeout must exceed this (plus its reserve).
+ * How far ahead each tick plans, from the start of the minute it fires in: to 2 s into the minute
+ * after next. EventBridge Scheduler fires a schedule anywhere within its minute ("60 second
+ * precision"), so the next tick may come at second 59: every slot of the next minute must be
+ * leased by this one. The tick waits until its last run's instant, so its timeout must exceed
+ * this (plus its reserve).
  */
-export const TICK_LOOKAHEAD = Duration.seconds(62);
+export const TICK_LOOKAHEAD = Duration.seconds(122);
 
 /** The shortest schedule interval the deployed API accepts: one second. */
 export const MIN_SCHEDULE_INTERVAL = Duration.seconds(1);

@@ -105,8 +105,8 @@ export interface TickworkProps {
   /**
    * Timeout of the tick Lambda (10 s to 5 min). The tick's time budget follows it: it keeps
    * `tickReserveMs` of it for itself and dispatches for the rest. Each tick waits for the runs it
-   * leased ahead (62 s of look-ahead), so below 75 s its look-ahead shrinks and runs in the
-   * minute's last seconds start at the next tick instead, late. @default 90 s
+   * leased ahead (up to 2 s into the minute after next), so below 150 s its look-ahead shrinks and
+   * some runs start at a later tick instead, late. @default 150 s
    */
   readonly tickTimeout?: Duration;
   /** Bus that receives run events (`source: tickwork`). @default the account's default bus */
@@ -174,7 +174,7 @@ export function settingsOf(props: TickworkProps): TickworkSettings {
       `Tickwork: tickShardGroups must be a whole number from 1 to shardCount (${shardCount}), got ${groups}`,
     );
   }
-  const tickTimeout = props.tickTimeout ?? Duration.seconds(90);
+  const tickTimeout = props.tickTimeout ?? Duration.seconds(150);
   if (tickTimeout.toSeconds() < 10 || tickTimeout.toSeconds() > 300) {
     throw new Error(`Tickwork: tickTimeout must be 10 s to 5 min, got ${tickTimeout.toHumanString()}`);
   }

@@ -42,6 +42,7 @@ export function buildTickFunction(
     TICKWORK_DUE_KEY_HOLD_MS: TICK_INTERVAL.toMilliseconds(),
     TICKWORK_TICK_RESERVE_MS: tickReserveMs(settings.tickTimeout),
     TICKWORK_LOOKAHEAD_MS: TICK_LOOKAHEAD.toMilliseconds(),
+    TICKWORK_TICK_INTERVAL_MS: TICK_INTERVAL.toMilliseconds(),
     TICKWORK_EVENT_BUS: eventBus.eventBusName,
     POWERTOOLS_SERVICE_NAME: serviceNames.tick,
     POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,

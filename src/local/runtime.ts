@@ -295,7 +295,7 @@ async function startFunctions(
   const minIntervalMs = Math.min(1_000, up.options.tickEveryMs);
   const lookAheadMs = localLookAheadMs(up.options.tickEveryMs);
   const bundled = wiring.bundles
-    ? await loadBundledFunctions(bundleEnv(tableEnv, minIntervalMs, lookAheadMs))
+    ? await loadBundledFunctions(bundleEnv(tableEnv, minIntervalMs, lookAheadMs, up.options.tickEveryMs))
     : undefined;
   up.mark('functions loaded');
   // Like the construct's 90 s for a 1-minute tick: room to wait for the last leased run, and a reserve.
@@ -554,8 +554,9 @@ function ipcStoreOf(memoryStore: TaskStore, fn: LocalSetup['functions'][number])
 }
 
 /**
- * How far each local tick looks ahead: its interval and a margin (2 s, or half the interval when
- * that is shorter), as the construct's 62 s for a 1-minute tick.
+ * How far each local tick looks ahead from the start of its interval: the interval and a margin
+ * (2 s, or half the interval when that is shorter). The local timer fires on the boundary, unlike
+ * EventBridge Scheduler (anywhere in its minute), so one interval is enough here.
  */
 export function localLookAheadMs(tickEveryMs: number): number {
   return tickEveryMs + Math.min(2_000, Math.floor(tickEveryMs / 2));
@@ -601,10 +602,12 @@ function bundleEnv(
   tableEnv: Record<string, string>,
   minIntervalMs: number,
   lookAheadMs: number,
+  tickEveryMs: number,
 ): Record<string, string> {
   return {
     ...tableEnv,
     TICKWORK_LOOKAHEAD_MS: String(lookAheadMs),
+    TICKWORK_TICK_INTERVAL_MS: String(tickEveryMs),
     TICKWORK_EVENT_BUS: '',
     TICKWORK_TICK_SCHEDULE_NAME: 'tickwork-local-tick',
     TICKWORK_MIN_INTERVAL_MS: String(Math.max(1_000, minIntervalMs)),

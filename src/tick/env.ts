@@ -6,10 +6,13 @@ export const tickEnvSchema = storeEnvSchema.extend({
   /** Time the tick keeps for itself before its Lambda timeout, in ms. */
   TICKWORK_TICK_RESERVE_MS: z.coerce.number().int().min(0).default(10_000),
   /**
-   * Look-ahead: how far past its start each tick plans, leasing ahead and invoking each run at its
-   * instant, in ms (0: only what is due). Capped by the invocation's remaining time.
+   * Look-ahead: up to how long after the start of its interval each tick plans, leasing ahead and
+   * invoking each run at its instant, in ms (0: only what is due). Capped by the invocation's
+   * remaining time.
    */
   TICKWORK_LOOKAHEAD_MS: z.coerce.number().int().min(0).default(0),
+  /** How often the tick fires (the start of its interval anchors the look-ahead), in ms. */
+  TICKWORK_TICK_INTERVAL_MS: z.coerce.number().int().min(100).default(60_000),
   /** EventBridge bus that receives run notices (`source: tickwork`); none are sent when empty. */
   TICKWORK_EVENT_BUS: z.string().default(''),
   POWERTOOLS_SERVICE_NAME: z.string().default('tickwork-tick'),

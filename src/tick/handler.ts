@@ -23,6 +23,19 @@ export function publishTickMetrics(metrics: Metrics, report: TickReport): void {
   metrics.publishStoredMetrics();
 }
 
+/**
+ * The look-ahead from now: up to `lookAheadMs` after the start of the interval `now` falls in.
+ * EventBridge Scheduler fires a minute's schedule anywhere in that minute, so a tick that fires
+ * late must still cover what the next tick, firing early in its minute, will not.
+ */
+export function lookAheadFromNow(options: { lookAheadMs?: number; intervalMs?: number }, now: Date): number {
+  const lookAheadMs = options.lookAheadMs ?? 0;
+  if (lookAheadMs <= 0) return 0;
+  const interval = options.intervalMs ?? 60_000;
+  const intervalStart = Math.floor(now.getTime() / interval) * interval;
+  return Math.max(0, intervalStart + lookAheadMs - now.getTime());
+}
+
 /** The `q` quantile (0-1) of `values`, nearest rank; 0 for none. */
 export function percentile(values: readonly number[], q: number): number {
   if (values.length === 0) return 0;
@@ -51,14 +64,24 @@ export function shardsOfEvent(event: unknown): number[] | undefined {
  */
 export function makeTickHandler(
   deps: TickDeps,
-  options: { reserveMs: number; lookAheadMs?: number; metrics?: Metrics },
+  options: {
+    reserveMs: number;
+    /**
+     * Look-ahead, measured from the start of the tick interval the invocation falls in (the
+     * schedule fires somewhere in its minute): the tick plans up to that instant. 0: none.
+     */
+    lookAheadMs?: number;
+    /** The tick's interval, for that start (default one minute). */
+    intervalMs?: number;
+    metrics?: Metrics;
+  },
 ) {
   return async (event: unknown, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<TickReport> => {
     const shards = shardsOfEvent(event);
     const remaining = context?.getRemainingTimeInMillis() ?? 60_000;
     const budgetMs = Math.max(1_000, remaining - options.reserveMs);
     // The tick waits for its last leased run's instant: keep that inside the invocation.
-    const lookAheadMs = Math.max(0, Math.min(options.lookAheadMs ?? 0, budgetMs - 3_000));
+    const lookAheadMs = Math.max(0, Math.min(lookAheadFromNow(options, deps.clock.now()), budgetMs - 3_000));
     const report = await runTick(deps, { budgetMs, lookAheadMs, ...(shards ? { shards } : {}) });
     const { lateness, ...summary } = report;
     if (report.due > 0 || report.errors.length > 0) {

@@ -178,7 +178,7 @@ export async function runPrecision(ctx: SectionContext): Promise<SectionResult> 
     goals,
     details,
     notes: [
-      "one tick with the construct's look-ahead (62 s); leases written ahead, each run invoked on its instant",
+      'one tick looking 62 s ahead, started on the minute (the construct looks to 2 s into the minute after next); leases written ahead, each run invoked on its instant',
       "invoke floor at p99: the invokes of the 99th percentile at this process's bare invoke rate to the stub",
     ],
   };

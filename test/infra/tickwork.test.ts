@@ -57,10 +57,12 @@ describe('the tick schedule', () => {
       },
     });
     template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true });
-    // It looks a minute (and 2 s) ahead and waits for those runs' instants: 90 s by default.
+    // It looks to 2 s into the minute after next and waits for those runs' instants: 150 s by default.
     template.hasResourceProperties('AWS::Lambda::Function', {
-      Timeout: 90,
-      Environment: { Variables: Match.objectLike({ TICKWORK_LOOKAHEAD_MS: '62000' }) },
+      Timeout: 150,
+      Environment: {
+        Variables: Match.objectLike({ TICKWORK_LOOKAHEAD_MS: '122000', TICKWORK_TICK_INTERVAL_MS: '60000' }),
+      },
     });
   });
 
@@ -364,7 +366,8 @@ describe('the HTTP API', () => {
       (r) => r.Properties as { RouteKey: string; AuthorizationType: string },
     );
     const catchAll = routes.filter(
-      (r) => r.RouteKey.startsWith('ANY ') || r.RouteKey === 'GET /' || r.RouteKey === 'GET /dashboard-config',
+      (r) =>
+        r.RouteKey.startsWith('ANY ') || r.RouteKey === 'GET /' || r.RouteKey === 'GET /dashboard-config',
     );
     expect(catchAll.map((r) => [r.RouteKey, r.AuthorizationType]).sort()).toEqual([
       ['ANY /', 'JWT'],

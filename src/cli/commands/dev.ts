@@ -27,7 +27,8 @@ const DEV_HELP = `  --port N                 API port (default 3000; 0 picks a f
   --host ADDR              API address (default 127.0.0.1: loopback only; beyond loopback, every
                            API request needs the token printed at start)
   --tick-every DURATION    tick interval, on wall-clock boundaries: 500ms, 1s, 2m (default 1m);
-                           also the shortest schedule interval the API accepts (at most 1m)
+                           each tick leases what is due in its interval ahead and starts every
+                           run on its second; schedules as frequent as 1s are accepted
   --data-dir DIR           where DynamoDB Local keeps its files (default .tickwork)
   --in-memory              DynamoDB Local in memory: nothing is kept
   --dynamodb-endpoint URL  use this DynamoDB (e.g. one shared by several runtimes) instead of
