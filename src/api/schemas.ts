@@ -306,10 +306,17 @@ export const RunViewSchema = z
     progress: ProgressSchema.nullable(),
     cancelRequested: z.boolean(),
     note: z.string().nullable(),
-    slotCount: z
-      .int()
-      .nullable()
-      .openapi({ description: 'For skipped and missed records standing for several slots.' }),
+    slotCount: z.int().nullable().openapi({
+      description:
+        'How many slots the record stands for, when more than one: a `run-once` catch-up run, or a skipped or missed record. Null for one slot (`scheduledFor`).',
+    }),
+    firstSlotAt: isoOut.nullable().openapi({
+      description: 'With `slotCount`: the first slot the record stands for.',
+    }),
+    lastSlotAt: isoOut.nullable().openapi({
+      description:
+        'With `slotCount`: the last slot the record stands for (every slot of the schedule from `firstSlotAt` through this one).',
+    }),
     logs: z.string().nullable().openapi({
       description: 'Where to read the logs: this API’s log route locally, a CloudWatch link on AWS.',
     }),

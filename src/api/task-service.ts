@@ -18,6 +18,7 @@ import {
   type PendingRun,
   type RunRecord,
   RunStatus,
+  slotSpanOf,
   type TaskState,
   type TaskType,
   Trigger,
@@ -488,6 +489,7 @@ export async function cancelRun(
       scheduledFor: queued.scheduledFor,
       finishedAt: now,
       parameters: queued.parameters,
+      ...slotSpanOf(queued),
       note: 'cancelled before it started',
       expiresAt: historyExpiry(current, now),
     };

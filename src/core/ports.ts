@@ -6,6 +6,7 @@ import type {
   RunRecord,
   RunStatus,
   SchedulerState,
+  SlotSpan,
   TaskState,
   TaskType,
   Trigger,
@@ -79,7 +80,8 @@ export interface RunFence {
   requestId: string;
 }
 
-export interface RunClaim {
+/** A claim copies the run event's slot span (a `run-once` catch-up run) onto the record. */
+export interface RunClaim extends SlotSpan {
   taskId: string;
   runId: string;
   type: string;

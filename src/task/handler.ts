@@ -17,7 +17,7 @@ import { ValidationError } from '../core/errors.js';
 import type { Progress, RunRecord, RunStatus } from '../core/model.js';
 import { historyExpiry } from '../core/plan.js';
 import type { Clock, RunFence, RunNotifier, RunOutcome, TaskStore } from '../core/ports.js';
-import { idempotencyKeyOf, parseRunEvent, type RunEvent } from '../core/run-event.js';
+import { idempotencyKeyOf, parseRunEvent, type RunEvent, slotSpanOfEvent } from '../core/run-event.js';
 import { makeNotifier, makeStore } from '../deps.js';
 import { newId } from '../ids.js';
 import { type SettleResult, settleTask } from '../tick/settle.js';
@@ -264,6 +264,7 @@ function claimRun({ run, ids, requestId, startedAt }: Invocation, deps: HandlerD
     startedAt,
     leaseExpiresAt: new Date(startedAt.getTime() + deps.leaseDurationMs),
     parameters: run.parameters,
+    ...slotSpanOfEvent(run),
     ...(deps.logs ? { logs: deps.logs } : {}),
     expiresAt: historyExpiry({ historyRetentionDays: run.historyRetentionDays }, startedAt),
   });

@@ -104,6 +104,8 @@ export function cancelNote(reason: CancelReason, deadlineMarginMs: number): stri
       return `cancelled (deadline): the Lambda's remaining time fell below the ${deadlineMarginMs} ms margin`;
     case 'lease-lost':
       return 'cancelled (lease-lost): the run lost its lease, the tick may have reclaimed it';
+    case 'timeout':
+      return "timed out: the run passed its task's timeoutSeconds";
   }
 }
 

@@ -24,6 +24,8 @@ const aRun = (overrides: Partial<RunView> = {}): RunView => ({
   cancelRequested: false,
   note: null,
   slotCount: null,
+  firstSlotAt: null,
+  lastSlotAt: null,
   logs: '/tasks/nightly/runs/01JDRUN/logs',
   ...overrides,
 });
