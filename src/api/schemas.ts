@@ -132,7 +132,10 @@ const taskFields = {
   stopOnError: z
     .boolean()
     .openapi({ description: 'Disable the task after a failed final attempt (default false).' }),
-  timeoutSeconds: z.int().min(1).max(900).openapi({ description: 'Longest a run may take (default 300).' }),
+  timeoutSeconds: z.int().min(1).max(900).openapi({
+    description:
+      "The run's deadline, counted from its start (default 300). The task's signal then fires with reason `timeout`; the run is recorded `timed-out` when the task stops, or 5 s later if it does not, and is retried per `retry`.",
+  }),
   hidden: z
     .boolean()
     .openapi({ description: 'Left out of lists unless `includeHidden=true` (default false).' }),

@@ -104,7 +104,12 @@ export type HeartbeatResult = { held: true; cancelRequested: boolean } | { held:
 
 /** How a run ended, as the task SDK reports it. */
 export interface RunOutcome {
-  status: typeof RunStatus.Succeeded | typeof RunStatus.Failed | typeof RunStatus.Cancelled;
+  /** `timed-out`: the run passed its task's `timeoutSeconds` (`src/task/deadline.ts`). */
+  status:
+    | typeof RunStatus.Succeeded
+    | typeof RunStatus.Failed
+    | typeof RunStatus.Cancelled
+    | typeof RunStatus.TimedOut;
   finishedAt: Date;
   durationMs: number;
   result?: string;

@@ -37,6 +37,11 @@ export const runEventSchema = z.object({
   leaseExpiresAt: isoInstant,
   historyRetentionDays: z.number().positive(),
   /**
+   * The task's `timeoutSeconds`: the run's signal fires with reason `timeout` this long after the
+   * claim. Absent (an event from an older tick): only the Lambda's own deadline applies.
+   */
+  timeoutSeconds: z.number().positive().optional(),
+  /**
    * Whether the handler must read its task after a success or a cancel: something may be waiting
    * behind this run (a pending run, or a queue-one task). Absent means yes. After a failure the
    * handler always settles (retries, stopOnError).
@@ -75,6 +80,7 @@ export function runEventOf(task: TaskState, run: ActiveRun): RunEvent {
     token: run.token,
     leaseExpiresAt: run.expiresAt.toISOString(),
     historyRetentionDays: task.historyRetentionDays,
+    timeoutSeconds: task.timeoutSeconds,
     // A run-now queued behind this run later is found by the tick (see `dueAtOf`), not here.
     settle: task.pending.length > 0 || task.overlap === 'queue-one',
     ...(run.slotCount !== undefined && run.firstSlotAt && run.lastSlotAt
