@@ -53,6 +53,19 @@ describe('printRun', () => {
     expect(JSON.parse(printed(aRun(), 'json')).logs).toBe('/tasks/nightly/runs/01JDRUN/logs');
   });
 
+  it('names the slots a record stands for, and prints no slots line for a single slot', () => {
+    const span = aRun({
+      status: 'skipped',
+      slotCount: 3,
+      firstSlotAt: '2026-03-29T00:57:00.000Z',
+      lastSlotAt: '2026-03-29T00:59:00.000Z',
+    });
+    expect(printed(span)).toMatch(
+      /^slots:\s+3 slots, 2026-03-29T00:57:00\.000Z to 2026-03-29T00:59:00\.000Z$/m,
+    );
+    expect(printed(aRun())).not.toMatch(/^slots:/m);
+  });
+
   it('-o wide adds the parameters and the dispatch time', () => {
     expect(printed(aRun(), 'wide')).toMatch(/^parameters:\s+\{"batch":50\}$/m);
     expect(printed(aRun())).not.toContain('parameters');
