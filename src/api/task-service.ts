@@ -24,8 +24,9 @@ import {
   Trigger,
   taskDefaults,
 } from '../core/model.js';
-import { dispatchedRecord, historyExpiry } from '../core/plan.js';
+import { dispatchedRecord, historyExpiry, unhandledSlotsRecord } from '../core/plan.js';
 import { describeSchedule, nextSlot, parseSchedule, previewSlots, type Schedule } from '../core/schedule.js';
+import { scheduleFor } from '../core/schedule-cache.js';
 import { newId } from '../ids.js';
 import { dispatchNow } from '../tick/dispatch.js';
 import { settleTask } from '../tick/settle.js';
@@ -258,6 +259,29 @@ function applyPatch(deps: ApiDeps, current: TaskState, patch: SystemPatch, now: 
   return next;
 }
 
+/**
+ * The record of the slots a patch drops: disabling a task, or changing its schedule (the cursor
+ * is re-aimed from now), while slots it came due for wait for the next tick. Every slot of an
+ * enabled task ends in a record (`docs/scheduling.md`).
+ */
+function droppedSlots(deps: ApiDeps, current: TaskState, next: TaskState, now: Date): RunRecord | undefined {
+  const scheduleChanged =
+    next.schedule !== current.schedule ||
+    next.timezone !== current.timezone ||
+    next.startAt?.getTime() !== current.startAt?.getTime() ||
+    next.endAt?.getTime() !== current.endAt?.getTime();
+  if (!current.enabled || (next.enabled && !scheduleChanged)) return undefined;
+  const record = unhandledSlotsRecord(
+    current,
+    { now, schedule: scheduleFor(current), newRunId: deps.newRunId },
+    next.enabled
+      ? 'the schedule changed before the tick handled these slots'
+      : 'the task was disabled before the tick handled these slots',
+  );
+  // A disabled task's cursor is never walked, and enabling re-aims it from then: no slot twice.
+  return record;
+}
+
 /** A patch as the deploy path makes it: the API's fields and `system`. */
 export type SystemPatch = TaskPatch & { system?: boolean };
 
@@ -289,7 +313,8 @@ export async function patchTask(
     if (options.ifMatch !== undefined && current.version !== options.ifMatch) {
       throw new VersionConflictError(taskId, options.ifMatch, current.version);
     }
-    const next = applyPatch(deps, current, patch, deps.clock.now());
+    const now = deps.clock.now();
+    const next = applyPatch(deps, current, patch, now);
     if (!next) return { before: current, after: current, changed: false };
     // A new type or new parameters: the parameters must fit the (new) type's schema.
     if (patch.type !== undefined || patch.parameters !== undefined) {
@@ -297,7 +322,11 @@ export async function patchTask(
       if (type) checkParameters(type, next.parameters);
     }
     if (options.dryRun) return { before: current, after: next, changed: true };
-    const result = await deps.store.saveTask(next, { expectedVersion: current.version });
+    const dropped = droppedSlots(deps, current, next, now);
+    const result = await deps.store.saveTask(next, {
+      expectedVersion: current.version,
+      ...(dropped ? { runWrites: [{ kind: 'record', record: dropped }] } : {}),
+    });
     if (result.saved) return { before: current, after: result.task, changed: true };
     if (options.ifMatch !== undefined) {
       const now = await deps.store.getTask(taskId);

@@ -527,6 +527,47 @@ export function planTask(stored: TaskState, input: PlanInput): TaskPlan {
 }
 
 /**
+ * The slots an enabled task came due for by `now` that no tick has handled yet (a tick runs every
+ * minute, so at most a minute's worth, more after an outage): one `skipped` record naming them,
+ * for a change that drops them (disabling the task, a new schedule, which re-aims the cursor from
+ * now). Undefined when none are owed.
+ */
+export function unhandledSlotsRecord(
+  task: TaskState,
+  input: Pick<PlanInput, 'now' | 'schedule' | 'newRunId'>,
+  note: string,
+): RunRecord | undefined {
+  if (!task.enabled || task.nextSlotAt === undefined) return undefined;
+  const lastDueMs = input.now.getTime() - jitterMs(task.id, task.jitterSeconds);
+  const window = { startAt: task.startAt, endAt: task.endAt };
+  const first = task.nextSlotAt;
+  let last: Date | undefined;
+  let count = 0;
+  for (
+    let s: Date | undefined = first;
+    s && s.getTime() <= lastDueMs;
+    s = nextSlot(input.schedule, s, window)
+  ) {
+    if (task.maxRuns !== undefined && task.scheduledStarts + count >= task.maxRuns) break;
+    last = s;
+    count++;
+    if (count >= defaultPlanSettings.maxSlotsPerPlan) {
+      last = new Date(lastDueMs); // the span ends at now; its count is a lower bound
+      break;
+    }
+  }
+  if (last === undefined) return undefined;
+  const full: PlanInput = { ...input, runs: new Map() };
+  return gapRecord(
+    task,
+    full,
+    RunStatus.Skipped,
+    { scheduledFor: first, trigger: Trigger.Schedule, span: spanOf(first, last, count) },
+    note,
+  );
+}
+
+/**
  * What a completing handler does to its task: fold its own finished run, and say whether the
  * task item must be written now. It must when the fold brings the task's due instant earlier
  * (a retry, a queued run that may now start), disables it (stopOnError), or schedules a retry;

@@ -10,10 +10,12 @@ import { type ApiHarness, callApi, startApi, testTypes } from './harness.js';
 
 let api: ApiHarness;
 const store = new MemoryTaskStore();
-const call = (method: string, path: string) => callApi(api.baseUrl, method, path);
+/** The API's clock: half a minute past a minute. */
+const fixedNow = new Date('2026-03-29T01:00:30Z');
+const call = (method: string, path: string, body?: unknown) => callApi(api.baseUrl, method, path, body);
 
 beforeAll(async () => {
-  api = await startApi(store);
+  api = await startApi(store, { clock: { now: () => fixedNow } });
 });
 afterAll(async () => {
   await api?.close();
@@ -84,5 +86,36 @@ describe('slot spans in the API', () => {
     });
     const one = await call('GET', '/tasks/spans/runs/01JQ00000000000000000000S1');
     expect(one.body).toMatchObject({ slotCount: 5, firstSlotAt: at(-240_000).toISOString() });
+  });
+
+  it('records the slots a task came due for, not yet ticked, when it is disabled or rescheduled', async () => {
+    const minute = 60_000;
+    const thisMinute = Math.floor(fixedNow.getTime() / minute) * minute;
+    const behind = (id: string) =>
+      aTask({ id, type: testTypes.ok, schedule: '* * * * *', nextSlotAt: new Date(thisMinute - 2 * minute) });
+    await store.createTask(behind('to-disable'));
+    await store.createTask(behind('to-reschedule'));
+
+    expect((await call('PATCH', '/tasks/to-disable', { enabled: false })).status).toBe(200);
+    expect((await call('PATCH', '/tasks/to-reschedule', { schedule: '0 3 * * *' })).status).toBe(200);
+
+    for (const [id, why] of [
+      ['to-disable', 'disabled'],
+      ['to-reschedule', 'schedule changed'],
+    ] as const) {
+      const { items } = (await call('GET', `/tasks/${id}/runs`)).body;
+      expect(items, id).toEqual([
+        expect.objectContaining({
+          status: 'skipped',
+          firstSlotAt: new Date(thisMinute - 2 * minute).toISOString(),
+          lastSlotAt: new Date(thisMinute).toISOString(),
+          slotCount: 3,
+          note: expect.stringContaining(why),
+        }),
+      ]);
+    }
+    // Nothing is owed by a task that is disabled already, or changed in another field.
+    expect((await call('PATCH', '/tasks/to-disable', { name: 'renamed' })).status).toBe(200);
+    expect((await call('GET', '/tasks/to-disable/runs')).body.items).toHaveLength(1);
   });
 });
