@@ -132,7 +132,10 @@ const taskFields = {
   stopOnError: z
     .boolean()
     .openapi({ description: 'Disable the task after a failed final attempt (default false).' }),
-  timeoutSeconds: z.int().min(1).max(900).openapi({ description: 'Longest a run may take (default 300).' }),
+  timeoutSeconds: z.int().min(1).max(900).openapi({
+    description:
+      "The run's deadline, counted from its start (default 300). The task's signal then fires with reason `timeout`; the run is recorded `timed-out` when the task stops, or 5 s later if it does not, and is retried per `retry`.",
+  }),
   hidden: z
     .boolean()
     .openapi({ description: 'Left out of lists unless `includeHidden=true` (default false).' }),
@@ -310,10 +313,17 @@ export const RunViewSchema = z
     progress: ProgressSchema.nullable(),
     cancelRequested: z.boolean(),
     note: z.string().nullable(),
-    slotCount: z
-      .int()
-      .nullable()
-      .openapi({ description: 'For skipped and missed records standing for several slots.' }),
+    slotCount: z.int().nullable().openapi({
+      description:
+        'How many slots the record stands for, when more than one: a `run-once` catch-up run, or a skipped or missed record. Null for one slot (`scheduledFor`).',
+    }),
+    firstSlotAt: isoOut.nullable().openapi({
+      description: 'With `slotCount`: the first slot the record stands for.',
+    }),
+    lastSlotAt: isoOut.nullable().openapi({
+      description:
+        'With `slotCount`: the last slot the record stands for (every slot of the schedule from `firstSlotAt` through this one).',
+    }),
     logs: z.string().nullable().openapi({
       description: 'Where to read the logs: this API’s log route locally, a CloudWatch link on AWS.',
     }),

@@ -19,14 +19,16 @@ import {
   type PendingRun,
   type RunRecord,
   RunStatus,
+  slotSpanOf,
   type TaskState,
   type TaskType,
   Trigger,
   taskDefaults,
 } from '../core/model.js';
-import { dispatchedRecord, historyExpiry } from '../core/plan.js';
+import { dispatchedRecord, historyExpiry, unhandledSlotsRecord } from '../core/plan.js';
 import type { RunWrite } from '../core/ports.js';
 import { describeSchedule, nextSlot, parseSchedule, previewSlots, type Schedule } from '../core/schedule.js';
+import { scheduleFor } from '../core/schedule-cache.js';
 import { newId } from '../ids.js';
 import { dispatchNow } from '../tick/dispatch.js';
 import { settleTask } from '../tick/settle.js';
@@ -294,6 +296,29 @@ function withdrawLeasesAhead(current: TaskState, next: TaskState, now: Date): Ru
   }));
 }
 
+/**
+ * The record of the slots a patch drops: disabling a task, or changing its schedule (the cursor
+ * is re-aimed from now), while slots it came due for wait for the next tick. Every slot of an
+ * enabled task ends in a record (`docs/scheduling.md`).
+ */
+function droppedSlots(deps: ApiDeps, current: TaskState, next: TaskState, now: Date): RunRecord | undefined {
+  const scheduleChanged =
+    next.schedule !== current.schedule ||
+    next.timezone !== current.timezone ||
+    next.startAt?.getTime() !== current.startAt?.getTime() ||
+    next.endAt?.getTime() !== current.endAt?.getTime();
+  if (!current.enabled || (next.enabled && !scheduleChanged)) return undefined;
+  const record = unhandledSlotsRecord(
+    current,
+    { now, schedule: scheduleFor(current), newRunId: deps.newRunId },
+    next.enabled
+      ? 'the schedule changed before the tick handled these slots'
+      : 'the task was disabled before the tick handled these slots',
+  );
+  // A disabled task's cursor is never walked, and enabling re-aims it from then: no slot twice.
+  return record;
+}
+
 /** A patch as the deploy path makes it: the API's fields and `system`. */
 export type SystemPatch = TaskPatch & { system?: boolean };
 
@@ -325,7 +350,8 @@ export async function patchTask(
     if (options.ifMatch !== undefined && current.version !== options.ifMatch) {
       throw new VersionConflictError(taskId, options.ifMatch, current.version);
     }
-    const next = applyPatch(deps, current, patch, deps.clock.now());
+    const now = deps.clock.now();
+    const next = applyPatch(deps, current, patch, now);
     if (!next) return { before: current, after: current, changed: false };
     // A new type or new parameters: the parameters must fit the (new) type's schema.
     if (patch.type !== undefined || patch.parameters !== undefined) {
@@ -333,7 +359,8 @@ export async function patchTask(
       if (type) checkParameters(type, next.parameters);
     }
     if (options.dryRun) return { before: current, after: next, changed: true };
-    const withdrawn = withdrawLeasesAhead(current, next, deps.clock.now());
+    const withdrawn = withdrawLeasesAhead(current, next, now);
+    const dropped = droppedSlots(deps, current, next, now);
     const audit = auditEntry(deps, options, {
       action: AuditAction.Update,
       taskId,
@@ -341,7 +368,7 @@ export async function patchTask(
     });
     const result = await deps.store.saveTask(next, {
       expectedVersion: current.version,
-      runWrites: withdrawn,
+      runWrites: [...withdrawn, ...(dropped ? [{ kind: 'record' as const, record: dropped }] : [])],
       audit,
     });
     if (result.saved) return { before: current, after: result.task, changed: true };
@@ -551,6 +578,7 @@ export async function cancelRun(
       scheduledFor: queued.scheduledFor,
       finishedAt: now,
       parameters: queued.parameters,
+      ...slotSpanOf(queued),
       note: 'cancelled before it started',
       expiresAt: historyExpiry(current, now),
     };

@@ -9,6 +9,7 @@ import {
   type PendingRun,
   type Progress,
   type RunRecord,
+  type SlotSpan,
   type TaskState,
   type TaskType,
 } from '../core/model.js';
@@ -47,6 +48,16 @@ function progressView(progress: Progress | undefined): RunView['progress'] {
   };
 }
 
+/** The slots a run or record stands for, as the API shows them (nulls for a single slot). */
+function slotSpanView(span: SlotSpan): Pick<RunView, 'slotCount' | 'firstSlotAt' | 'lastSlotAt'> {
+  // A record written before spans had bounds has a count alone: shown as it is.
+  return {
+    slotCount: span.slotCount ?? null,
+    firstSlotAt: iso(span.firstSlotAt),
+    lastSlotAt: iso(span.lastSlotAt),
+  };
+}
+
 /** A stored run record as the API shows it. */
 export function runView(record: RunRecord, hasLogReader: boolean): RunView {
   return {
@@ -68,7 +79,7 @@ export function runView(record: RunRecord, hasLogReader: boolean): RunView {
     progress: progressView(record.progress),
     cancelRequested: record.cancelRequested === true,
     note: record.note ?? null,
-    slotCount: record.slotCount ?? null,
+    ...slotSpanView(record),
     logs: logsLink(record, hasLogReader),
     ranOn: record.requestId
       ? {
@@ -102,7 +113,7 @@ export function queuedView(task: TaskState, run: PendingRun): RunView {
     progress: null,
     cancelRequested: false,
     note: `not before ${run.notBefore.toISOString()}`,
-    slotCount: null,
+    ...slotSpanView(run),
     logs: null,
     ranOn: null,
   };

@@ -4,6 +4,7 @@
  * and exits 0; a second Ctrl-C skips the grace period.
  */
 import { ConfigError } from '../local/config.js';
+import { DataDirInUseError, watchParent } from '../local/lifeline.js';
 import { type LocalRuntime, type LocalRuntimeOptions, startLocalRuntime } from '../local/runtime.js';
 import type { CliIo } from './command.js';
 
@@ -14,7 +15,7 @@ async function start(options: LocalRuntimeOptions, io: CliIo): Promise<LocalRunt
   try {
     return await startLocalRuntime(options);
   } catch (error) {
-    if (error instanceof ConfigError) {
+    if (error instanceof ConfigError || error instanceof DataDirInUseError) {
       io.err(`tickwork dev: ${error.message}`);
       return undefined;
     }
@@ -27,7 +28,11 @@ async function start(options: LocalRuntimeOptions, io: CliIo): Promise<LocalRunt
 }
 
 /** Runs the local runtime until a signal; resolves with the exit code once it stopped. */
-export async function runDev(options: LocalRuntimeOptions, io: CliIo): Promise<number> {
+export async function runDev(
+  options: LocalRuntimeOptions,
+  io: CliIo,
+  lifetime: { exitWithParent?: boolean } = {},
+): Promise<number> {
   const startedAt = Date.now();
   let runtime: LocalRuntime | undefined;
   let signals = 0;
@@ -47,6 +52,15 @@ export async function runDev(options: LocalRuntimeOptions, io: CliIo): Promise<n
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // The parent died (npm's shell killed): stop now, without a grace period; see `lifeline.ts`.
+  const unwatch = lifetime.exitWithParent
+    ? watchParent(() => {
+        io.err('tickwork dev: the process that started this one is gone: stopping now');
+        signals = 2;
+        stopRequested();
+        if (runtime) void runtime.stop({ graceMs: 0 });
+      })
+    : () => {};
 
   runtime = await start(options, io);
   if (!runtime) return 1;
@@ -59,6 +73,7 @@ export async function runDev(options: LocalRuntimeOptions, io: CliIo): Promise<n
   io.out(`Stopped in ${seconds(stopStarted)}.`);
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
+  unwatch();
   // Everything is closed; an idle keep-alive socket of an SDK client must not hold the exit up.
   setTimeout(() => process.exit(0), 500).unref();
   return 0;

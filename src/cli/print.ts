@@ -87,6 +87,12 @@ function logsUrl(ctx: Ctx, logs: string | null): string | null {
   return `${base.replace(/\/+$/, '')}${logs}`;
 }
 
+/** The slots a record stands for when more than one: `N slots, FIRST to LAST`. */
+function slotSpanText(run: RunView): string | null {
+  if (run.slotCount === null) return null;
+  return `${run.slotCount} slots, ${run.firstSlotAt ?? '?'} to ${run.lastSlotAt ?? '?'}`;
+}
+
 /** One run, as `key: value` lines (`-o wide` adds its parameters and timestamps). */
 export function printRun(ctx: Ctx, run: RunView): void {
   emit(ctx, run, (wide) =>
@@ -96,6 +102,7 @@ export function printRun(ctx: Ctx, run: RunView): void {
       ['status', run.status],
       ['trigger', `${run.trigger} (attempt ${run.attempt})`],
       ['scheduled for', run.scheduledFor],
+      ...(run.slotCount !== null ? ([['slots', slotSpanText(run)]] as [string, unknown][]) : []),
       ['started', run.startedAt],
       ['lateness', run.latenessMs === null ? null : duration(run.latenessMs)],
       ['finished', run.finishedAt],
@@ -167,7 +174,7 @@ export function runTable(runs: RunView[], wide = false): string {
     r.runId,
     r.status,
     r.trigger,
-    r.scheduledFor,
+    r.slotCount === null ? r.scheduledFor : `${r.scheduledFor} (${r.slotCount} slots)`,
     r.startedAt,
     duration(r.durationMs),
     percent(r),

@@ -71,6 +71,9 @@ export function isTerminal(status: RunStatus): boolean {
 /** Why a task's cancellation token fired. */
 export const CancelReason = {
   Cancelled: 'cancelled',
+  /** The task's `timeoutSeconds` passed since the run started. */
+  Timeout: 'timeout',
+  /** The Lambda itself is about to run out of time. */
   Deadline: 'deadline',
   LeaseLost: 'lease-lost',
 } as const;
@@ -127,8 +130,27 @@ export interface TaskConfig {
   description?: string;
 }
 
+/**
+ * The slots a run or a record stands for when it stands for more than one: a `run-once` catch-up
+ * run, or a `skipped` or `missed` record. Every slot of the schedule from `firstSlotAt` through
+ * `lastSlotAt`, `slotCount` of them. All three are set together, or none (one slot:
+ * `scheduledFor`).
+ */
+export interface SlotSpan {
+  firstSlotAt?: Date;
+  lastSlotAt?: Date;
+  slotCount?: number;
+}
+
+/** The span fields of `from` that are set, to spread into another run or record. */
+export function slotSpanOf(from: SlotSpan): SlotSpan {
+  if (from.slotCount === undefined || from.firstSlotAt === undefined || from.lastSlotAt === undefined)
+    return {};
+  return { firstSlotAt: from.firstSlotAt, lastSlotAt: from.lastSlotAt, slotCount: from.slotCount };
+}
+
 /** A run that holds a lease on its task: dispatched, maybe claimed, not yet folded back. */
-export interface ActiveRun {
+export interface ActiveRun extends SlotSpan {
   runId: string;
   /** Fencing token: grows with every lease the task hands out. */
   token: number;
@@ -142,7 +164,7 @@ export interface ActiveRun {
 }
 
 /** A run the task owes but has not started: a run-now request, a retry, a queued slot. */
-export interface PendingRun {
+export interface PendingRun extends SlotSpan {
   runId: string;
   trigger: Trigger;
   scheduledFor: Date;
@@ -204,7 +226,7 @@ export interface Progress {
 }
 
 /** One execution of a task (or a slot that was not run), as stored in history. */
-export interface RunRecord {
+export interface RunRecord extends SlotSpan {
   taskId: string;
   runId: string;
   type: string;
@@ -231,8 +253,6 @@ export interface RunRecord {
   cancelRequested?: boolean;
   /** Why the run ended the way it did, or why it was skipped or missed. */
   note?: string;
-  /** For `missed` and `skipped` records standing for several slots. */
-  slotCount?: number;
   /** Where the run's logs are (a CloudWatch link on AWS, the log endpoint locally). */
   logs?: string;
   /** Where it ran: the handler function's name, as its claim saw it. */

@@ -29,6 +29,8 @@ import {
   type PendingRun,
   type RunRecord,
   RunStatus,
+  type SlotSpan,
+  slotSpanOf,
   type TaskState,
   Trigger,
 } from './model.js';
@@ -97,7 +99,8 @@ interface Candidate {
   trigger: Trigger;
   /** Wait for the running run rather than be skipped (catch-up `run-all`). */
   queueIfBusy: boolean;
-  slotCount?: number;
+  /** The slots a `run-once` catch-up run stands for, when more than one. */
+  span?: SlotSpan;
 }
 
 const dayMs = 86_400_000;
@@ -142,16 +145,22 @@ export function dispatchedRecord(task: TaskState, run: ActiveRun, now: Date = ru
     dispatchedAt: run.dispatchedAt,
     parameters: run.parameters,
     token: run.token,
+    ...slotSpanOf(run),
     expiresAt: historyExpiry(task, now),
   };
 }
 
-/** A record for a slot that did not run (skipped or missed). */
+/** The span of several slots, `first` through `last`; none for a single slot. */
+export function spanOf(first: Date, last: Date, count: number): SlotSpan {
+  return count > 1 ? { firstSlotAt: first, lastSlotAt: last, slotCount: count } : {};
+}
+
+/** A record for a slot, or a span of slots, that did not run (skipped or missed). */
 function gapRecord(
   task: TaskState,
   input: PlanInput,
   status: typeof RunStatus.Skipped | typeof RunStatus.Missed,
-  candidate: { scheduledFor: Date; trigger: Trigger; slotCount?: number },
+  candidate: { scheduledFor: Date; trigger: Trigger; span?: SlotSpan },
   note: string,
 ): RunRecord {
   return {
@@ -161,13 +170,11 @@ function gapRecord(
     status,
     trigger: candidate.trigger,
     attempt: 1,
-    scheduledFor: candidate.scheduledFor,
+    scheduledFor: candidate.span?.firstSlotAt ?? candidate.scheduledFor,
     finishedAt: input.now,
     parameters: {},
     note,
-    ...(candidate.slotCount !== undefined && candidate.slotCount > 1
-      ? { slotCount: candidate.slotCount }
-      : {}),
+    ...slotSpanOf(candidate.span ?? {}),
     expiresAt: historyExpiry(task, input.now),
   };
 }
@@ -181,6 +188,7 @@ function fold(
   record: RunRecord,
   input: PlanInput,
   settings: PlanSettings,
+  plan: TaskPlan,
 ): void {
   task.active = task.active.filter((a) => a.runId !== active.runId);
   const finishedAt = record.finishedAt ?? input.now;
@@ -218,7 +226,22 @@ function fold(
     task.disabledReason =
       `Disabled by stopOnError: run ${record.runId} ended ${record.status} on attempt ` +
       `${active.attempt} of ${task.retry.maxAttempts} (${truncate(why, 300)})`;
-    // Scheduled work queued behind the failed run goes with it; manual requests stay.
+    // Scheduled work queued behind the failed run goes with it, each slot on a `skipped`
+    // record; manual requests stay.
+    for (const dropped of task.pending.filter((p) => p.trigger !== Trigger.Manual)) {
+      if (dropped.trigger === Trigger.Retry) continue; // its slot has its failed run's record
+      plan.runWrites.push({
+        kind: 'record',
+        record: gapRecord(
+          task,
+          input,
+          RunStatus.Skipped,
+          { ...dropped, span: slotSpanOf(dropped) },
+          `queued behind run ${record.runId}, which disabled the task (stopOnError)`,
+        ),
+      });
+      plan.counts.skipped += dropped.slotCount ?? 1;
+    }
     task.pending = task.pending.filter((p) => p.trigger === Trigger.Manual);
   }
 }
@@ -229,7 +252,7 @@ function settleActive(task: TaskState, input: PlanInput, settings: PlanSettings,
   for (const active of [...task.active]) {
     const record = input.runs.get(active.runId);
     if (record && isTerminal(record.status)) {
-      fold(task, active, record, input, settings);
+      fold(task, active, record, input, settings, plan);
       plan.counts.folded++;
       continue;
     }
@@ -255,7 +278,7 @@ function settleActive(task: TaskState, input: PlanInput, settings: PlanSettings,
     };
     if (timedOut.startedAt !== undefined) timedOut.durationMs = nowMs - timedOut.startedAt.getTime();
     plan.runWrites.push({ kind: 'time-out', record: timedOut, now: input.now });
-    fold(task, active, timedOut, input, settings);
+    fold(task, active, timedOut, input, settings, plan);
     plan.counts.timedOut++;
     plan.counts.folded++;
   }
@@ -279,6 +302,7 @@ function dueSlots(task: TaskState, input: PlanInput, settings: PlanSettings, pla
   const slots: Date[] = [];
   let missedCount = 0;
   let firstMissed: Date | undefined;
+  let lastMissed: Date | undefined;
   let cursor: Date | undefined = task.nextSlotAt;
   let enumerated = 0;
   while (cursor !== undefined && cursor.getTime() <= lastDueNominal.getTime()) {
@@ -286,9 +310,12 @@ function dueSlots(task: TaskState, input: PlanInput, settings: PlanSettings, pla
     if (cursor.getTime() + jitter < windowStartMs) {
       missedCount++;
       firstMissed ??= cursor;
+      lastMissed = cursor;
       if (++enumerated >= settings.maxSlotsPerPlan) {
         // A long outage: jump to the first slot inside the window instead of walking every one.
-        cursor = nextSlot(input.schedule, new Date(windowStartMs - jitter - 1), window);
+        // The record's span then ends at the window's edge, and its count is a lower bound.
+        lastMissed = new Date(windowStartMs - jitter - 1);
+        cursor = nextSlot(input.schedule, lastMissed, window);
         continue;
       }
     } else {
@@ -304,14 +331,18 @@ function dueSlots(task: TaskState, input: PlanInput, settings: PlanSettings, pla
     task.maxRuns !== undefined && task.scheduledStarts + slots.length >= task.maxRuns;
   task.nextSlotAt = exhaustedByMaxRuns ? undefined : cursor;
 
-  if (missedCount > 0 && firstMissed) {
+  if (missedCount > 0 && firstMissed && lastMissed) {
     plan.runWrites.push({
       kind: 'record',
       record: gapRecord(
         task,
         input,
         RunStatus.Missed,
-        { scheduledFor: firstMissed, trigger: Trigger.Schedule, slotCount: missedCount },
+        {
+          scheduledFor: firstMissed,
+          trigger: Trigger.Schedule,
+          span: spanOf(firstMissed, lastMissed, missedCount),
+        },
         `${missedCount}${enumerated >= settings.maxSlotsPerPlan ? '+' : ''} slot(s) older than the catch-up window ` +
           `of ${task.catchUpWindowSeconds}s were not run`,
       ),
@@ -333,7 +364,11 @@ function dueSlots(task: TaskState, input: PlanInput, settings: PlanSettings, pla
         task,
         input,
         RunStatus.Skipped,
-        { scheduledFor: from[0] as Date, trigger: Trigger.CatchUp, slotCount: from.length },
+        {
+          scheduledFor: from[0] as Date,
+          trigger: Trigger.CatchUp,
+          span: spanOf(from[0] as Date, from[from.length - 1] as Date, from.length),
+        },
         note,
       ),
     });
@@ -356,8 +391,14 @@ function dueSlots(task: TaskState, input: PlanInput, settings: PlanSettings, pla
       return kept.map((s, i) => ({ scheduledFor: s, trigger: Trigger.CatchUp, queueIfBusy: i > 0 }));
     }
     default:
+      // One run for the latest slot stands for all of them: its record names the span.
       return [
-        { scheduledFor: latest, trigger: Trigger.CatchUp, queueIfBusy: false, slotCount: slots.length },
+        {
+          scheduledFor: latest,
+          trigger: Trigger.CatchUp,
+          queueIfBusy: false,
+          span: spanOf(slots[0] as Date, latest, slots.length),
+        },
       ];
   }
 }
@@ -367,7 +408,13 @@ function startRun(
   input: PlanInput,
   settings: PlanSettings,
   plan: TaskPlan,
-  run: { runId: string; scheduledFor: Date; trigger: Trigger; attempt: number; parameters: Parameters },
+  run: {
+    runId: string;
+    scheduledFor: Date;
+    trigger: Trigger;
+    attempt: number;
+    parameters: Parameters;
+  } & SlotSpan,
 ): void {
   task.fence += 1;
   const active: ActiveRun = {
@@ -379,6 +426,7 @@ function startRun(
     attempt: run.attempt,
     trigger: run.trigger,
     parameters: run.parameters,
+    ...slotSpanOf(run),
   };
   task.active.push(active);
   plan.starts.push(active);
@@ -416,6 +464,7 @@ function applyOverlap(
       trigger: c.trigger,
       attempt: 1,
       parameters: task.parameters,
+      ...slotSpanOf(c.span ?? {}),
     };
     const busy = task.active.length > 0;
     if (!busy || task.overlap === OverlapPolicy.Allow) {
@@ -446,7 +495,7 @@ function applyOverlap(
           : `overlap policy skip: run ${holder} was still going`,
       ),
     });
-    plan.counts.skipped += c.slotCount ?? 1;
+    plan.counts.skipped += c.span?.slotCount ?? 1;
   }
 }
 
@@ -475,6 +524,47 @@ export function planTask(stored: TaskState, input: PlanInput): TaskPlan {
     task.updatedAt = input.now;
   }
   return plan;
+}
+
+/**
+ * The slots an enabled task came due for by `now` that no tick has handled yet (a tick runs every
+ * minute, so at most a minute's worth, more after an outage): one `skipped` record naming them,
+ * for a change that drops them (disabling the task, a new schedule, which re-aims the cursor from
+ * now). Undefined when none are owed.
+ */
+export function unhandledSlotsRecord(
+  task: TaskState,
+  input: Pick<PlanInput, 'now' | 'schedule' | 'newRunId'>,
+  note: string,
+): RunRecord | undefined {
+  if (!task.enabled || task.nextSlotAt === undefined) return undefined;
+  const lastDueMs = input.now.getTime() - jitterMs(task.id, task.jitterSeconds);
+  const window = { startAt: task.startAt, endAt: task.endAt };
+  const first = task.nextSlotAt;
+  let last: Date | undefined;
+  let count = 0;
+  for (
+    let s: Date | undefined = first;
+    s && s.getTime() <= lastDueMs;
+    s = nextSlot(input.schedule, s, window)
+  ) {
+    if (task.maxRuns !== undefined && task.scheduledStarts + count >= task.maxRuns) break;
+    last = s;
+    count++;
+    if (count >= defaultPlanSettings.maxSlotsPerPlan) {
+      last = new Date(lastDueMs); // the span ends at now; its count is a lower bound
+      break;
+    }
+  }
+  if (last === undefined) return undefined;
+  const full: PlanInput = { ...input, runs: new Map() };
+  return gapRecord(
+    task,
+    full,
+    RunStatus.Skipped,
+    { scheduledFor: first, trigger: Trigger.Schedule, span: spanOf(first, last, count) },
+    note,
+  );
 }
 
 /**

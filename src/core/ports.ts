@@ -7,6 +7,7 @@ import type {
   RunRecord,
   RunStatus,
   SchedulerState,
+  SlotSpan,
   TaskState,
   TaskType,
   Trigger,
@@ -80,7 +81,8 @@ export interface RunFence {
   requestId: string;
 }
 
-export interface RunClaim {
+/** A claim copies the run event's slot span (a `run-once` catch-up run) onto the record. */
+export interface RunClaim extends SlotSpan {
   taskId: string;
   runId: string;
   type: string;
@@ -107,7 +109,12 @@ export type HeartbeatResult = { held: true; cancelRequested: boolean } | { held:
 
 /** How a run ended, as the task SDK reports it. */
 export interface RunOutcome {
-  status: typeof RunStatus.Succeeded | typeof RunStatus.Failed | typeof RunStatus.Cancelled;
+  /** `timed-out`: the run passed its task's `timeoutSeconds` (`src/task/deadline.ts`). */
+  status:
+    | typeof RunStatus.Succeeded
+    | typeof RunStatus.Failed
+    | typeof RunStatus.Cancelled
+    | typeof RunStatus.TimedOut;
   finishedAt: Date;
   durationMs: number;
   result?: string;

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { TickworkError } from './errors.js';
-import type { ActiveRun, JsonValue, TaskState, Trigger } from './model.js';
+import type { ActiveRun, JsonValue, SlotSpan, TaskState, Trigger } from './model.js';
 
 const jsonValue: z.ZodType<JsonValue> = z.lazy(() =>
   z.union([
@@ -37,11 +37,23 @@ export const runEventSchema = z.object({
   leaseExpiresAt: isoInstant,
   historyRetentionDays: z.number().positive(),
   /**
+   * The task's `timeoutSeconds`: the run's signal fires with reason `timeout` this long after the
+   * claim. Absent (an event from an older tick): only the Lambda's own deadline applies.
+   */
+  timeoutSeconds: z.number().positive().optional(),
+  /**
    * Whether the handler must read its task after a success or a cancel: something may be waiting
    * behind this run (a pending run, or a queue-one task). Absent means yes. After a failure the
    * handler always settles (retries, stopOnError).
    */
   settle: z.boolean().optional(),
+  /**
+   * A `run-once` catch-up run standing for several slots: the first and last of them and how
+   * many (the last is `scheduledFor`). The claim copies them onto the run's record.
+   */
+  firstSlotAt: isoInstant.optional(),
+  lastSlotAt: isoInstant.optional(),
+  slotCount: z.number().int().min(2).optional(),
 });
 
 /** What the tick sends to a task's handler; the task SDK parses it ({@link parseRunEvent}). */
@@ -68,8 +80,26 @@ export function runEventOf(task: TaskState, run: ActiveRun): RunEvent {
     token: run.token,
     leaseExpiresAt: run.expiresAt.toISOString(),
     historyRetentionDays: task.historyRetentionDays,
+    timeoutSeconds: task.timeoutSeconds,
     // A run-now queued behind this run later is found by the tick (see `dueAtOf`), not here.
     settle: task.pending.length > 0 || task.overlap === 'queue-one',
+    ...(run.slotCount !== undefined && run.firstSlotAt && run.lastSlotAt
+      ? {
+          firstSlotAt: run.firstSlotAt.toISOString(),
+          lastSlotAt: run.lastSlotAt.toISOString(),
+          slotCount: run.slotCount,
+        }
+      : {}),
+  };
+}
+
+/** The slots a run event stands for, as the claim records them (none for a single slot). */
+export function slotSpanOfEvent(event: RunEvent): SlotSpan {
+  if (event.slotCount === undefined || !event.firstSlotAt || !event.lastSlotAt) return {};
+  return {
+    firstSlotAt: new Date(event.firstSlotAt),
+    lastSlotAt: new Date(event.lastSlotAt),
+    slotCount: event.slotCount,
   };
 }
 

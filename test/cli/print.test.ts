@@ -25,6 +25,8 @@ const aRun = (overrides: Partial<RunView> = {}): RunView => ({
   cancelRequested: false,
   note: null,
   slotCount: null,
+  firstSlotAt: null,
+  lastSlotAt: null,
   logs: '/tasks/nightly/runs/01JDRUN/logs',
   ranOn: {
     requestId: 'req-9',
@@ -56,6 +58,19 @@ describe('printRun', () => {
     const link = 'https://console.aws.amazon.com/cloudwatch/home#logsV2:x';
     expect(printed(aRun({ logs: link }))).toContain(`logs:          ${link}`);
     expect(JSON.parse(printed(aRun(), 'json')).logs).toBe('/tasks/nightly/runs/01JDRUN/logs');
+  });
+
+  it('names the slots a record stands for, and prints no slots line for a single slot', () => {
+    const span = aRun({
+      status: 'skipped',
+      slotCount: 3,
+      firstSlotAt: '2026-03-29T00:57:00.000Z',
+      lastSlotAt: '2026-03-29T00:59:00.000Z',
+    });
+    expect(printed(span)).toMatch(
+      /^slots:\s+3 slots, 2026-03-29T00:57:00\.000Z to 2026-03-29T00:59:00\.000Z$/m,
+    );
+    expect(printed(aRun())).not.toMatch(/^slots:/m);
   });
 
   it('-o wide adds the parameters and the dispatch time', () => {

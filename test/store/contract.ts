@@ -111,6 +111,17 @@ export function describeTaskStoreContract(name: string, makeStore: () => Promise
               attempt: 1,
               parameters: {},
             },
+            {
+              runId: 'run-q',
+              trigger: 'catch-up',
+              scheduledFor: T0,
+              notBefore: at(5),
+              attempt: 1,
+              parameters: {},
+              firstSlotAt: at(-180_000),
+              lastSlotAt: T0,
+              slotCount: 4,
+            },
           ],
           summary: {
             runCount: 4,
@@ -429,7 +440,14 @@ export function describeTaskStoreContract(name: string, makeStore: () => Promise
       it('writes run records atomically with the task', async () => {
         const task = aTask();
         await store.createTask(task);
-        const skipped = aRun({ taskId: task.id, status: 'skipped', note: 'overlap', slotCount: 2 });
+        const skipped = aRun({
+          taskId: task.id,
+          status: 'skipped',
+          note: 'overlap',
+          slotCount: 2,
+          firstSlotAt: T0,
+          lastSlotAt: at(60_000),
+        });
 
         expect((await saveNext(store, task, {}, [{ kind: 'record', record: skipped }])).saved).toBe(true);
         expect(await store.getRun(task.id, skipped.runId)).toEqual(skipped);
@@ -562,6 +580,10 @@ export function describeTaskStoreContract(name: string, makeStore: () => Promise
           functionName: 'acme-reports',
           functionVersion: '7',
           logStream: '2026/11/30/[7]abc',
+
+          firstSlotAt: at(-120_000),
+          lastSlotAt: T0,
+          slotCount: 3,
         });
 
         const result = await store.claimRun(claim);
@@ -584,6 +606,10 @@ export function describeTaskStoreContract(name: string, makeStore: () => Promise
           functionName: 'acme-reports',
           functionVersion: '7',
           logStream: '2026/11/30/[7]abc',
+
+          firstSlotAt: at(-120_000),
+          lastSlotAt: T0,
+          slotCount: 3,
           expiresAt: claim.expiresAt,
         };
         expect(result).toEqual({ claimed: true, run });

@@ -195,6 +195,53 @@ describe('planTask: catch-up', () => {
     expect(plan.task.nextSlotAt).toEqual(instant('2026-03-29T01:01:00Z'));
   });
 
+  it('run-once: the catch-up run names the slots it stands for, first, last and count', () => {
+    const task = behind({ catchUp: 'run-once' });
+
+    const plan = planTask(task, input(task));
+
+    expect(plan.starts).toEqual([
+      expect.objectContaining({
+        trigger: 'catch-up',
+        scheduledFor: now,
+        firstSlotAt: instant('2026-03-29T00:50:00Z'),
+        lastSlotAt: now,
+        slotCount: 11,
+      }),
+    ]);
+    expect(plan.runWrites).toEqual([]);
+  });
+
+  it('run-once behind a running run (overlap skip): one skipped record spans the slots', () => {
+    const task = behind({ catchUp: 'run-once', active: [anActive()], fence: 1 });
+
+    const plan = planTask(task, input(task, { runs: running() }));
+
+    expect(plan.starts).toEqual([]);
+    expect(plan.runWrites[0]?.record).toMatchObject({
+      status: 'skipped',
+      scheduledFor: instant('2026-03-29T00:50:00Z'),
+      firstSlotAt: instant('2026-03-29T00:50:00Z'),
+      lastSlotAt: now,
+      slotCount: 11,
+    });
+    expect(plan.counts.skipped).toBe(11);
+  });
+
+  it('run-once behind a running run (queue-one): the queued run keeps its span', () => {
+    const task = behind({ catchUp: 'run-once', overlap: 'queue-one', active: [anActive()], fence: 1 });
+
+    const plan = planTask(task, input(task, { runs: running() }));
+
+    expect(plan.task.pending).toEqual([
+      expect.objectContaining({
+        scheduledFor: now,
+        firstSlotAt: instant('2026-03-29T00:50:00Z'),
+        slotCount: 11,
+      }),
+    ]);
+  });
+
   it('skip: records the old slots as skipped and runs the on-time one', () => {
     const task = behind({ catchUp: 'skip' });
 
@@ -350,6 +397,47 @@ describe('planTask: leases, folds and retries', () => {
     expect(plan.task.disabledReason).toContain('disk full');
     expect(plan.task.disabledReason).toContain('attempt 3 of 3');
     expect(dueAtOf(plan.task)).toBeUndefined();
+  });
+
+  it('records the queued slots that stopOnError drops as skipped; manual requests stay', () => {
+    const active = anActive();
+    const queued = {
+      trigger: 'catch-up' as const,
+      scheduledFor: now,
+      notBefore: now,
+      attempt: 1,
+      parameters: {},
+    };
+    const task = aTask({
+      nextSlotAt: later,
+      active: [active],
+      stopOnError: true,
+      pending: [
+        {
+          ...queued,
+          runId: 'q-span',
+          firstSlotAt: instant('2026-03-29T00:58:00Z'),
+          lastSlotAt: now,
+          slotCount: 3,
+        },
+        { ...queued, runId: 'q-manual', trigger: 'manual' },
+      ],
+    });
+    const runs = new Map([[active.runId, recordOf(active, { status: 'failed', finishedAt: now })]]);
+
+    const plan = planTask(task, input(task, { runs }));
+
+    expect(plan.task.enabled).toBe(false);
+    // The manual request stays owed, and starts now that nothing runs.
+    expect(plan.starts.map((p) => p.runId)).toEqual(['q-manual']);
+    expect(plan.runWrites.map((w) => w.record)).toEqual([
+      expect.objectContaining({
+        status: 'skipped',
+        scheduledFor: instant('2026-03-29T00:58:00Z'),
+        slotCount: 3,
+        note: expect.stringContaining('stopOnError'),
+      }),
+    ]);
   });
 
   it('never retries or disables after a cancel', () => {

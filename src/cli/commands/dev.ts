@@ -21,6 +21,7 @@ const devOptions = {
   'no-demo': { type: 'boolean' },
   grace: { type: 'string' },
   verbose: { type: 'boolean' },
+  'exit-with-parent': { type: 'boolean' },
 } satisfies Options;
 
 const DEV_HELP = `  --port N                 API port (default 3000; 0 picks a free one)
@@ -38,6 +39,8 @@ const DEV_HELP = `  --port N                 API port (default 3000; 0 picks a f
   --no-demo                do not seed the demo tasks into an empty table
   --grace DURATION         on Ctrl-C, how long running tasks may finish before being stopped (default 5s)
   --verbose                echo every line handlers write
+  --exit-with-parent       stop at once when the process that started this one dies (npm start
+                           passes it: a kill -9 of npm's shell then takes the runtime with it)
   -h, --help               show this help
 
 Environment: every AWS SDK client (the tick, the API, your handlers) reaches the local services
@@ -129,7 +132,7 @@ const dev: Command = {
   async run(ctx, _args, values) {
     const options = devRuntimeOptions(values);
     const { runDev } = await import('../dev.js');
-    return runDev(options, ctx.io);
+    return runDev(options, ctx.io, { exitWithParent: Boolean(values['exit-with-parent']) });
   },
 };
 

@@ -72,6 +72,23 @@ function runTime(iso: string | null, zone: string) {
     : h('span', { class: 'muted' }, '—');
 }
 
+/**
+ * The slot a run was for; for a record standing for several slots (a `run-once` catch-up run,
+ * a skipped or missed span), the first and last of them and how many.
+ */
+function scheduledCell(run: RunView, zone: string) {
+  if (run.slotCount === null || run.firstSlotAt === null || run.lastSlotAt === null)
+    return runTime(run.scheduledFor, zone);
+  return h(
+    'span',
+    { class: 'slot-span', 'data-slot-count': String(run.slotCount) },
+    runTime(run.firstSlotAt, zone),
+    ' – ',
+    runTime(run.lastSlotAt, zone),
+    h('span', { class: 'muted' }, ` (${run.slotCount} slots)`),
+  );
+}
+
 /** The run's error, its progress while it goes, or its result. */
 function runOutcome(run: RunView, live: boolean) {
   if (run.error) {
@@ -83,11 +100,7 @@ function runOutcome(run: RunView, live: boolean) {
     );
   }
   if (live) return h(RunProgress, { run, label: `Progress of run ${run.runId}` });
-  return h(
-    'span',
-    { class: 'result-wrap' },
-    run.result ?? run.note ?? (run.slotCount ? `${run.slotCount} slots` : ''),
-  );
+  return h('span', { class: 'result-wrap' }, run.result ?? run.note ?? '');
 }
 
 /** A link to the logs on AWS (CloudWatch); locally, a button that shows the lines below the row. */
@@ -172,7 +185,7 @@ function RunRow({
       cell('Status', null, h(StatusBadge, { status: run.status })),
       cell('Trigger', null, run.trigger),
       cell('Attempt', { class: 'num' }, String(run.attempt)),
-      cell('Scheduled', null, runTime(run.scheduledFor, zone)),
+      cell('Scheduled', null, scheduledCell(run, zone)),
       cell(
         'Started',
         null,

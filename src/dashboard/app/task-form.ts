@@ -213,8 +213,16 @@ interface FieldKit {
   id: (name: string) => string;
 }
 
-function textField(kit: FieldKit, name: keyof Fields, label: string, extra: Record<string, unknown> = {}) {
+function textField(
+  kit: FieldKit,
+  name: keyof Fields,
+  label: string,
+  { help, ...extra }: Record<string, unknown> & { help?: string } = {},
+) {
   const { fields, fieldErrors, set, id } = kit;
+  const describedBy = [help ? id(`${name}-help`) : '', fieldErrors[name] ? id(`${name}-error`) : '']
+    .filter(Boolean)
+    .join(' ');
   return h(
     'div',
     { class: 'field' },
@@ -225,9 +233,10 @@ function textField(kit: FieldKit, name: keyof Fields, label: string, extra: Reco
       value: fields[name] as string,
       onInput: set(name),
       'aria-invalid': fieldErrors[name] ? 'true' : undefined,
-      'aria-describedby': fieldErrors[name] ? id(`${name}-error`) : undefined,
+      'aria-describedby': describedBy || undefined,
       ...extra,
     }),
+    help ? h('p', { class: 'muted field-help', id: id(`${name}-help`) }, help) : null,
     fieldErrors[name] ? h('p', { class: 'field-error', id: id(`${name}-error`) }, fieldErrors[name]) : null,
   );
 }
@@ -350,10 +359,11 @@ function moreOptions(kit: FieldKit) {
       selectField(kit, 'catchUp', 'Missed slots', ['run-once', 'skip', 'run-all']),
       textField(kit, 'maxAttempts', 'Attempts (1 = no retry)', { type: 'number', min: 1, max: 20 }),
       textField(kit, 'backoffSeconds', 'First retry after (s)', { type: 'number', min: 0 }),
-      textField(kit, 'timeoutSeconds', 'Timeout (s; empty = type default)', {
+      textField(kit, 'timeoutSeconds', 'Timeout (s; empty = 300)', {
         type: 'number',
         min: 1,
         max: 900,
+        help: 'The run’s deadline: its signal fires with reason “timeout”; still going 5 s later, it is recorded timed-out. Retried per the attempts.',
       }),
       textField(kit, 'priority', 'Priority', { type: 'number', min: -1000, max: 1000 }),
       textField(kit, 'description', 'Description'),
