@@ -42,7 +42,13 @@ export function buildTable(scope: Construct, props: TickworkProps): Table {
       indexName: index.indexName,
       partitionKey: attribute(index.partitionKey),
       sortKey: attribute(index.sortKey),
-      projectionType: index.projection === 'ALL' ? ProjectionType.ALL : ProjectionType.KEYS_ONLY,
+      projectionType:
+        index.projection === 'ALL'
+          ? ProjectionType.ALL
+          : index.projection === 'INCLUDE'
+            ? ProjectionType.INCLUDE
+            : ProjectionType.KEYS_ONLY,
+      ...(index.nonKeyAttributes ? { nonKeyAttributes: [...index.nonKeyAttributes] } : {}),
     });
   }
   return table;
@@ -93,6 +99,8 @@ export const storeAccess: Record<StoreRole, readonly StoreStatement[]> = {
   tick: [
     TABLE_READS,
     { actions: ['dynamodb:Query'], index: tableDefinition.dueIndex.indexName },
+    // Lapsed `running` records (the run index's `running` partitions).
+    { actions: ['dynamodb:Query'], index: tableDefinition.runIndex.indexName },
     {
       actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
       partitions: [TASK_PARTITIONS, SCHEDULER_PARTITION],
@@ -103,6 +111,8 @@ export const storeAccess: Record<StoreRole, readonly StoreStatement[]> = {
   api: [
     TABLE_READS,
     { actions: ['dynamodb:Query'], index: tableDefinition.taskIndex.indexName },
+    // `GET /runs`: runs across tasks.
+    { actions: ['dynamodb:Query'], index: tableDefinition.runIndex.indexName },
     {
       actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'],
       partitions: [TASK_PARTITIONS, SCHEDULER_PARTITION],

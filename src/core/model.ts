@@ -34,6 +34,10 @@ export const Trigger = {
   Manual: 'manual',
   Retry: 'retry',
   CatchUp: 'catch-up',
+  /** A new run of an earlier one, with its parameters (`replayOf` names the original). */
+  Replay: 'replay',
+  /** A past slot run on request: its `scheduledFor` is the slot, so is its idempotency key. */
+  Backfill: 'backfill',
 } as const;
 export type Trigger = (typeof Trigger)[keyof typeof Trigger];
 
@@ -139,6 +143,8 @@ export interface ActiveRun {
   attempt: number;
   trigger: Trigger;
   parameters: Parameters;
+  /** For a replay: the run it repeats. */
+  replayOf?: string;
 }
 
 /** A run the task owes but has not started: a run-now request, a retry, a queued slot. */
@@ -150,6 +156,8 @@ export interface PendingRun {
   notBefore: Date;
   attempt: number;
   parameters: Parameters;
+  /** For a replay: the run it repeats. */
+  replayOf?: string;
 }
 
 /** The error a failed run recorded. */
@@ -235,6 +243,8 @@ export interface RunRecord {
   slotCount?: number;
   /** Where the run's logs are (a CloudWatch link on AWS, the log endpoint locally). */
   logs?: string;
+  /** For a replay: the run it repeats. */
+  replayOf?: string;
   /** When history retention removes this record. */
   expiresAt: Date;
 }

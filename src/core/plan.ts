@@ -142,6 +142,7 @@ export function dispatchedRecord(task: TaskState, run: ActiveRun, now: Date = ru
     dispatchedAt: run.dispatchedAt,
     parameters: run.parameters,
     token: run.token,
+    ...(run.replayOf !== undefined ? { replayOf: run.replayOf } : {}),
     expiresAt: historyExpiry(task, now),
   };
 }
@@ -367,7 +368,14 @@ function startRun(
   input: PlanInput,
   settings: PlanSettings,
   plan: TaskPlan,
-  run: { runId: string; scheduledFor: Date; trigger: Trigger; attempt: number; parameters: Parameters },
+  run: {
+    runId: string;
+    scheduledFor: Date;
+    trigger: Trigger;
+    attempt: number;
+    parameters: Parameters;
+    replayOf?: string;
+  },
 ): void {
   task.fence += 1;
   const active: ActiveRun = {
@@ -380,6 +388,7 @@ function startRun(
     trigger: run.trigger,
     parameters: run.parameters,
   };
+  if (run.replayOf !== undefined) active.replayOf = run.replayOf;
   task.active.push(active);
   plan.starts.push(active);
   plan.counts.started++;

@@ -29,7 +29,7 @@ export const runEventSchema = z.object({
   scheduledFor: isoInstant,
   dispatchedAt: isoInstant,
   attempt: z.number().int().min(1),
-  trigger: z.enum(['schedule', 'manual', 'retry', 'catch-up'] satisfies Trigger[]),
+  trigger: z.enum(['schedule', 'manual', 'retry', 'catch-up', 'replay', 'backfill'] satisfies Trigger[]),
   parameters: z.record(z.string(), jsonValue),
   /** Fencing token of the lease. */
   token: z.number().int().min(0),
@@ -42,6 +42,8 @@ export const runEventSchema = z.object({
    * handler always settles (retries, stopOnError).
    */
   settle: z.boolean().optional(),
+  /** For a replay: the run it repeats. */
+  replayOf: z.string().min(1).optional(),
 });
 
 /** What the tick sends to a task's handler; the task SDK parses it ({@link parseRunEvent}). */
@@ -70,6 +72,7 @@ export function runEventOf(task: TaskState, run: ActiveRun): RunEvent {
     historyRetentionDays: task.historyRetentionDays,
     // A run-now queued behind this run later is found by the tick (see `dueAtOf`), not here.
     settle: task.pending.length > 0 || task.overlap === 'queue-one',
+    ...(run.replayOf !== undefined ? { replayOf: run.replayOf } : {}),
   };
 }
 

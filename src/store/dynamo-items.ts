@@ -32,8 +32,15 @@ import type {
   TaskType,
   Trigger,
 } from '../core/model.js';
-import type { IdempotencyRecord, RunClaim, RunFence, RunOutcome } from '../core/ports.js';
-import { tableDefinition } from './table-definition.js';
+import type {
+  BackfillJob,
+  IdempotencyRecord,
+  RunClaim,
+  RunFence,
+  RunOutcome,
+  RunSummary,
+} from '../core/ports.js';
+import { RUN_INDEX_SHARDS, tableDefinition } from './table-definition.js';
 
 /** An item as the DynamoDB document client reads and writes it. */
 export type Item = Record<string, unknown>;
@@ -52,6 +59,8 @@ export const attr = {
   dueAt: tableDefinition.dueIndex.sortKey.name,
   kind: tableDefinition.taskIndex.partitionKey.name,
   id: tableDefinition.taskIndex.sortKey.name,
+  runPart: tableDefinition.runIndex.partitionKey.name,
+  runId: tableDefinition.runIndex.sortKey.name,
   version: 'version',
   status: 'status',
   token: 'token',
@@ -67,6 +76,17 @@ const TASK_PREFIX = 'TASK#';
 const RUN_PREFIX = 'RUN#';
 const TYPE_PREFIX = 'TYPE#';
 const IDEMPOTENCY_PREFIX = 'IDEMPOTENCY#';
+/** Sort key prefix of backfill jobs (in the `SCHEDULER` partition). */
+export const BACKFILL_PREFIX = 'BACKFILL#';
+
+/**
+ * The run index's partition of a run in this state: `<status>#<shard>`, the shard a hash of the
+ * run id, so one busy state (every completion writes `succeeded`) spreads over
+ * {@link RUN_INDEX_SHARDS} partitions.
+ */
+export function runPartOf(runId: string, status: RunStatus): string {
+  return `${status}#${shardOf(runId, RUN_INDEX_SHARDS)}`;
+}
 
 /** Sort key of task items. */
 export const TASK_SK = 'TASK';
@@ -86,6 +106,11 @@ export const keys = {
   }),
   taskType: (name: string): ItemKey => ({ pk: TYPES_PK, sk: `${TYPE_PREFIX}${name}` }),
   scheduler: (): ItemKey => ({ pk: 'SCHEDULER', sk: 'STATE' }),
+  /** A backfill in progress, in the scheduler's partition (one Query lists them all). */
+  backfill: (taskId: string, backfillId: string): ItemKey => ({
+    pk: 'SCHEDULER',
+    sk: `${BACKFILL_PREFIX}${taskId}#${backfillId}`,
+  }),
   /** A run-now idempotency key, in its task's partition (and gone with the TTL). */
   idempotency: (taskId: string, key: string): ItemKey => ({
     pk: `${TASK_PREFIX}${taskId}`,
@@ -322,6 +347,7 @@ export function taskToItem(task: TaskState, shardCount: number, holdMs = DEFAULT
       attempt: a.attempt,
       trigger: a.trigger,
       parameters: a.parameters,
+      ...(a.replayOf !== undefined ? { replayOf: a.replayOf } : {}),
     })),
     pending: task.pending.map((p) => ({
       runId: p.runId,
@@ -330,6 +356,7 @@ export function taskToItem(task: TaskState, shardCount: number, holdMs = DEFAULT
       notBefore: ms(p.notBefore),
       attempt: p.attempt,
       parameters: p.parameters,
+      ...(p.replayOf !== undefined ? { replayOf: p.replayOf } : {}),
     })),
     summary: compact({
       lastRunAt: ms(task.summary.lastRunAt),
@@ -381,27 +408,33 @@ export function taskFromItem(item: Item): TaskState {
     fence: r.num('fence'),
     active: r.list('active').map((entry, i): ActiveRun => {
       const a = new Reader(entry, `task ${String(item.id)} active[${i}]`);
-      return {
-        runId: a.str('runId'),
-        token: a.num('token'),
-        scheduledFor: a.date('scheduledFor'),
-        dispatchedAt: a.date('dispatchedAt'),
-        expiresAt: a.date('expiresAt'),
-        attempt: a.num('attempt'),
-        trigger: a.str('trigger') as Trigger,
-        parameters: a.map('parameters') as Parameters,
-      };
+      return assignDefined<ActiveRun>(
+        {
+          runId: a.str('runId'),
+          token: a.num('token'),
+          scheduledFor: a.date('scheduledFor'),
+          dispatchedAt: a.date('dispatchedAt'),
+          expiresAt: a.date('expiresAt'),
+          attempt: a.num('attempt'),
+          trigger: a.str('trigger') as Trigger,
+          parameters: a.map('parameters') as Parameters,
+        },
+        { replayOf: a.optStr('replayOf') },
+      );
     }),
     pending: r.list('pending').map((entry, i): PendingRun => {
       const p = new Reader(entry, `task ${String(item.id)} pending[${i}]`);
-      return {
-        runId: p.str('runId'),
-        trigger: p.str('trigger') as Trigger,
-        scheduledFor: p.date('scheduledFor'),
-        notBefore: p.date('notBefore'),
-        attempt: p.num('attempt'),
-        parameters: p.map('parameters') as Parameters,
-      };
+      return assignDefined<PendingRun>(
+        {
+          runId: p.str('runId'),
+          trigger: p.str('trigger') as Trigger,
+          scheduledFor: p.date('scheduledFor'),
+          notBefore: p.date('notBefore'),
+          attempt: p.num('attempt'),
+          parameters: p.map('parameters') as Parameters,
+        },
+        { replayOf: p.optStr('replayOf') },
+      );
     }),
     summary: assignDefined<TaskSummary>(
       { runCount: summary.num('runCount') },
@@ -453,9 +486,10 @@ export function runToItem(run: RunRecord): Item {
   return compact({
     ...keys.run(run.taskId, run.runId),
     taskId: run.taskId,
-    runId: run.runId,
+    [attr.runId]: run.runId,
     type: run.type,
     [attr.status]: run.status,
+    [attr.runPart]: runPartOf(run.runId, run.status),
     trigger: run.trigger,
     attempt: run.attempt,
     scheduledFor: ms(run.scheduledFor),
@@ -475,6 +509,7 @@ export function runToItem(run: RunRecord): Item {
     note: run.note,
     slotCount: run.slotCount,
     logs: run.logs,
+    replayOf: run.replayOf,
     [attr.expiresAt]: epochSeconds(run.expiresAt),
   });
 }
@@ -510,7 +545,39 @@ export function runFromItem(item: Item): RunRecord {
     note: r.optStr('note'),
     slotCount: r.optNum('slotCount'),
     logs: r.optStr('logs'),
+    replayOf: r.optStr('replayOf'),
   });
+}
+
+/** The run summary a run index item holds (the projected attributes). */
+export function runSummaryFromItem(item: Item): RunSummary {
+  const r = new Reader(item, `runs index ${String(item[attr.runPart])}/${String(item[attr.runId])}`);
+  const run: RunSummary = {
+    taskId: r.str('taskId'),
+    runId: r.str(attr.runId),
+    type: r.str('type'),
+    status: r.str(attr.status) as RunStatus,
+    trigger: r.str('trigger') as Trigger,
+    attempt: r.num('attempt'),
+    scheduledFor: r.date('scheduledFor'),
+  };
+  return assignDefined(run, {
+    dispatchedAt: r.optDate('dispatchedAt'),
+    startedAt: r.optDate('startedAt'),
+    finishedAt: r.optDate('finishedAt'),
+    durationMs: r.optNum('durationMs'),
+    slotCount: r.optNum('slotCount'),
+    replayOf: r.optStr('replayOf'),
+  });
+}
+
+/** What the run index holds of an item: its keys and projected attributes (as DynamoDB projects). */
+export function runIndexProjection(item: Item): Item {
+  const index = tableDefinition.runIndex;
+  const names = [attr.pk, attr.sk, attr.runPart, attr.runId, ...index.nonKeyAttributes];
+  const out: Item = {};
+  for (const name of names) if (item[name] !== undefined) out[name] = item[name];
+  return out;
 }
 
 /** The `running` record a claim creates. */
@@ -530,7 +597,7 @@ export function runFromClaim(claim: RunClaim): RunRecord {
     leaseExpiresAt: claim.leaseExpiresAt,
     expiresAt: claim.expiresAt,
   };
-  return assignDefined(run, { dispatchedAt: claim.dispatchedAt, logs: claim.logs });
+  return assignDefined(run, { dispatchedAt: claim.dispatchedAt, logs: claim.logs, replayOf: claim.replayOf });
 }
 
 /** Attributes a heartbeat sets. */
@@ -546,9 +613,10 @@ export function heartbeatAttributes(update: { now: Date; leaseExpiresAt: Date; p
  * Attributes a completion sets. `cancelReason` has no place on a run record (the task SDK puts
  * the why in `note`), so it is not stored.
  */
-export function outcomeAttributes(outcome: RunOutcome): Item {
+export function outcomeAttributes(outcome: RunOutcome, runId: string): Item {
   return compact({
     [attr.status]: outcome.status,
+    [attr.runPart]: runPartOf(runId, outcome.status),
     finishedAt: ms(outcome.finishedAt),
     durationMs: outcome.durationMs,
     result: outcome.result,
@@ -561,6 +629,7 @@ export function outcomeAttributes(outcome: RunOutcome): Item {
 /** Attributes of a `time-out` write that replace what a running record holds. */
 const timeOutOverwrites: ReadonlySet<string> = new Set([
   attr.status,
+  attr.runPart,
   'finishedAt',
   'durationMs',
   'note',
@@ -594,6 +663,39 @@ export function isSameCompletion(current: RunRecord, fence: RunFence, outcome: R
     current.status === outcome.status &&
     current.finishedAt?.getTime() === outcome.finishedAt.getTime()
   );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Backfill jobs
+
+export function backfillToItem(job: BackfillJob): Item {
+  return {
+    ...keys.backfill(job.taskId, job.backfillId),
+    taskId: job.taskId,
+    backfillId: job.backfillId,
+    from: ms(job.from),
+    to: ms(job.to),
+    concurrency: job.concurrency,
+    nextSlotAt: ms(job.nextSlotAt),
+    queued: job.queued,
+    total: job.total,
+    createdAt: ms(job.createdAt),
+  };
+}
+
+export function backfillFromItem(item: Item): BackfillJob {
+  const r = new Reader(item, `${String(item.pk)}/${String(item.sk)}`);
+  return {
+    taskId: r.str('taskId'),
+    backfillId: r.str('backfillId'),
+    from: r.date('from'),
+    to: r.date('to'),
+    concurrency: r.num('concurrency'),
+    nextSlotAt: r.date('nextSlotAt'),
+    queued: r.num('queued'),
+    total: r.num('total'),
+    createdAt: r.date('createdAt'),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------

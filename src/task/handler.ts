@@ -265,6 +265,7 @@ function claimRun({ run, ids, requestId, startedAt }: Invocation, deps: HandlerD
     leaseExpiresAt: new Date(startedAt.getTime() + deps.leaseDurationMs),
     parameters: run.parameters,
     ...(deps.logs ? { logs: deps.logs } : {}),
+    ...(run.replayOf !== undefined ? { replayOf: run.replayOf } : {}),
     expiresAt: historyExpiry({ historyRetentionDays: run.historyRetentionDays }, startedAt),
   });
 }
