@@ -87,8 +87,11 @@ const TABLE_READS: StoreStatement = {
  *
  * - tick: `queryDue` (the `due` index), `listTaskTypes` (Query), `getRuns` (BatchGetItem),
  *   `getTask` (GetItem), `saveTask` (PutItem, or a transaction of Put and Update), `saveTasks`
- *   (PartiQL UPDATEs), `requestCancel` (UpdateItem, PutItem), `updateSchedulerState` (UpdateItem).
- * - API: the tick's reads but the `tasks` index instead of `due` (`listTasks`), `listRuns`
+ *   (PartiQL UPDATEs), `requestCancel` (UpdateItem, PutItem), `updateSchedulerState` (UpdateItem);
+ *   the backfill pump: `listBackfills` (Query), `saveBackfill` (PutItem), `deleteBackfill`
+ *   (DeleteItem, the `SCHEDULER` partition only); `listLapsedRuns` (the `runs` index).
+ * - API: the tick's reads but the `tasks` and `runs` indexes instead of `due` (`listTasks`,
+ *   `listRunsAcross`), backfill jobs (PutItem, DeleteItem on `SCHEDULER`), `listRuns`
  *   (Query), `createTask`, `saveTask`, `requestCancel`, `updateSchedulerState`, and `deleteTask`
  *   (DeleteItem, then the run history by Query and BatchWriteItem); no PartiQL.
  * - task function (the task SDK): `claimRun` (PutItem, GetItem when the claim loses),
@@ -105,6 +108,8 @@ export const storeAccess: Record<StoreRole, readonly StoreStatement[]> = {
       actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
       partitions: [TASK_PARTITIONS, SCHEDULER_PARTITION],
     },
+    // A backfill job whose every slot is queued (`src/tick/backfill.ts`).
+    { actions: ['dynamodb:DeleteItem'], partitions: [SCHEDULER_PARTITION] },
     // The batched compare-and-sets (BatchExecuteStatement): updates only, on the table only.
     { actions: ['dynamodb:PartiQLUpdate'] },
   ],

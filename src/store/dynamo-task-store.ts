@@ -628,7 +628,6 @@ export class DynamoTaskStore implements TaskStore {
       KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
       ExpressionAttributeNames: { '#pk': attr.pk, '#sk': attr.sk },
       ExpressionAttributeValues: { ':pk': keys.scheduler().pk, ':prefix': BACKFILL_PREFIX },
-      ConsistentRead: true,
     });
     return items.map(backfillFromItem).sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
   }

@@ -6,6 +6,7 @@ import pLimit, { type LimitFunction } from 'p-limit';
 import type { RunRecord, TaskState } from '../core/model.js';
 import type { PlanSettings, TaskPlan } from '../core/plan.js';
 import type { RunNotice } from '../core/ports.js';
+import { pumpBackfills } from './backfill.js';
 import { afterSave, type DispatchOutcome, planDispatch, type TickDeps } from './dispatch.js';
 
 export type { TickDeps, TickLogger } from './dispatch.js';
@@ -99,6 +100,7 @@ interface Tick {
  */
 export async function runTick(deps: TickDeps, options: TickOptions = {}): Promise<TickReport> {
   const tick = beginTick(deps, options);
+  await pumpBackfills(deps, tick.now, tick.report.shards);
   const tasks = await queryDueTasks(tick);
   const runs = await readActiveRuns(tick, tasks);
   await planAndSave(tick, tasks, runs);
