@@ -8,10 +8,12 @@ import type { Context } from 'hono';
 import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
 import { applyTasks } from './apply.js';
+import { listBackfills, startBackfill } from './backfill.js';
 import { bodyGate } from './body.js';
 import type { ApiDeps } from './deps.js';
 import { ApiError, type ErrorCode, errorCodes, issuesOf, toErrorResponse } from './errors.js';
 import { routes, routeTable } from './routes.js';
+import { listRunsAcross, replayRun } from './runs.js';
 import * as service from './task-service.js';
 
 /** The `info` and `servers` of the OpenAPI document. */
@@ -181,6 +183,16 @@ export function createApp(deps: ApiDeps): OpenAPIHono {
     const { id, runId } = c.req.valid('param');
     return c.json(await service.getRunLogs(deps, id, runId), 200);
   });
+  app.openapi(routes.listAllRuns, async (c) => c.json(await listRunsAcross(deps, c.req.valid('query')), 200));
+  app.openapi(routes.replayRun, async (c) => {
+    const { id, runId } = c.req.valid('param');
+    return c.json(await replayRun(deps, id, runId), 202);
+  });
+  app.openapi(routes.backfill, async (c) => {
+    const result = await startBackfill(deps, c.req.valid('param').id, c.req.valid('json'));
+    return result.dryRun ? c.json(result, 200) : c.json(result, 202);
+  });
+  app.openapi(routes.listBackfills, async (c) => c.json(await listBackfills(deps), 200));
   app.openapi(routes.getScheduler, async (c) => c.json(await service.schedulerView(deps), 200));
   app.openapi(routes.pauseScheduler, async (c) => c.json(await service.setPaused(deps, true), 200));
   app.openapi(routes.resumeScheduler, async (c) => c.json(await service.setPaused(deps, false), 200));

@@ -63,12 +63,15 @@ export function runView(record: RunRecord, hasLogReader: boolean): RunView {
     durationMs: record.durationMs ?? null,
     parameters: record.parameters,
     result: record.result ?? null,
-    error: record.error ? { name: record.error.name, message: record.error.message } : null,
+    error: record.error
+      ? { name: record.error.name, message: record.error.message, stack: record.error.stack ?? null }
+      : null,
     progress: progressView(record.progress),
     cancelRequested: record.cancelRequested === true,
     note: record.note ?? null,
     slotCount: record.slotCount ?? null,
     logs: logsLink(record, hasLogReader),
+    replayOf: record.replayOf ?? null,
   };
 }
 
@@ -94,6 +97,7 @@ export function queuedView(task: TaskState, run: PendingRun): RunView {
     note: `not before ${run.notBefore.toISOString()}`,
     slotCount: null,
     logs: null,
+    replayOf: run.replayOf ?? null,
   };
 }
 

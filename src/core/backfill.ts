@@ -29,20 +29,20 @@ export function backfillSlots(
 }
 
 /**
- * How many backfill runs may be queued on the task now. Under `allow` up to `concurrency` run
- * together; under any other overlap policy a backfill run waits until the task has nothing active
- * or pending, so it never skips, queues behind or replaces another run, and backfills one slot at
- * a time.
+ * How many backfill runs may be queued on the task now; `finished` names active runs whose record
+ * already ended (the tick folds them later). Under `allow` up to `concurrency` run together; under
+ * any other overlap policy a backfill run waits until the task has nothing running or pending, so
+ * it never skips, queues behind or replaces another run, and backfills one slot at a time.
  */
 export function backfillRoom(
   task: Pick<TaskState, 'active' | 'pending' | 'overlap'>,
   concurrency: number,
+  finished: ReadonlySet<string> = new Set(),
 ): number {
-  if (task.overlap !== 'allow') {
-    return task.active.length === 0 && task.pending.length === 0 ? 1 : 0;
-  }
+  const running = task.active.filter((a) => !finished.has(a.runId));
+  if (task.overlap !== 'allow') return running.length === 0 && task.pending.length === 0 ? 1 : 0;
   const inFlight =
-    task.active.filter((a) => a.trigger === Trigger.Backfill).length +
+    running.filter((a) => a.trigger === Trigger.Backfill).length +
     task.pending.filter((p) => p.trigger === Trigger.Backfill).length;
   return Math.max(0, concurrency - inFlight);
 }

@@ -11,7 +11,7 @@
  */
 import { backfillRoom, backfillSlots } from '../core/backfill.js';
 import { shardOf } from '../core/due.js';
-import { type PendingRun, type TaskState, Trigger } from '../core/model.js';
+import { isTerminal, type PendingRun, type TaskState, Trigger } from '../core/model.js';
 import type { BackfillJob } from '../core/ports.js';
 import type { TickDeps } from './dispatch.js';
 
@@ -24,7 +24,7 @@ export async function pumpBackfill(deps: TickDeps, job: BackfillJob, now: Date):
     await deps.store.deleteBackfill(job.taskId, job.backfillId);
     return [];
   }
-  const room = backfillRoom(task, job.concurrency);
+  const room = backfillRoom(task, job.concurrency, await finishedRuns(deps, task));
   if (room === 0) return [];
   // One more than fits tells whether slots remain after these.
   const slots = backfillSlots(task, job.nextSlotAt, job.to, room + 1);
@@ -52,6 +52,13 @@ export async function pumpBackfill(deps: TickDeps, job: BackfillJob, now: Date):
   }
   await deps.store.deleteBackfill(job.taskId, job.backfillId);
   return [];
+}
+
+/** Active runs of the task whose record already ended (not folded back yet). */
+async function finishedRuns(deps: TickDeps, task: TaskState): Promise<Set<string>> {
+  if (task.active.length === 0) return new Set();
+  const { runs } = await deps.store.getRuns(task.active.map((a) => ({ taskId: task.id, runId: a.runId })));
+  return new Set([...runs.values()].filter((run) => isTerminal(run.status)).map((run) => run.runId));
 }
 
 /** Adds pending runs to a task by compare-and-set, reading it again after a lost race. */
