@@ -372,6 +372,38 @@ export function taskToItem(task: TaskState, shardCount: number, holdMs = DEFAULT
   });
 }
 
+function activeFromMap(entry: Item, where: string): ActiveRun {
+  const a = new Reader(entry, where);
+  return assignDefined<ActiveRun>(
+    {
+      runId: a.str('runId'),
+      token: a.num('token'),
+      scheduledFor: a.date('scheduledFor'),
+      dispatchedAt: a.date('dispatchedAt'),
+      expiresAt: a.date('expiresAt'),
+      attempt: a.num('attempt'),
+      trigger: a.str('trigger') as Trigger,
+      parameters: a.map('parameters') as Parameters,
+    },
+    { replayOf: a.optStr('replayOf') },
+  );
+}
+
+function pendingFromMap(entry: Item, where: string): PendingRun {
+  const p = new Reader(entry, where);
+  return assignDefined<PendingRun>(
+    {
+      runId: p.str('runId'),
+      trigger: p.str('trigger') as Trigger,
+      scheduledFor: p.date('scheduledFor'),
+      notBefore: p.date('notBefore'),
+      attempt: p.num('attempt'),
+      parameters: p.map('parameters') as Parameters,
+    },
+    { replayOf: p.optStr('replayOf') },
+  );
+}
+
 /** The task an item holds. */
 export function taskFromItem(item: Item): TaskState {
   const r = new Reader(item, `${String(item.pk)}/${String(item.sk)}`);
@@ -406,36 +438,10 @@ export function taskFromItem(item: Item): TaskState {
     updatedAt: r.date('updatedAt'),
     scheduledStarts: r.num('scheduledStarts'),
     fence: r.num('fence'),
-    active: r.list('active').map((entry, i): ActiveRun => {
-      const a = new Reader(entry, `task ${String(item.id)} active[${i}]`);
-      return assignDefined<ActiveRun>(
-        {
-          runId: a.str('runId'),
-          token: a.num('token'),
-          scheduledFor: a.date('scheduledFor'),
-          dispatchedAt: a.date('dispatchedAt'),
-          expiresAt: a.date('expiresAt'),
-          attempt: a.num('attempt'),
-          trigger: a.str('trigger') as Trigger,
-          parameters: a.map('parameters') as Parameters,
-        },
-        { replayOf: a.optStr('replayOf') },
-      );
-    }),
-    pending: r.list('pending').map((entry, i): PendingRun => {
-      const p = new Reader(entry, `task ${String(item.id)} pending[${i}]`);
-      return assignDefined<PendingRun>(
-        {
-          runId: p.str('runId'),
-          trigger: p.str('trigger') as Trigger,
-          scheduledFor: p.date('scheduledFor'),
-          notBefore: p.date('notBefore'),
-          attempt: p.num('attempt'),
-          parameters: p.map('parameters') as Parameters,
-        },
-        { replayOf: p.optStr('replayOf') },
-      );
-    }),
+    active: r.list('active').map((entry, i) => activeFromMap(entry, `task ${String(item.id)} active[${i}]`)),
+    pending: r
+      .list('pending')
+      .map((entry, i) => pendingFromMap(entry, `task ${String(item.id)} pending[${i}]`)),
     summary: assignDefined<TaskSummary>(
       { runCount: summary.num('runCount') },
       {
