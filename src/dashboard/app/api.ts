@@ -4,8 +4,13 @@
  * that carries the API's own `error.message`, so no action ever fails silently.
  */
 import type {
+  BackfillInput,
+  BackfillResult,
+  BackfillView,
   Page,
+  ReplayAccepted,
   RunLogs,
+  RunSummaryView,
   RunView,
   SchedulePreview,
   SchedulerView,
@@ -17,8 +22,12 @@ import type {
 import { type ApiRefusal, parseApiResponse } from '../../api-response.js';
 
 export type {
+  BackfillResult,
+  BackfillView,
   Page,
+  ReplayAccepted,
   RunLogs,
+  RunSummaryView,
   RunView,
   SchedulePreview,
   SchedulerView,
@@ -150,6 +159,14 @@ export const api = {
     if (nextToken) query.set('nextToken', nextToken);
     return request<Page<RunView>>('GET', `tasks/${enc(id)}/runs?${query}`);
   },
+  /** Runs of every task (`GET /runs`), filtered by the query (status, trigger, type, taskId, from). */
+  listAllRuns: (query: URLSearchParams) => request<Page<RunSummaryView>>('GET', `runs?${query}`),
+  getRun: (id: string, runId: string) => request<RunView>('GET', `tasks/${enc(id)}/runs/${enc(runId)}`),
+  replay: (id: string, runId: string) =>
+    request<ReplayAccepted>('POST', `tasks/${enc(id)}/runs/${enc(runId)}/replay`, { body: {} }),
+  backfill: (id: string, input: BackfillInput) =>
+    request<BackfillResult>('POST', `tasks/${enc(id)}/backfill`, { body: input }),
+  backfills: () => request<{ items: BackfillView[] }>('GET', 'backfills'),
   runLogs: (id: string, runId: string) => request<RunLogs>('GET', `tasks/${enc(id)}/runs/${enc(runId)}/logs`),
   taskTypes: () => request<{ items: TaskTypeView[] }>('GET', 'task-types'),
   scheduler: () => request<SchedulerView>('GET', 'scheduler'),
