@@ -117,6 +117,8 @@ describe('dashboard pages', () => {
     expect(JSON.parse((await runPage.getByTestId('parameters').textContent()) ?? '{}')).toEqual({
       supplier: 'acme',
     });
+    // The original and its replay share the slot: each page lists both.
+    await expect.poll(() => runPage.getByTestId('attempts').locator('li').count()).toBe(2);
     await runPage.locator('[data-field="Replay of"]').getByRole('link').click();
     await expect.poll(() => page.url()).toContain(failedRunId);
   });

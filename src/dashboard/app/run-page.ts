@@ -43,6 +43,42 @@ function useRun(taskId: string, runId: string) {
   return { run, error, reload: () => setTick((t) => t + 1) };
 }
 
+/** Every run of the same slot in the task's recent history: retries, replays, the run itself. */
+function useAttempts(run: RunView | undefined): RunView[] {
+  const [attempts, setAttempts] = useState<RunView[]>([]);
+  const key = run ? `${run.taskId}/${run.scheduledFor}/${run.status}` : '';
+  useEffect(() => {
+    if (!run) return;
+    api.listRuns(run.taskId).then(
+      (page) => setAttempts(page.items.filter((r) => r.scheduledFor === run.scheduledFor)),
+      () => setAttempts([]),
+    );
+  }, [key]);
+  return attempts;
+}
+
+function attemptsView(run: RunView, attempts: RunView[]) {
+  if (attempts.length < 2) return null;
+  return section(
+    'Runs of this slot',
+    h(
+      'ul',
+      { class: 'slots', 'data-testid': 'attempts' },
+      ...attempts.map((a) =>
+        h(
+          'li',
+          { key: a.runId },
+          a.runId === run.runId
+            ? h('strong', null, 'this run')
+            : h('a', { href: hrefOf({ page: 'run', taskId: a.taskId, runId: a.runId }) }, a.runId),
+          ` · ${a.trigger}, attempt ${a.attempt} · `,
+          h(StatusBadge, { status: a.status }),
+        ),
+      ),
+    ),
+  );
+}
+
 function useLogs(run: RunView | undefined): RunLogs | string | undefined {
   const [logs, setLogs] = useState<RunLogs | string | undefined>();
   const key = run ? `${run.taskId}/${run.runId}/${run.status}` : '';
@@ -75,7 +111,8 @@ function facts(run: RunView) {
       h('a', { href: hrefOf({ page: 'task', taskId: run.taskId }) }, run.taskId),
       ` (${run.type})`,
     ),
-    ...field('Trigger', run.trigger, run.attempt > 1 ? ` · attempt ${run.attempt}` : ''),
+    ...field('Trigger', run.trigger),
+    ...field('Attempt', String(run.attempt)),
     ...(run.replayOf
       ? field(
           'Replay of',
@@ -144,6 +181,7 @@ function details(run: RunView, logs: RunLogs | string | undefined) {
 export function RunPage({ taskId, runId }: { taskId: string; runId: string }) {
   const { run, error, reload } = useRun(taskId, runId);
   const logs = useLogs(run);
+  const attempts = useAttempts(run);
   const [busy, setBusy] = useState(false);
   const [actionError, setActionError] = useState<string | undefined>();
   const act = (action: () => Promise<void>) => {
@@ -202,6 +240,7 @@ export function RunPage({ taskId, runId }: { taskId: string; runId: string }) {
               : null,
           ),
           facts(run),
+          attemptsView(run, attempts),
           ...details(run, logs),
         )
       : error

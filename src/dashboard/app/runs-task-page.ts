@@ -40,15 +40,8 @@ function useTaskAndRuns(taskId: string) {
 const localValue = (date: Date) => date.toISOString().slice(0, 16);
 const instantOf = (value: string) => new Date(`${value}:00Z`).toISOString();
 
-function BackfillDialog({
-  task,
-  onClose,
-  onStarted,
-}: {
-  task: TaskView;
-  onClose: () => void;
-  onStarted: (text: string) => void;
-}) {
+/** The backfill form's state, and its request: a dry run (the preview) or the real one. */
+function useBackfill(task: TaskView, onStarted: (text: string) => void) {
   const now = new Date();
   const [from, setFrom] = useState(localValue(new Date(now.getTime() - 86_400_000)));
   const [to, setTo] = useState(localValue(now));
@@ -70,21 +63,61 @@ function BackfillDialog({
       setBusy(false);
     }
   };
-  const input = (label: string, value: string, set: (v: string) => void, type = 'datetime-local') =>
+  /** A change of the range or the concurrency: the preview no longer holds. */
+  const edit = (set: (value: string) => void) => (value: string) => {
+    set(value);
+    setPreview(undefined);
+  };
+  return {
+    fields: { from, to, concurrency },
+    setFrom: edit(setFrom),
+    setTo: edit(setTo),
+    setConcurrency: edit(setConcurrency),
+    preview,
+    error,
+    busy,
+    send,
+  };
+}
+
+function input(label: string, value: string, set: (v: string) => void, type = 'datetime-local') {
+  return h(
+    'label',
+    { class: 'field' },
+    h('span', null, label),
+    h('input', {
+      type,
+      value,
+      ...(type === 'number' ? { min: 1, max: 10 } : {}),
+      onInput: (e: Event) => set((e.currentTarget as HTMLInputElement).value),
+    }),
+  );
+}
+
+function slotPreview(preview: BackfillResult) {
+  return h(
+    'div',
+    { 'data-testid': 'backfill-preview' },
+    h('p', null, `${preview.count} slots`),
     h(
-      'label',
-      { class: 'field' },
-      h('span', null, label),
-      h('input', {
-        type,
-        value,
-        ...(type === 'number' ? { min: 1, max: 10 } : {}),
-        onInput: (e: Event) => {
-          set((e.currentTarget as HTMLInputElement).value);
-          setPreview(undefined);
-        },
-      }),
-    );
+      'ul',
+      { class: 'slots' },
+      ...preview.slots.slice(0, 10).map((slot) => h('li', null, h('code', null, slot.idempotencyKey))),
+      preview.count > 10 ? h('li', { class: 'muted' }, `… and ${preview.count - 10} more`) : null,
+    ),
+  );
+}
+
+function BackfillDialog({
+  task,
+  onClose,
+  onStarted,
+}: {
+  task: TaskView;
+  onClose: () => void;
+  onStarted: (text: string) => void;
+}) {
+  const form = useBackfill(task, onStarted);
   return h(
     Dialog,
     { title: `Backfill ${task.name}`, onClose, testId: 'backfill' },
@@ -93,29 +126,17 @@ function BackfillDialog({
       { class: 'muted' },
       `One run per slot of ${task.schedule} (${task.timezone}); times below are UTC.`,
     ),
-    input('From (UTC)', from, setFrom),
-    input('To (UTC)', to, setTo),
-    input('Runs at once', concurrency, setConcurrency, 'number'),
-    error ? h('p', { class: 'form-error', role: 'alert' }, error) : null,
-    preview
-      ? h(
-          'div',
-          { 'data-testid': 'backfill-preview' },
-          h('p', null, `${preview.count} slots`),
-          h(
-            'ul',
-            { class: 'slots' },
-            ...preview.slots.slice(0, 10).map((s) => h('li', null, h('code', null, s.idempotencyKey))),
-            preview.count > 10 ? h('li', { class: 'muted' }, `… and ${preview.count - 10} more`) : null,
-          ),
-        )
-      : null,
+    input('From (UTC)', form.fields.from, form.setFrom),
+    input('To (UTC)', form.fields.to, form.setTo),
+    input('Runs at once', form.fields.concurrency, form.setConcurrency, 'number'),
+    form.error ? h('p', { class: 'form-error', role: 'alert' }, form.error) : null,
+    form.preview ? slotPreview(form.preview) : null,
     h(
       'div',
       { class: 'form-actions' },
       h(
         'button',
-        { type: 'button', class: 'button', disabled: busy, onClick: () => send(true) },
+        { type: 'button', class: 'button', disabled: form.busy, onClick: () => form.send(true) },
         'Preview slots',
       ),
       h(
@@ -123,8 +144,8 @@ function BackfillDialog({
         {
           type: 'button',
           class: 'button primary',
-          disabled: busy || !preview || preview.count === 0,
-          onClick: () => send(false),
+          disabled: form.busy || !form.preview || form.preview.count === 0,
+          onClick: () => form.send(false),
         },
         'Start backfill',
       ),
@@ -151,6 +172,37 @@ function runRow(run: RunView, zone: string) {
   );
 }
 
+function taskFacts(task: TaskView, zone: string) {
+  return h(
+    'dl',
+    { class: 'summary' },
+    h('dt', null, 'Schedule'),
+    h('dd', null, h('code', null, task.schedule), ` ${task.scheduleDescription ?? ''}`),
+    h('dt', null, 'Type'),
+    h('dd', { class: 'mono' }, task.type),
+    h('dt', null, 'Overlap'),
+    h('dd', null, task.overlap),
+    h('dt', null, 'Next slots'),
+    h('dd', null, task.nextSlots.map((s) => formatInstant(s, zone)).join(' · ') || '—'),
+  );
+}
+
+function historyOf(runs: RunView[] | undefined, zone: string) {
+  if (runs === undefined) return h('p', { class: 'muted' }, 'Loading history…');
+  if (runs.length === 0) return h('p', { class: 'muted' }, 'No runs yet.');
+  const headers = ['Status', 'Trigger', `Scheduled (${zone})`, 'Started', 'Duration', 'Result or error'];
+  return h(
+    'div',
+    { class: 'table-wrap' },
+    h(
+      'table',
+      { class: 'runs', 'aria-label': 'Run history' },
+      h('thead', null, h('tr', null, ...headers.map((l) => h('th', { scope: 'col' }, l)))),
+      h('tbody', null, ...runs.map((r) => runRow(r, zone))),
+    ),
+  );
+}
+
 export function TaskPage({ taskId }: { taskId: string }) {
   const { task, runs, error, reload } = useTaskAndRuns(taskId);
   const [backfill, setBackfill] = useState(false);
@@ -168,20 +220,7 @@ export function TaskPage({ taskId }: { taskId: string }) {
     h('h2', null, task?.name ?? taskId),
     error ? h('p', { class: 'form-error', role: 'alert' }, error) : null,
     notice ? h('p', { class: 'notice info', role: 'status' }, notice) : null,
-    task
-      ? h(
-          'dl',
-          { class: 'summary' },
-          h('dt', null, 'Schedule'),
-          h('dd', null, h('code', null, task.schedule), ` ${task.scheduleDescription ?? ''}`),
-          h('dt', null, 'Type'),
-          h('dd', { class: 'mono' }, task.type),
-          h('dt', null, 'Overlap'),
-          h('dd', null, task.overlap),
-          h('dt', null, 'Next slots'),
-          h('dd', null, task.nextSlots.map((s) => formatInstant(s, zone)).join(' · ') || '—'),
-        )
-      : null,
+    task ? taskFacts(task, zone) : null,
     h(
       'div',
       { class: 'page-actions' },
@@ -197,35 +236,7 @@ export function TaskPage({ taskId }: { taskId: string }) {
         'Filter runs',
       ),
     ),
-    runs === undefined
-      ? h('p', { class: 'muted' }, 'Loading history…')
-      : runs.length === 0
-        ? h('p', { class: 'muted' }, 'No runs yet.')
-        : h(
-            'div',
-            { class: 'table-wrap' },
-            h(
-              'table',
-              { class: 'runs', 'aria-label': 'Run history' },
-              h(
-                'thead',
-                null,
-                h(
-                  'tr',
-                  null,
-                  ...[
-                    'Status',
-                    'Trigger',
-                    `Scheduled (${zone})`,
-                    'Started',
-                    'Duration',
-                    'Result or error',
-                  ].map((l) => h('th', { scope: 'col' }, l)),
-                ),
-              ),
-              h('tbody', null, ...runs.map((r) => runRow(r, zone))),
-            ),
-          ),
+    historyOf(runs, zone),
     backfill && task
       ? h(BackfillDialog, {
           task,
