@@ -25,11 +25,18 @@ export const readRoutes: readonly ApiRoute[] = [
   'GET /audit',
 
   'GET /dashboard-config',
+
+  'GET /runs',
+  'GET /backfills',
 ];
 
-/** What an operator does beyond reading: run now, cancel, pause and resume the scheduler. */
+/**
+ * What an operator does beyond reading: run now, replay, cancel, pause and resume the scheduler.
+ * A backfill, which can start a thousand runs, is left to administrators.
+ */
 export const operateRoutes: readonly ApiRoute[] = [
   'POST /tasks/{id}/run',
+  'POST /tasks/{id}/runs/{runId}/replay',
   'POST /tasks/{id}/cancel',
   'POST /scheduler/pause',
   'POST /scheduler/resume',

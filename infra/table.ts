@@ -42,7 +42,13 @@ export function buildTable(scope: Construct, props: TickworkProps): Table {
       indexName: index.indexName,
       partitionKey: attribute(index.partitionKey),
       sortKey: attribute(index.sortKey),
-      projectionType: index.projection === 'ALL' ? ProjectionType.ALL : ProjectionType.KEYS_ONLY,
+      projectionType:
+        index.projection === 'ALL'
+          ? ProjectionType.ALL
+          : index.projection === 'INCLUDE'
+            ? ProjectionType.INCLUDE
+            : ProjectionType.KEYS_ONLY,
+      ...(index.nonKeyAttributes ? { nonKeyAttributes: [...index.nonKeyAttributes] } : {}),
     });
   }
   return table;
@@ -81,8 +87,11 @@ const TABLE_READS: StoreStatement = {
  *
  * - tick: `queryDue` (the `due` index), `listTaskTypes` (Query), `getRuns` (BatchGetItem),
  *   `getTask` (GetItem), `saveTask` (PutItem, or a transaction of Put and Update), `saveTasks`
- *   (PartiQL UPDATEs), `requestCancel` (UpdateItem, PutItem), `updateSchedulerState` (UpdateItem).
- * - API: the tick's reads but the `tasks` index instead of `due` (`listTasks`), `listRuns`
+ *   (PartiQL UPDATEs), `requestCancel` (UpdateItem, PutItem), `updateSchedulerState` (UpdateItem);
+ *   the backfill pump: `listBackfills` (Query), `saveBackfill` (PutItem), `deleteBackfill`
+ *   (DeleteItem, the `SCHEDULER` partition only); `listLapsedRuns` (the `runs` index).
+ * - API: the tick's reads but the `tasks` and `runs` indexes instead of `due` (`listTasks`,
+ *   `listRunsAcross`), backfill jobs (PutItem, DeleteItem on `SCHEDULER`), `listRuns`
  *   (Query), `createTask`, `saveTask`, `requestCancel`, `updateSchedulerState`, and `deleteTask`
  *   (DeleteItem, then the run history by Query and BatchWriteItem); no PartiQL.
  * - task function (the task SDK): `claimRun` (PutItem, GetItem when the claim loses),
@@ -93,16 +102,22 @@ export const storeAccess: Record<StoreRole, readonly StoreStatement[]> = {
   tick: [
     TABLE_READS,
     { actions: ['dynamodb:Query'], index: tableDefinition.dueIndex.indexName },
+    // Lapsed `running` records (the run index's `running` partitions).
+    { actions: ['dynamodb:Query'], index: tableDefinition.runIndex.indexName },
     {
       actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
       partitions: [TASK_PARTITIONS, SCHEDULER_PARTITION],
     },
+    // A backfill job whose every slot is queued (`src/tick/backfill.ts`).
+    { actions: ['dynamodb:DeleteItem'], partitions: [SCHEDULER_PARTITION] },
     // The batched compare-and-sets (BatchExecuteStatement): updates only, on the table only.
     { actions: ['dynamodb:PartiQLUpdate'] },
   ],
   api: [
     TABLE_READS,
     { actions: ['dynamodb:Query'], index: tableDefinition.taskIndex.indexName },
+    // `GET /runs`: runs across tasks.
+    { actions: ['dynamodb:Query'], index: tableDefinition.runIndex.indexName },
     {
       actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'],
       partitions: [TASK_PARTITIONS, SCHEDULER_PARTITION],

@@ -9,12 +9,15 @@ import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
 import { applyTasks } from './apply.js';
 import { listAudit } from './audit.js';
+
+import { listBackfills, startBackfill } from './backfill.js';
 import { bodyGate } from './body.js';
 import { dashboardLoginConfig, withLoginPolicy } from './dashboard-login.js';
 import type { ApiDeps } from './deps.js';
 import { ApiError, type ErrorCode, errorCodes, issuesOf, toErrorResponse } from './errors.js';
 import { localActor, requestCaller, roleGuard } from './roles.js';
 import { routes, routeTable } from './routes.js';
+import { listRunsAcross, replayRun } from './runs.js';
 import * as service from './task-service.js';
 
 /** The `info` and `servers` of the OpenAPI document. */
@@ -195,6 +198,16 @@ export function createApp(deps: ApiDeps): OpenAPIHono {
     const { id, runId } = c.req.valid('param');
     return c.json(await service.getRunLogs(deps, id, runId), 200);
   });
+  app.openapi(routes.listAllRuns, async (c) => c.json(await listRunsAcross(deps, c.req.valid('query')), 200));
+  app.openapi(routes.replayRun, async (c) => {
+    const { id, runId } = c.req.valid('param');
+    return c.json(await replayRun(deps, id, runId), 202);
+  });
+  app.openapi(routes.backfill, async (c) => {
+    const result = await startBackfill(deps, c.req.valid('param').id, c.req.valid('json'));
+    return result.dryRun ? c.json(result, 200) : c.json(result, 202);
+  });
+  app.openapi(routes.listBackfills, async (c) => c.json(await listBackfills(deps), 200));
   app.openapi(routes.getScheduler, async (c) => c.json(await service.schedulerView(deps), 200));
   app.openapi(routes.pauseScheduler, async (c) =>
     c.json(await service.setPaused(deps, true, { actor: actor(c) }), 200),

@@ -34,7 +34,10 @@ export const routeRoles: Record<keyof typeof routes, Role | 'public'> = {
   getScheduler: Role.Read,
   previewSchedule: Role.Read,
   listAudit: Role.Read,
+  listAllRuns: Role.Read,
+  listBackfills: Role.Read,
   runNow: Role.Operate,
+  replayRun: Role.Operate,
   cancelRun: Role.Operate,
   pauseScheduler: Role.Operate,
   resumeScheduler: Role.Operate,
@@ -42,6 +45,7 @@ export const routeRoles: Record<keyof typeof routes, Role | 'public'> = {
   applyTasks: Role.Admin,
   updateTask: Role.Admin,
   deleteTask: Role.Admin,
+  backfill: Role.Admin,
   // The dashboard's sign-in settings: public, as the page itself (the browser has no token yet).
   dashboardConfig: 'public',
 };

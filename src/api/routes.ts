@@ -9,21 +9,27 @@ import { type ErrorCode, errorCodes } from './errors.js';
 import {
   ApplyInputSchema,
   ApplyResultSchema,
+  BackfillInputSchema,
+  BackfillListSchema,
+  BackfillResultSchema,
   CancelInputSchema,
   DashboardConfigSchema,
   DeleteQuery,
   ErrorSchema,
   IdempotencyHeaders,
   IfMatchHeaders,
+  ListAllRunsQuery,
   ListRunsQuery,
   ListTasksQuery,
   LogsSchema,
   PreviewQuery,
   PreviewSchema,
+  ReplayAcceptedSchema,
   RunAcceptedSchema,
   RunIdParams,
   RunNowInputSchema,
   RunPageSchema,
+  RunSummaryPageSchema,
   RunViewSchema,
   SchedulerViewSchema,
   TaskIdParams,
@@ -222,6 +228,55 @@ export const routes = {
       200: json(LogsSchema, 'Lines, or a url'),
       ...errors('task_not_found', 'run_not_found', 'logs_not_found'),
     },
+  }),
+  listAllRuns: createRoute({
+    method: 'get',
+    path: '/runs',
+    tags: ['runs'],
+    summary: 'Runs of every task, newest first, filtered by state, type, trigger, task and time',
+    description:
+      'Served by the run index (docs/architecture.md): each page reads a bounded number of index items, whatever the size of the history. ' +
+      'States are key conditions (a rare state reads only its own runs); `type`, `trigger` and `taskId` are filters, so a page can hold fewer than `limit` runs, even none, and still have a `nextToken`. ' +
+      '`from` and `to` bound when the run was created (its id). Runs not yet claimed (queued, dispatched) are listed per task only.',
+    request: { query: ListAllRunsQuery },
+    responses: { 200: json(RunSummaryPageSchema, 'One page of runs'), ...errors('validation_failed') },
+  }),
+  replayRun: createRoute({
+    method: 'post',
+    path: '/tasks/{id}/runs/{runId}/replay',
+    tags: ['runs'],
+    summary: "Replay a run: a new run with the original's parameters and slot (`trigger: replay`)",
+    description:
+      "The new run keeps the original's `scheduledFor`, so its idempotency key, and names the original in `replayOf`. " +
+      "A skipped or missed slot runs with the task's parameters. The parameters are checked against the type's schema as it is now. " +
+      'It is queued like a run-now: the overlap policy applies.',
+    request: { params: RunIdParams },
+    responses: {
+      202: json(ReplayAcceptedSchema, 'The new run'),
+      ...errors('validation_failed', 'task_not_found', 'run_not_found', 'conflict'),
+    },
+  }),
+  backfill: createRoute({
+    method: 'post',
+    path: '/tasks/{id}/backfill',
+    tags: ['runs'],
+    summary: "Backfill a past range: one run per slot of the task's schedule (`trigger: backfill`)",
+    description:
+      "Each run's `scheduledFor` is its slot, so its idempotency key is the slot's. At most `concurrency` run at once (a task whose overlap policy is not `allow` runs one at a time); the tick queues the next as they finish. " +
+      '`dryRun: true` lists the slots and queues nothing. At most 1000 slots; `to` must not be in the future.',
+    request: { params: TaskIdParams, body: body(BackfillInputSchema, true) },
+    responses: {
+      200: json(BackfillResultSchema, 'Dry run: the slots'),
+      202: json(BackfillResultSchema, 'The backfill started; its slots'),
+      ...errors(...bodyErrors, 'task_not_found'),
+    },
+  }),
+  listBackfills: createRoute({
+    method: 'get',
+    path: '/backfills',
+    tags: ['runs'],
+    summary: 'Backfills still queueing slots',
+    responses: { 200: json(BackfillListSchema, 'Backfills in progress, oldest first') },
   }),
   getScheduler: createRoute({
     method: 'get',

@@ -309,7 +309,13 @@ export const RunViewSchema = z
     }),
     parameters: z.record(z.string(), z.unknown()),
     result: z.string().nullable(),
-    error: z.object({ name: z.string(), message: z.string() }).nullable(),
+    error: z
+      .object({
+        name: z.string(),
+        message: z.string(),
+        stack: z.string().nullable().optional().openapi({ description: 'At most 4 KB of the stack.' }),
+      })
+      .nullable(),
     progress: ProgressSchema.nullable(),
     cancelRequested: z.boolean(),
     note: z.string().nullable(),
@@ -338,9 +344,92 @@ export const RunViewSchema = z
       })
       .nullable()
       .openapi({ description: 'Where the run ran, as its claim recorded it; null before it was claimed.' }),
+
+    replayOf: z
+      .string()
+      .nullable()
+      .optional()
+      .openapi({ description: 'For a replay (`trigger: replay`): the run it repeats.' }),
   })
   .openapi('Run');
 export type RunView = z.infer<typeof RunViewSchema>;
+
+export const RunSummaryViewSchema = z
+  .object({
+    runId: z.string(),
+    taskId: z.string(),
+    type: z.string(),
+    status: z.enum(runViewStatuses),
+    trigger: z.enum(triggerValues),
+    attempt: z.int(),
+    scheduledFor: isoOut,
+    dispatchedAt: isoOut.nullable(),
+    startedAt: isoOut.nullable(),
+    finishedAt: isoOut.nullable(),
+    durationMs: z.number().nullable(),
+    slotCount: z.int().nullable(),
+    replayOf: z.string().nullable(),
+  })
+  .openapi('RunSummary', {
+    description: 'A run as lists across tasks show it; `GET /tasks/{id}/runs/{runId}` has the rest.',
+  });
+export type RunSummaryView = z.infer<typeof RunSummaryViewSchema>;
+export const RunSummaryPageSchema = z
+  .object({ items: z.array(RunSummaryViewSchema), nextToken: z.string().nullable() })
+  .openapi('RunSummaryPage');
+
+export const ReplayAcceptedSchema = z
+  .object({ runId: z.string(), status: z.enum(runViewStatuses), replayOf: z.string() })
+  .openapi('ReplayAccepted');
+export type ReplayAccepted = z.infer<typeof ReplayAcceptedSchema>;
+
+export const BackfillInputSchema = z
+  .strictObject({
+    from: z.iso.datetime({ offset: true }).openapi({ description: 'First instant of the range (included).' }),
+    to: z.iso
+      .datetime({ offset: true })
+      .openapi({ description: 'Last instant of the range (included); not in the future.' }),
+    concurrency: z.int().min(1).max(10).optional().openapi({
+      description:
+        'Backfill runs at once, 1-10 (default 1). Only a task whose overlap policy is `allow` runs more than one at a time.',
+    }),
+    dryRun: z.boolean().optional().openapi({ description: 'List the slots and queue nothing.' }),
+  })
+  .openapi('BackfillInput');
+export type BackfillInput = z.infer<typeof BackfillInputSchema>;
+
+export const BackfillResultSchema = z
+  .object({
+    backfillId: z.string().nullable().openapi({ description: '`null` in a dry run.' }),
+    dryRun: z.boolean(),
+    count: z.int(),
+    slots: z.array(
+      z.object({
+        scheduledFor: isoOut,
+        idempotencyKey: z
+          .string()
+          .openapi({ description: "The run's `ctx.idempotencyKey`: `<taskId>:<slot>`." }),
+      }),
+    ),
+  })
+  .openapi('BackfillResult');
+export type BackfillResult = z.infer<typeof BackfillResultSchema>;
+
+export const BackfillViewSchema = z
+  .object({
+    backfillId: z.string(),
+    taskId: z.string(),
+    from: isoOut,
+    to: isoOut,
+    concurrency: z.int(),
+    queued: z.int().openapi({ description: 'Slots queued as runs so far.' }),
+    total: z.int(),
+    nextSlotAt: isoOut,
+    createdAt: isoOut,
+  })
+  .openapi('Backfill');
+export type BackfillView = z.infer<typeof BackfillViewSchema>;
+export const BackfillListSchema = z.object({ items: z.array(BackfillViewSchema) }).openapi('BackfillList');
 
 export const TaskViewSchema = z
   .object({
@@ -528,6 +617,42 @@ export const ListTasksQuery = z.object({
   includeHidden: booleanParam('includeHidden', 'Include hidden tasks.'),
 });
 export const ListRunsQuery = z.object({ limit: limitParam, nextToken: nextTokenParam });
+const queryText = (name: string, description: string, max = 256) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .optional()
+    .openapi({ param: { name, in: 'query' }, description });
+const queryInstant = (name: string, description: string) =>
+  z.iso
+    .datetime({ offset: true })
+    .optional()
+    .openapi({ param: { name, in: 'query' }, description });
+export const ListAllRunsQuery = z.object({
+  status: z
+    .string()
+    .regex(
+      new RegExp(`^(${Object.values(RunStatus).join('|')})(,(${Object.values(RunStatus).join('|')}))*$`),
+      `must be one or more of ${Object.values(RunStatus).join(', ')}, comma-separated`,
+    )
+    .optional()
+    .openapi({
+      param: { name: 'status', in: 'query' },
+      description: 'Only runs in these states (comma-separated), e.g. `failed,timed-out`.',
+    }),
+  type: queryText('type', 'Only runs of this task type.'),
+  trigger: z
+    .enum(triggerValues)
+    .optional()
+    .openapi({ param: { name: 'trigger', in: 'query' }, description: 'Only runs with this trigger.' }),
+  taskId: queryText('taskId', 'Only runs of this task.', 128),
+  from: queryInstant('from', 'Only runs created at or after this instant.'),
+  to: queryInstant('to', 'Only runs created at or before this instant.'),
+  limit: limitParam,
+  nextToken: nextTokenParam,
+});
+export type ListAllRunsQuery = z.infer<typeof ListAllRunsQuery>;
 export const DeleteQuery = z.object({
   force: booleanParam('force', 'Cancel active runs, then delete.'),
 });

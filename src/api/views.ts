@@ -75,7 +75,9 @@ export function runView(record: RunRecord, hasLogReader: boolean): RunView {
     latenessMs: record.startedAt ? record.startedAt.getTime() - record.scheduledFor.getTime() : null,
     parameters: record.parameters,
     result: record.result ?? null,
-    error: record.error ? { name: record.error.name, message: record.error.message } : null,
+    error: record.error
+      ? { name: record.error.name, message: record.error.message, stack: record.error.stack ?? null }
+      : null,
     progress: progressView(record.progress),
     cancelRequested: record.cancelRequested === true,
     note: record.note ?? null,
@@ -89,6 +91,8 @@ export function runView(record: RunRecord, hasLogReader: boolean): RunView {
           logStream: record.logStream ?? null,
         }
       : null,
+
+    replayOf: record.replayOf ?? null,
   };
 }
 
@@ -116,6 +120,8 @@ export function queuedView(task: TaskState, run: PendingRun): RunView {
     ...slotSpanView(run),
     logs: null,
     ranOn: null,
+
+    replayOf: run.replayOf ?? null,
   };
 }
 

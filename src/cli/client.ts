@@ -10,9 +10,14 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import type { AuditEntryView } from '../api/audit-schemas.js';
 import type {
+  BackfillInput,
+  BackfillResult,
+  BackfillView,
   Page,
+  ReplayAccepted,
   RunAccepted,
   RunLogs,
+  RunSummaryView,
   RunView,
   SchedulePreview,
   SchedulerView,
@@ -236,6 +241,32 @@ export class ApiClient {
   }
   getRunLogs(id: string, runId: string) {
     return this.request<RunLogs>('GET', this.task(id, `/runs/${encodeURIComponent(runId)}/logs`));
+  }
+  /** Runs of every task (`GET /runs`); `status` comma-separated. */
+  listAllRuns(
+    query: {
+      status?: string;
+      type?: string;
+      trigger?: string;
+      taskId?: string;
+      from?: string;
+      to?: string;
+      limit?: number;
+      nextToken?: string;
+    } = {},
+  ) {
+    return this.request<Page<RunSummaryView>>('GET', '/runs', { query });
+  }
+  replay(id: string, runId: string) {
+    return this.request<ReplayAccepted>('POST', this.task(id, `/runs/${encodeURIComponent(runId)}/replay`), {
+      body: {},
+    });
+  }
+  backfill(id: string, input: BackfillInput) {
+    return this.request<BackfillResult>('POST', this.task(id, '/backfill'), { body: input });
+  }
+  backfills() {
+    return this.request<{ items: BackfillView[] }>('GET', '/backfills');
   }
   scheduler() {
     return this.request<SchedulerView>('GET', '/scheduler');

@@ -3,6 +3,7 @@
  * `wide` (the same with more columns and fields), `json` or `yaml` (the API's own shapes).
  */
 import { stringify } from 'yaml';
+import type { RunSummaryView } from '../api/schemas.js';
 import type { RunView, TaskView } from './client.js';
 import type { Ctx } from './command.js';
 import { duration, fields, progressBar, table } from './format.js';
@@ -110,6 +111,7 @@ export function printRun(ctx: Ctx, run: RunView): void {
       ['progress', run.progress ? progressBar(run.progress, run.status) : null],
       ['result', run.result],
       ['error', errorText(run.error)],
+      ['replay of', run.replayOf ?? null],
       ['logs', logsUrl(ctx, run.logs)],
       ['ran on', ranOnText(run.ranOn)],
       ...(wide
@@ -188,5 +190,30 @@ export function runTable(runs: RunView[], wide = false): string {
   return table(
     [...headers, 'attempt', 'finished', 'parameters', 'result / error'],
     runs.map((r) => [...row(r), r.attempt, r.finishedAt, JSON.stringify(r.parameters), outcome(r)]),
+  );
+}
+
+/** How late a run started: its start minus its slot (scheduled and catch-up runs only). */
+export function lateness(run: Pick<RunView, 'trigger' | 'scheduledFor' | 'startedAt'>): string | null {
+  if (run.startedAt === null || (run.trigger !== 'schedule' && run.trigger !== 'catch-up')) return null;
+  return duration(Date.parse(run.startedAt) - Date.parse(run.scheduledFor));
+}
+
+/** Runs across tasks as a table; `wide` adds type, attempt, finish time, lateness and replays. */
+export function runSummaryTable(runs: RunSummaryView[], wide = false): string {
+  const headers = ['run', 'task', 'status', 'trigger', 'scheduled for', 'started', 'duration'];
+  const row = (r: RunSummaryView) => [
+    r.runId,
+    r.taskId,
+    r.status,
+    r.trigger,
+    r.scheduledFor,
+    r.startedAt,
+    duration(r.durationMs),
+  ];
+  if (!wide) return table(headers, runs.map(row));
+  return table(
+    [...headers, 'type', 'attempt', 'finished', 'late', 'replay of'],
+    runs.map((r) => [...row(r), r.type, r.attempt, r.finishedAt, lateness(r), r.replayOf]),
   );
 }

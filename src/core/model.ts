@@ -34,6 +34,10 @@ export const Trigger = {
   Manual: 'manual',
   Retry: 'retry',
   CatchUp: 'catch-up',
+  /** A new run of an earlier one, with its parameters (`replayOf` names the original). */
+  Replay: 'replay',
+  /** A past slot run on request: its `scheduledFor` is the slot, so is its idempotency key. */
+  Backfill: 'backfill',
 } as const;
 export type Trigger = (typeof Trigger)[keyof typeof Trigger];
 
@@ -161,6 +165,8 @@ export interface ActiveRun extends SlotSpan {
   attempt: number;
   trigger: Trigger;
   parameters: Parameters;
+  /** For a replay: the run it repeats. */
+  replayOf?: string;
 }
 
 /** A run the task owes but has not started: a run-now request, a retry, a queued slot. */
@@ -172,6 +178,8 @@ export interface PendingRun extends SlotSpan {
   notBefore: Date;
   attempt: number;
   parameters: Parameters;
+  /** For a replay: the run it repeats. */
+  replayOf?: string;
 }
 
 /** The error a failed run recorded. */
@@ -261,6 +269,9 @@ export interface RunRecord extends SlotSpan {
   functionVersion?: string;
   /** The log stream of the Lambda instance that ran it (on AWS), or `local/<pid>` of the local worker. */
   logStream?: string;
+
+  /** For a replay: the run it repeats. */
+  replayOf?: string;
   /** When history retention removes this record. */
   expiresAt: Date;
 }

@@ -146,6 +146,7 @@ export function dispatchedRecord(task: TaskState, run: ActiveRun, now: Date = ru
     parameters: run.parameters,
     token: run.token,
     ...slotSpanOf(run),
+    ...(run.replayOf !== undefined ? { replayOf: run.replayOf } : {}),
     expiresAt: historyExpiry(task, now),
   };
 }
@@ -414,6 +415,7 @@ function startRun(
     trigger: Trigger;
     attempt: number;
     parameters: Parameters;
+    replayOf?: string;
   } & SlotSpan,
 ): void {
   task.fence += 1;
@@ -428,6 +430,7 @@ function startRun(
     parameters: run.parameters,
     ...slotSpanOf(run),
   };
+  if (run.replayOf !== undefined) active.replayOf = run.replayOf;
   task.active.push(active);
   plan.starts.push(active);
   plan.counts.started++;

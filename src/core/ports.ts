@@ -100,6 +100,9 @@ export interface RunClaim extends SlotSpan {
   functionName?: string;
   functionVersion?: string;
   logStream?: string;
+
+  /** For a replay: the run it repeats. */
+  replayOf?: string;
   /** History retention: when the record may be removed. */
   expiresAt: Date;
 }
@@ -135,6 +138,48 @@ export type CancelRequestResult =
   | { requested: true; status: 'cancelled' }
   /** The run already ended. */
   | { requested: false; status: RunStatus };
+
+/** What `listRunsAcross` filters on; every filter is optional. */
+export interface RunQuery {
+  /** Any of these states (key conditions of the run index: a rare state reads only its runs). */
+  statuses?: RunStatus[];
+  type?: string;
+  trigger?: Trigger;
+  taskId?: string;
+  /** Runs created (run id time) at or after this instant. */
+  from?: Date;
+  /** Runs created at or before this instant. */
+  to?: Date;
+  limit: number;
+  nextToken?: string;
+}
+
+/** A run as the run index holds it: what a list shows, without parameters, result or error. */
+export type RunSummary = Pick<
+  RunRecord,
+  'taskId' | 'runId' | 'type' | 'status' | 'trigger' | 'attempt' | 'scheduledFor'
+> &
+  Partial<
+    Pick<RunRecord, 'dispatchedAt' | 'startedAt' | 'finishedAt' | 'durationMs' | 'slotCount' | 'replayOf'>
+  >;
+
+/**
+ * A backfill in progress: the slots of a task between `from` and `to`, queued as pending runs
+ * (trigger `backfill`) at most `concurrency` at a time. Removed once every slot is queued.
+ */
+export interface BackfillJob {
+  taskId: string;
+  backfillId: string;
+  from: Date;
+  to: Date;
+  concurrency: number;
+  /** The next slot to queue. */
+  nextSlotAt: Date;
+  /** Slots queued so far; the compare-and-set counter of the job. */
+  queued: number;
+  total: number;
+  createdAt: Date;
+}
 
 /** Items and capacity a store call consumed; the tick adds them up for its report. */
 export interface StoreUsage {
@@ -207,6 +252,29 @@ export interface TaskStore {
   getRun(taskId: string, runId: string): Promise<RunRecord | undefined>;
   /** A task's history, newest first. */
   listRuns(taskId: string, options: { limit: number; nextToken?: string }): Promise<Page<RunRecord>>;
+  /**
+   * Runs of every task, newest first (by run id), from the run index: each page reads a bounded
+   * number of index items whatever the history's size. With type, trigger or task filters a page
+   * may hold fewer than `limit` runs (even none) and still have a `nextToken`.
+   */
+  listRunsAcross(query: RunQuery): Promise<Page<RunSummary> & { usage: StoreUsage }>;
+  /**
+   * `running` records whose own lease ended at or before `now` (a run whose holder died and that
+   * no tick timed out): the run index's `running` partitions, which hold only the runs running
+   * now, and a consistent read of those records. At most `limit` (default 100).
+   */
+  listLapsedRuns(now: Date, options?: { limit?: number }): Promise<{ runs: RunRecord[]; usage: StoreUsage }>;
+
+  /** Stores a new backfill job. */
+  putBackfill(job: BackfillJob): Promise<void>;
+  /** Backfills in progress (all tasks), oldest first. */
+  listBackfills(): Promise<BackfillJob[]>;
+  /**
+   * Replaces a job if its stored `queued` count is `expectedQueued` (compare-and-set); `false` when
+   * another writer moved it first or it is gone.
+   */
+  saveBackfill(job: BackfillJob, expectedQueued: number): Promise<boolean>;
+  deleteBackfill(taskId: string, backfillId: string): Promise<void>;
 
   /** Creates the run's record as `running` if it has none yet (the claim). */
   claimRun(claim: RunClaim): Promise<ClaimResult>;

@@ -29,7 +29,7 @@ export const runEventSchema = z.object({
   scheduledFor: isoInstant,
   dispatchedAt: isoInstant,
   attempt: z.number().int().min(1),
-  trigger: z.enum(['schedule', 'manual', 'retry', 'catch-up'] satisfies Trigger[]),
+  trigger: z.enum(['schedule', 'manual', 'retry', 'catch-up', 'replay', 'backfill'] satisfies Trigger[]),
   parameters: z.record(z.string(), jsonValue),
   /** Fencing token of the lease. */
   token: z.number().int().min(0),
@@ -54,6 +54,8 @@ export const runEventSchema = z.object({
   firstSlotAt: isoInstant.optional(),
   lastSlotAt: isoInstant.optional(),
   slotCount: z.number().int().min(2).optional(),
+  /** For a replay: the run it repeats. */
+  replayOf: z.string().min(1).optional(),
 });
 
 /** What the tick sends to a task's handler; the task SDK parses it ({@link parseRunEvent}). */
@@ -83,6 +85,7 @@ export function runEventOf(task: TaskState, run: ActiveRun): RunEvent {
     timeoutSeconds: task.timeoutSeconds,
     // A run-now queued behind this run later is found by the tick (see `dueAtOf`), not here.
     settle: task.pending.length > 0 || task.overlap === 'queue-one',
+    ...(run.replayOf !== undefined ? { replayOf: run.replayOf } : {}),
     ...(run.slotCount !== undefined && run.firstSlotAt && run.lastSlotAt
       ? {
           firstSlotAt: run.firstSlotAt.toISOString(),

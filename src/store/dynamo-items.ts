@@ -37,8 +37,15 @@ import type {
   TaskType,
   Trigger,
 } from '../core/model.js';
-import type { IdempotencyRecord, RunClaim, RunFence, RunOutcome } from '../core/ports.js';
-import { tableDefinition } from './table-definition.js';
+import type {
+  BackfillJob,
+  IdempotencyRecord,
+  RunClaim,
+  RunFence,
+  RunOutcome,
+  RunSummary,
+} from '../core/ports.js';
+import { RUN_INDEX_SHARDS, tableDefinition } from './table-definition.js';
 
 /** An item as the DynamoDB document client reads and writes it. */
 export type Item = Record<string, unknown>;
@@ -57,6 +64,8 @@ export const attr = {
   dueAt: tableDefinition.dueIndex.sortKey.name,
   kind: tableDefinition.taskIndex.partitionKey.name,
   id: tableDefinition.taskIndex.sortKey.name,
+  runPart: tableDefinition.runIndex.partitionKey.name,
+  runId: tableDefinition.runIndex.sortKey.name,
   version: 'version',
   status: 'status',
   token: 'token',
@@ -72,6 +81,17 @@ const TASK_PREFIX = 'TASK#';
 const RUN_PREFIX = 'RUN#';
 const TYPE_PREFIX = 'TYPE#';
 const IDEMPOTENCY_PREFIX = 'IDEMPOTENCY#';
+/** Sort key prefix of backfill jobs (in the `SCHEDULER` partition). */
+export const BACKFILL_PREFIX = 'BACKFILL#';
+
+/**
+ * The run index's partition of a run in this state: `<status>#<shard>`, the shard a hash of the
+ * run id, so one busy state (every completion writes `succeeded`) spreads over
+ * {@link RUN_INDEX_SHARDS} partitions.
+ */
+export function runPartOf(runId: string, status: RunStatus): string {
+  return `${status}#${shardOf(runId, RUN_INDEX_SHARDS)}`;
+}
 
 /** Sort key of task items. */
 export const TASK_SK = 'TASK';
@@ -91,6 +111,11 @@ export const keys = {
   }),
   taskType: (name: string): ItemKey => ({ pk: TYPES_PK, sk: `${TYPE_PREFIX}${name}` }),
   scheduler: (): ItemKey => ({ pk: 'SCHEDULER', sk: 'STATE' }),
+  /** A backfill in progress, in the scheduler's partition (one Query lists them all). */
+  backfill: (taskId: string, backfillId: string): ItemKey => ({
+    pk: 'SCHEDULER',
+    sk: `${BACKFILL_PREFIX}${taskId}#${backfillId}`,
+  }),
   /** A run-now idempotency key, in its task's partition (and gone with the TTL). */
   idempotency: (taskId: string, key: string): ItemKey => ({
     pk: `${TASK_PREFIX}${taskId}`,
@@ -328,6 +353,7 @@ export function taskToItem(task: TaskState, shardCount: number, holdMs = DEFAULT
       trigger: a.trigger,
       parameters: a.parameters,
       ...spanToItem(a),
+      ...(a.replayOf !== undefined ? { replayOf: a.replayOf } : {}),
     })),
     pending: task.pending.map((p) => ({
       runId: p.runId,
@@ -337,6 +363,7 @@ export function taskToItem(task: TaskState, shardCount: number, holdMs = DEFAULT
       attempt: p.attempt,
       parameters: p.parameters,
       ...spanToItem(p),
+      ...(p.replayOf !== undefined ? { replayOf: p.replayOf } : {}),
     })),
     summary: compact({
       lastRunAt: ms(task.summary.lastRunAt),
@@ -350,6 +377,38 @@ export function taskToItem(task: TaskState, shardCount: number, holdMs = DEFAULT
     [attr.dueShard]: due === undefined ? undefined : String(shardOf(task.id, shardCount)),
     [attr.dueAt]: ms(due),
   });
+}
+
+function activeFromMap(entry: Item, where: string): ActiveRun {
+  const a = new Reader(entry, where);
+  return assignDefined<ActiveRun>(
+    {
+      runId: a.str('runId'),
+      token: a.num('token'),
+      scheduledFor: a.date('scheduledFor'),
+      dispatchedAt: a.date('dispatchedAt'),
+      expiresAt: a.date('expiresAt'),
+      attempt: a.num('attempt'),
+      trigger: a.str('trigger') as Trigger,
+      parameters: a.map('parameters') as Parameters,
+    },
+    { replayOf: a.optStr('replayOf'), ...spanFromItem(a) },
+  );
+}
+
+function pendingFromMap(entry: Item, where: string): PendingRun {
+  const p = new Reader(entry, where);
+  return assignDefined<PendingRun>(
+    {
+      runId: p.str('runId'),
+      trigger: p.str('trigger') as Trigger,
+      scheduledFor: p.date('scheduledFor'),
+      notBefore: p.date('notBefore'),
+      attempt: p.num('attempt'),
+      parameters: p.map('parameters') as Parameters,
+    },
+    { replayOf: p.optStr('replayOf'), ...spanFromItem(p) },
+  );
 }
 
 /** The task an item holds. */
@@ -386,32 +445,10 @@ export function taskFromItem(item: Item): TaskState {
     updatedAt: r.date('updatedAt'),
     scheduledStarts: r.num('scheduledStarts'),
     fence: r.num('fence'),
-    active: r.list('active').map((entry, i): ActiveRun => {
-      const a = new Reader(entry, `task ${String(item.id)} active[${i}]`);
-      const run: ActiveRun = {
-        runId: a.str('runId'),
-        token: a.num('token'),
-        scheduledFor: a.date('scheduledFor'),
-        dispatchedAt: a.date('dispatchedAt'),
-        expiresAt: a.date('expiresAt'),
-        attempt: a.num('attempt'),
-        trigger: a.str('trigger') as Trigger,
-        parameters: a.map('parameters') as Parameters,
-      };
-      return assignDefined(run, spanFromItem(a));
-    }),
-    pending: r.list('pending').map((entry, i): PendingRun => {
-      const p = new Reader(entry, `task ${String(item.id)} pending[${i}]`);
-      const run: PendingRun = {
-        runId: p.str('runId'),
-        trigger: p.str('trigger') as Trigger,
-        scheduledFor: p.date('scheduledFor'),
-        notBefore: p.date('notBefore'),
-        attempt: p.num('attempt'),
-        parameters: p.map('parameters') as Parameters,
-      };
-      return assignDefined(run, spanFromItem(p));
-    }),
+    active: r.list('active').map((entry, i) => activeFromMap(entry, `task ${String(item.id)} active[${i}]`)),
+    pending: r
+      .list('pending')
+      .map((entry, i) => pendingFromMap(entry, `task ${String(item.id)} pending[${i}]`)),
     summary: assignDefined<TaskSummary>(
       { runCount: summary.num('runCount') },
       {
@@ -480,9 +517,10 @@ export function runToItem(run: RunRecord): Item {
   return compact({
     ...keys.run(run.taskId, run.runId),
     taskId: run.taskId,
-    runId: run.runId,
+    [attr.runId]: run.runId,
     type: run.type,
     [attr.status]: run.status,
+    [attr.runPart]: runPartOf(run.runId, run.status),
     trigger: run.trigger,
     attempt: run.attempt,
     scheduledFor: ms(run.scheduledFor),
@@ -505,6 +543,7 @@ export function runToItem(run: RunRecord): Item {
     functionName: run.functionName,
     functionVersion: run.functionVersion,
     logStream: run.logStream,
+    replayOf: run.replayOf,
     [attr.expiresAt]: epochSeconds(run.expiresAt),
   });
 }
@@ -543,7 +582,39 @@ export function runFromItem(item: Item): RunRecord {
     functionName: r.optStr('functionName'),
     functionVersion: r.optStr('functionVersion'),
     logStream: r.optStr('logStream'),
+    replayOf: r.optStr('replayOf'),
   });
+}
+
+/** The run summary a run index item holds (the projected attributes). */
+export function runSummaryFromItem(item: Item): RunSummary {
+  const r = new Reader(item, `runs index ${String(item[attr.runPart])}/${String(item[attr.runId])}`);
+  const run: RunSummary = {
+    taskId: r.str('taskId'),
+    runId: r.str(attr.runId),
+    type: r.str('type'),
+    status: r.str(attr.status) as RunStatus,
+    trigger: r.str('trigger') as Trigger,
+    attempt: r.num('attempt'),
+    scheduledFor: r.date('scheduledFor'),
+  };
+  return assignDefined(run, {
+    dispatchedAt: r.optDate('dispatchedAt'),
+    startedAt: r.optDate('startedAt'),
+    finishedAt: r.optDate('finishedAt'),
+    durationMs: r.optNum('durationMs'),
+    slotCount: r.optNum('slotCount'),
+    replayOf: r.optStr('replayOf'),
+  });
+}
+
+/** What the run index holds of an item: its keys and projected attributes (as DynamoDB projects). */
+export function runIndexProjection(item: Item): Item {
+  const index = tableDefinition.runIndex;
+  const names = [attr.pk, attr.sk, attr.runPart, attr.runId, ...index.nonKeyAttributes];
+  const out: Item = {};
+  for (const name of names) if (item[name] !== undefined) out[name] = item[name];
+  return out;
 }
 
 /** The `running` record a claim creates. */
@@ -566,10 +637,10 @@ export function runFromClaim(claim: RunClaim): RunRecord {
   return assignDefined(run, {
     dispatchedAt: claim.dispatchedAt,
     logs: claim.logs,
+    replayOf: claim.replayOf,
     functionName: claim.functionName,
     functionVersion: claim.functionVersion,
     logStream: claim.logStream,
-
     firstSlotAt: claim.firstSlotAt,
     lastSlotAt: claim.lastSlotAt,
     slotCount: claim.slotCount,
@@ -589,9 +660,10 @@ export function heartbeatAttributes(update: { now: Date; leaseExpiresAt: Date; p
  * Attributes a completion sets. `cancelReason` has no place on a run record (the task SDK puts
  * the why in `note`), so it is not stored.
  */
-export function outcomeAttributes(outcome: RunOutcome): Item {
+export function outcomeAttributes(outcome: RunOutcome, runId: string): Item {
   return compact({
     [attr.status]: outcome.status,
+    [attr.runPart]: runPartOf(runId, outcome.status),
     finishedAt: ms(outcome.finishedAt),
     durationMs: outcome.durationMs,
     result: outcome.result,
@@ -604,6 +676,7 @@ export function outcomeAttributes(outcome: RunOutcome): Item {
 /** Attributes of a `time-out` write that replace what a running record holds. */
 const timeOutOverwrites: ReadonlySet<string> = new Set([
   attr.status,
+  attr.runPart,
   'finishedAt',
   'durationMs',
   'note',
@@ -637,6 +710,39 @@ export function isSameCompletion(current: RunRecord, fence: RunFence, outcome: R
     current.status === outcome.status &&
     current.finishedAt?.getTime() === outcome.finishedAt.getTime()
   );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Backfill jobs
+
+export function backfillToItem(job: BackfillJob): Item {
+  return {
+    ...keys.backfill(job.taskId, job.backfillId),
+    taskId: job.taskId,
+    backfillId: job.backfillId,
+    from: ms(job.from),
+    to: ms(job.to),
+    concurrency: job.concurrency,
+    nextSlotAt: ms(job.nextSlotAt),
+    queued: job.queued,
+    total: job.total,
+    createdAt: ms(job.createdAt),
+  };
+}
+
+export function backfillFromItem(item: Item): BackfillJob {
+  const r = new Reader(item, `${String(item.pk)}/${String(item.sk)}`);
+  return {
+    taskId: r.str('taskId'),
+    backfillId: r.str('backfillId'),
+    from: r.date('from'),
+    to: r.date('to'),
+    concurrency: r.num('concurrency'),
+    nextSlotAt: r.date('nextSlotAt'),
+    queued: r.num('queued'),
+    total: r.num('total'),
+    createdAt: r.date('createdAt'),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------

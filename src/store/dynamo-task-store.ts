@@ -41,6 +41,7 @@ import {
 } from '../core/model.js';
 import type {
   AuditOption,
+  BackfillJob,
   CancelRequestResult,
   ClaimResult,
   CompleteResult,
@@ -51,6 +52,8 @@ import type {
   RunClaim,
   RunFence,
   RunOutcome,
+  RunQuery,
+  RunSummary,
   RunWrite,
   SaveTaskResult,
   StoreUsage,
@@ -64,6 +67,9 @@ import {
   auditIdOf,
   auditKeys,
   auditToItem,
+  BACKFILL_PREFIX,
+  backfillFromItem,
+  backfillToItem,
   decodePageToken,
   encodePageToken,
   heartbeatAttributes,
@@ -81,6 +87,7 @@ import {
   runFromClaim,
   runFromItem,
   runIdOfIdempotency,
+  runSummaryFromItem,
   runToItem,
   schedulerAttributes,
   schedulerFromItem,
@@ -105,6 +112,13 @@ import {
   UpdateBuilder,
   WRITE_ID,
 } from './dynamo-support.js';
+import {
+  encodeRunToken,
+  mergeRunPartitions,
+  type PartitionRead,
+  runKeyRange,
+  runPartitions,
+} from './run-index.js';
 import {
   checkDistinct,
   checkHold,
@@ -529,6 +543,146 @@ export class DynamoTaskStore implements TaskStore {
     return more && last ? { items: runs, nextToken: encodePageToken(keyOf(last)) } : { items: runs };
   }
 
+  /** Runs across tasks: Queries of the run index's partitions, merged (`run-index.ts`). */
+  async listRunsAcross(query: RunQuery): Promise<Page<RunSummary> & { usage: StoreUsage }> {
+    checkLimit(query.limit);
+    const range = runKeyRange(query);
+    const filters: [string, string | undefined][] = [
+      ['type', query.type],
+      ['trigger', query.trigger],
+      ['taskId', query.taskId],
+    ];
+    const active = filters.filter((f): f is [string, string] => f[1] !== undefined);
+    const read = async (
+      part: string,
+      r: { above: string; below: string },
+      limit: number,
+    ): Promise<PartitionRead> => {
+      const out = await send(
+        this.doc,
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: tableDefinition.runIndex.indexName,
+          KeyConditionExpression: '#part = :part AND #rid BETWEEN :above AND :below',
+          ...(active.length > 0
+            ? { FilterExpression: active.map((_, i) => `#f${i} = :f${i}`).join(' AND ') }
+            : {}),
+          ExpressionAttributeNames: {
+            '#part': attr.runPart,
+            '#rid': attr.runId,
+            ...Object.fromEntries(active.map(([name], i) => [`#f${i}`, name])),
+          },
+          ExpressionAttributeValues: {
+            ':part': part,
+            ':above': r.above,
+            ':below': r.below,
+            ...Object.fromEntries(active.map(([, value], i) => [`:f${i}`, value])),
+          },
+          ScanIndexForward: false,
+          Limit: limit,
+        }),
+      );
+      const last = out.LastEvaluatedKey?.[attr.runId];
+      return {
+        items: out.Items ?? [],
+        evaluated: out.ScannedCount ?? 0,
+        ...(typeof last === 'string' ? { last } : {}),
+      };
+    };
+    const page = await mergeRunPartitions(runPartitions(query.statuses), read, {
+      limit: query.limit,
+      ...range,
+    });
+    const items = page.items.map(runSummaryFromItem);
+    const usage = { itemsRead: page.evaluated, writes: 0 };
+    return page.next === undefined
+      ? { items, usage }
+      : { items, nextToken: encodeRunToken(page.next), usage };
+  }
+
+  async listLapsedRuns(
+    now: Date,
+    options: { limit?: number } = {},
+  ): Promise<{ runs: RunRecord[]; usage: StoreUsage }> {
+    const limit = options.limit ?? 100;
+    checkLimit(limit);
+    let itemsRead = 0;
+    const running: ItemKey[] = [];
+    for (const part of runPartitions(['running'])) {
+      const pages = queryPages(this.doc, {
+        TableName: this.tableName,
+        IndexName: tableDefinition.runIndex.indexName,
+        KeyConditionExpression: '#part = :part',
+        ExpressionAttributeNames: { '#part': attr.runPart },
+        ExpressionAttributeValues: { ':part': part },
+      });
+      for await (const page of pages) {
+        itemsRead += page.Count ?? 0;
+        running.push(...(page.Items ?? []).map(keyOf));
+      }
+    }
+    // The lease is not in the index (heartbeats would write it): read it from the records.
+    const items =
+      running.length > 0 ? await batchGet(this.doc, this.tableName, running, { consistentRead: true }) : [];
+    itemsRead += items.length;
+    const runs = items
+      .map(runFromItem)
+      .filter((run) => run.status === 'running' && (run.leaseExpiresAt?.getTime() ?? 0) <= now.getTime())
+      .sort((a, b) => (a.runId < b.runId ? -1 : 1))
+      .slice(0, limit);
+    return { runs, usage: { itemsRead, writes: 0 } };
+  }
+
+  // ------------------------------------------------------------------------------ backfills
+
+  async putBackfill(job: BackfillJob): Promise<void> {
+    await send(
+      this.doc,
+      new PutCommand({
+        TableName: this.tableName,
+        Item: backfillToItem(job),
+        ConditionExpression: 'attribute_not_exists(#pk)',
+        ExpressionAttributeNames: { '#pk': attr.pk },
+      }),
+    );
+  }
+
+  async listBackfills(): Promise<BackfillJob[]> {
+    const items = await queryAll(this.doc, {
+      TableName: this.tableName,
+      KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
+      ExpressionAttributeNames: { '#pk': attr.pk, '#sk': attr.sk },
+      ExpressionAttributeValues: { ':pk': keys.scheduler().pk, ':prefix': BACKFILL_PREFIX },
+    });
+    return items.map(backfillFromItem).sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
+  }
+
+  async saveBackfill(job: BackfillJob, expectedQueued: number): Promise<boolean> {
+    try {
+      await send(
+        this.doc,
+        new PutCommand({
+          TableName: this.tableName,
+          Item: backfillToItem(job),
+          ConditionExpression: '#queued = :expected',
+          ExpressionAttributeNames: { '#queued': 'queued' },
+          ExpressionAttributeValues: { ':expected': expectedQueued },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  async deleteBackfill(taskId: string, backfillId: string): Promise<void> {
+    await send(
+      this.doc,
+      new DeleteCommand({ TableName: this.tableName, Key: keys.backfill(taskId, backfillId) }),
+    );
+  }
+
   async claimRun(claim: RunClaim): Promise<ClaimResult> {
     const run = runFromClaim(claim);
     const writeId = randomUUID();
@@ -612,7 +766,7 @@ export class DynamoTaskStore implements TaskStore {
     fence: RunFence,
     outcome: RunOutcome,
   ): Promise<CompleteResult> {
-    const result = await this.fencedUpdate(taskId, runId, fence, outcomeAttributes(outcome));
+    const result = await this.fencedUpdate(taskId, runId, fence, outcomeAttributes(outcome, runId));
     if (result.held) return { completed: true, run: runFromItem(result.item) };
     if (!result.old) return { completed: false };
     const current = runFromItem(result.old);

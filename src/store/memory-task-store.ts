@@ -16,6 +16,7 @@ import {
 } from '../core/model.js';
 import type {
   AuditOption,
+  BackfillJob,
   CancelRequestResult,
   ClaimResult,
   CompleteResult,
@@ -26,6 +27,8 @@ import type {
   RunClaim,
   RunFence,
   RunOutcome,
+  RunQuery,
+  RunSummary,
   RunWrite,
   SaveTaskResult,
   StoreUsage,
@@ -38,6 +41,9 @@ import {
   auditIdOf,
   auditKeys,
   auditToItem,
+  BACKFILL_PREFIX,
+  backfillFromItem,
+  backfillToItem,
   decodePageToken,
   encodePageToken,
   heartbeatAttributes,
@@ -55,6 +61,8 @@ import {
   runFromClaim,
   runFromItem,
   runIdOfIdempotency,
+  runIndexProjection,
+  runSummaryFromItem,
   runToItem,
   schedulerAttributes,
   schedulerFromItem,
@@ -66,6 +74,13 @@ import {
   taskTypeToItem,
   timeOutAttributes,
 } from './dynamo-items.js';
+import {
+  encodeRunToken,
+  mergeRunPartitions,
+  type PartitionRead,
+  runKeyRange,
+  runPartitions,
+} from './run-index.js';
 import {
   checkDistinct,
   checkHold,
@@ -286,6 +301,92 @@ export class MemoryTaskStore implements TaskStore {
       : { items };
   }
 
+  /** The run index's entries of one partition, newest first, as DynamoDB projects them. */
+  private runIndexPartition(part: string): Item[] {
+    const found: Item[] = [];
+    for (const item of this.items.values())
+      if (item[attr.runPart] === part) found.push(runIndexProjection(item));
+    return found.sort((a, b) => compareStrings(String(b[attr.runId]), String(a[attr.runId])));
+  }
+
+  async listRunsAcross(query: RunQuery): Promise<Page<RunSummary> & { usage: StoreUsage }> {
+    checkLimit(query.limit);
+    const range = runKeyRange(query);
+    const matches = (item: Item) =>
+      (query.type === undefined || item.type === query.type) &&
+      (query.trigger === undefined || item.trigger === query.trigger) &&
+      (query.taskId === undefined || item.taskId === query.taskId);
+    const read = async (
+      part: string,
+      r: { above: string; below: string },
+      limit: number,
+    ): Promise<PartitionRead> => {
+      const inRange = this.runIndexPartition(part).filter((item) => {
+        const runId = String(item[attr.runId]);
+        return runId >= r.above && runId <= r.below;
+      });
+      const evaluated = inRange.slice(0, limit);
+      const last = evaluated[evaluated.length - 1];
+      return {
+        items: evaluated.filter(matches),
+        evaluated: evaluated.length,
+        ...(inRange.length > limit && last ? { last: String(last[attr.runId]) } : {}),
+      };
+    };
+    const page = await mergeRunPartitions(runPartitions(query.statuses), read, {
+      limit: query.limit,
+      ...range,
+    });
+    const items = page.items.map(runSummaryFromItem);
+    const usage = { itemsRead: page.evaluated, writes: 0 };
+    return page.next === undefined
+      ? { items, usage }
+      : { items, nextToken: encodeRunToken(page.next), usage };
+  }
+
+  async listLapsedRuns(
+    now: Date,
+    options: { limit?: number } = {},
+  ): Promise<{ runs: RunRecord[]; usage: StoreUsage }> {
+    const limit = options.limit ?? 100;
+    checkLimit(limit);
+    const entries = runPartitions(['running']).flatMap((part) => this.runIndexPartition(part));
+    const records = entries.flatMap((entry) => {
+      const item = this.get(keyOf(entry));
+      return item ? [runFromItem(item)] : [];
+    });
+    const runs = records
+      .filter((run) => run.status === 'running' && (run.leaseExpiresAt?.getTime() ?? 0) <= now.getTime())
+      .sort((a, b) => compareStrings(a.runId, b.runId))
+      .slice(0, limit);
+    return { runs, usage: { itemsRead: entries.length + records.length, writes: 0 } };
+  }
+
+  // ------------------------------------------------------------------------------ backfills
+
+  async putBackfill(job: BackfillJob): Promise<void> {
+    const item = backfillToItem(job);
+    if (this.get(keyOf(item))) throw new Error(`backfill ${job.backfillId} of task ${job.taskId} exists`);
+    this.put(item);
+  }
+
+  async listBackfills(): Promise<BackfillJob[]> {
+    return this.select((k) => k.pk === keys.scheduler().pk && k.sk.startsWith(BACKFILL_PREFIX))
+      .map(backfillFromItem)
+      .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
+  }
+
+  async saveBackfill(job: BackfillJob, expectedQueued: number): Promise<boolean> {
+    const item = backfillToItem(job);
+    if (this.items.get(mapKey(keyOf(item)))?.queued !== expectedQueued) return false;
+    this.put(item);
+    return true;
+  }
+
+  async deleteBackfill(taskId: string, backfillId: string): Promise<void> {
+    this.items.delete(mapKey(keys.backfill(taskId, backfillId)));
+  }
+
   async claimRun(claim: RunClaim): Promise<ClaimResult> {
     const item = runToItem(runFromClaim(claim));
     const existing = this.get(keyOf(item));
@@ -338,7 +439,7 @@ export class MemoryTaskStore implements TaskStore {
         ? { completed: true, run: current }
         : { completed: false, current };
     }
-    Object.assign(item, structuredClone(outcomeAttributes(outcome)));
+    Object.assign(item, structuredClone(outcomeAttributes(outcome, runId)));
     return { completed: true, run: runFromItem(structuredClone(item)) };
   }
 

@@ -18,6 +18,12 @@ import {
 /** Due-index shards a store uses unless told otherwise. */
 export const DEFAULT_SHARD_COUNT = 4;
 
+/**
+ * Shards of each status in the run index: a run's shard comes from a hash of its id. Fixed, not
+ * configured, because every reader must know every partition a run can be in.
+ */
+export const RUN_INDEX_SHARDS = 4;
+
 /** One key attribute: its name and DynamoDB scalar type (`S` string, `N` number). */
 export interface KeyAttribute {
   readonly name: string;
@@ -49,6 +55,19 @@ export interface TableDefinition {
     readonly sortKey: KeyAttribute;
     readonly projection: 'KEYS_ONLY';
   };
+  /**
+   * The run index, over run records of every task: partition `<status>#<shard>`, sort the run id
+   * (a ULID: creation order). Lists runs across tasks by status and time, page by page, and finds
+   * the `running` records whose lease ended, without reading history. It projects the fields a
+   * list shows and never the ones a heartbeat writes, so heartbeats cost it nothing.
+   */
+  readonly runIndex: {
+    readonly indexName: string;
+    readonly partitionKey: KeyAttribute;
+    readonly sortKey: KeyAttribute;
+    readonly projection: 'INCLUDE';
+    readonly nonKeyAttributes: readonly string[];
+  };
   /** Epoch seconds on run items: history retention. */
   readonly ttlAttribute: string;
   readonly billingMode: 'PAY_PER_REQUEST';
@@ -79,6 +98,26 @@ export const tableDefinition: TableDefinition = {
     sortKey: { name: 'id', type: 'S' },
     projection: 'KEYS_ONLY',
   },
+  runIndex: {
+    indexName: 'runs',
+    partitionKey: { name: 'runPart', type: 'S' },
+    sortKey: { name: 'runId', type: 'S' },
+    projection: 'INCLUDE',
+    nonKeyAttributes: [
+      'taskId',
+      'type',
+      'status',
+      'trigger',
+      'attempt',
+      'scheduledFor',
+      'dispatchedAt',
+      'startedAt',
+      'finishedAt',
+      'durationMs',
+      'slotCount',
+      'replayOf',
+    ],
+  },
   ttlAttribute: 'expiresAt',
   billingMode: 'PAY_PER_REQUEST',
 };
@@ -88,9 +127,10 @@ export function globalIndexes(): {
   indexName: string;
   partitionKey: KeyAttribute;
   sortKey: KeyAttribute;
-  projection: 'ALL' | 'KEYS_ONLY';
+  projection: 'ALL' | 'KEYS_ONLY' | 'INCLUDE';
+  nonKeyAttributes?: readonly string[];
 }[] {
-  return [tableDefinition.dueIndex, tableDefinition.taskIndex];
+  return [tableDefinition.dueIndex, tableDefinition.taskIndex, tableDefinition.runIndex];
 }
 
 /** The `CreateTable` input of a Tickwork table named `tableName`. */
@@ -100,12 +140,14 @@ export function createTableInput(tableName: string): CreateTableCommandInput {
   return {
     TableName: tableName,
     BillingMode: tableDefinition.billingMode,
-    AttributeDefinitions: [partitionKey, sortKey, ...indexes.flatMap((i) => [i.partitionKey, i.sortKey])].map(
-      (a) => ({
-        AttributeName: a.name,
-        AttributeType: a.type,
-      }),
-    ),
+    AttributeDefinitions: uniqueAttributes([
+      partitionKey,
+      sortKey,
+      ...indexes.flatMap((i) => [i.partitionKey, i.sortKey]),
+    ]).map((a) => ({
+      AttributeName: a.name,
+      AttributeType: a.type,
+    })),
     KeySchema: [
       { AttributeName: partitionKey.name, KeyType: 'HASH' },
       { AttributeName: sortKey.name, KeyType: 'RANGE' },
@@ -116,9 +158,17 @@ export function createTableInput(tableName: string): CreateTableCommandInput {
         { AttributeName: index.partitionKey.name, KeyType: 'HASH' },
         { AttributeName: index.sortKey.name, KeyType: 'RANGE' },
       ],
-      Projection: { ProjectionType: index.projection },
+      Projection: {
+        ProjectionType: index.projection,
+        ...(index.nonKeyAttributes ? { NonKeyAttributes: [...index.nonKeyAttributes] } : {}),
+      },
     })),
   };
+}
+
+/** Key attributes once each (an attribute may key several indexes). */
+function uniqueAttributes(attributes: KeyAttribute[]): KeyAttribute[] {
+  return [...new Map(attributes.map((a) => [a.name, a])).values()];
 }
 
 /**

@@ -327,6 +327,7 @@ async function claimRun(inv: Invocation, deps: HandlerDeps): Promise<ClaimResult
     ...slotSpanOf(lease),
     ...(deps.logs ? { logs: deps.logs } : {}),
     ...inv.ranOn,
+    ...(lease.replayOf !== undefined ? { replayOf: lease.replayOf } : {}),
     expiresAt: historyExpiry({ historyRetentionDays: run.historyRetentionDays }, startedAt),
   });
 }

@@ -9,6 +9,8 @@ import { dispatchedRecord, type PlanSettings, type TaskPlan } from '../core/plan
 import type { RunNotice } from '../core/ports.js';
 import { runEventOf } from '../core/run-event.js';
 import { Agenda, clockSleep, type SleepUntil } from './agenda.js';
+
+import { pumpBackfills } from './backfill.js';
 import { afterSave, type DispatchOutcome, planDispatch, type TickDeps } from './dispatch.js';
 
 export type { TickDeps, TickLogger } from './dispatch.js';
@@ -137,6 +139,7 @@ interface Tick {
  */
 export async function runTick(deps: TickDeps, options: TickOptions = {}): Promise<TickReport> {
   const tick = beginTick(deps, options);
+  await pumpBackfills(deps, tick.now, tick.report.shards);
   const tasks = await queryDueTasks(tick);
   const runs = await readActiveRuns(tick, tasks);
   redeliver(tick, tasks, runs);

@@ -18,6 +18,10 @@ describe('API reference', () => {
     expect(routes.sort()).toEqual(
       [
         'GET /task-types',
+        'GET /runs',
+        'GET /backfills',
+        'POST /tasks/{id}/backfill',
+        'POST /tasks/{id}/runs/{runId}/replay',
         'GET /tasks',
         'POST /tasks',
         'POST /tasks/apply',

@@ -67,6 +67,7 @@ export class FakeHandlers implements TaskInvoker {
       startedAt,
       leaseExpiresAt: new Date(Date.now() + 60_000),
       parameters: event.parameters,
+      ...(event.replayOf !== undefined ? { replayOf: event.replayOf } : {}),
       expiresAt: new Date(Date.now() + 86_400_000),
     });
     if (!claim.claimed) return;

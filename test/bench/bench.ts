@@ -18,6 +18,7 @@ import { startLambdaStub } from './lambda-stub.js';
 import { runLateness } from './lateness.js';
 import { runPrecision } from './precision.js';
 import { type BenchReport, type Machine, SECTIONS, type SectionName, type SectionResult } from './report.js';
+import { runRunsIndex } from './runs-index.js';
 import { runScaling } from './scaling.js';
 import { runThroughput } from './throughput.js';
 
@@ -44,6 +45,8 @@ const runners: Record<SectionName, (ctx: SectionContext) => Promise<SectionResul
   cost: runCost,
   lateness: runLateness,
   precision: runPrecision,
+
+  runs: runRunsIndex,
 };
 
 function packageVersion(name: string): string {

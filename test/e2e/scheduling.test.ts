@@ -123,7 +123,8 @@ describe('scheduler end to end', () => {
       [1, 'manual'],
       [2, 'retry'],
     ]);
-    expect(failed[0]?.error).toEqual({ name: 'Error', message: 'demo failure' });
+    expect(failed[0]?.error).toMatchObject({ name: 'Error', message: 'demo failure' });
+    expect(failed[0]?.error?.stack).toMatch(/^Error: demo failure\n\s+at /);
     const task = await waitFor(
       async () => {
         const t = await api.getTask(id);

@@ -230,7 +230,9 @@ describe('least privilege', () => {
       sortedAccess([
         { on: 'table', actions: [...tableReads, 'dynamodb:PartiQLUpdate'].sort() },
         { on: 'index/due', actions: ['dynamodb:Query'] },
+        { on: 'index/runs', actions: ['dynamodb:Query'] },
         { on: 'table', partitions: taskOrScheduler, actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'] },
+        { on: 'table', partitions: ['SCHEDULER'], actions: ['dynamodb:DeleteItem'] },
       ]),
     );
   });
@@ -242,6 +244,7 @@ describe('least privilege', () => {
       sortedAccess([
         { on: 'table', actions: tableReads },
         { on: 'index/tasks', actions: ['dynamodb:Query'] },
+        { on: 'index/runs', actions: ['dynamodb:Query'] },
         {
           on: 'table',
           partitions: taskOrScheduler,

@@ -32,7 +32,11 @@ describe('DynamoTaskStore on DynamoDB Local', () => {
 
     const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
     expect(
-      Table?.GlobalSecondaryIndexes?.map((i) => [i.IndexName, i.KeySchema, i.Projection?.ProjectionType]),
+      Table?.GlobalSecondaryIndexes?.map((i) => [
+        i.IndexName,
+        i.KeySchema,
+        i.Projection?.ProjectionType,
+      ]).sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
     ).toEqual([
       [
         'due',
@@ -41,6 +45,14 @@ describe('DynamoTaskStore on DynamoDB Local', () => {
           { AttributeName: 'dueAt', KeyType: 'RANGE' },
         ],
         'ALL',
+      ],
+      [
+        'runs',
+        [
+          { AttributeName: 'runPart', KeyType: 'HASH' },
+          { AttributeName: 'runId', KeyType: 'RANGE' },
+        ],
+        'INCLUDE',
       ],
       [
         'tasks',
@@ -90,12 +102,14 @@ describe('DynamoTaskStore on DynamoDB Local', () => {
     expect(await units(() => store.saveTask(v4, { expectedVersion: 3 }))).toEqual([0, 2, 1]);
     expect(await units(() => store.saveTask(v5, { expectedVersion: 4 }))).toEqual([0, 1, 1]);
     const record = aRun({ taskId: v1.id });
+    // The run record also enters the run index: 1 more, doubled in the transaction.
     expect(
       await units(() => store.saveTask(v6, { expectedVersion: 5, runWrites: [{ kind: 'record', record }] })),
-    ).toEqual([0, 6, 1]);
+    ).toEqual([0, 8, 1]);
     // A lost race reports no capacity (DynamoDB bills it, but the exception carries none).
     expect(await units(() => store.saveTask(v6, { expectedVersion: 5 }))).toEqual([0, 0, 1]);
-    expect(await units(() => store.claimRun(claim))).toEqual([0, 1, 1]);
+    // The claim enters the run index (1); a heartbeat writes nothing it projects (0).
+    expect(await units(() => store.claimRun(claim))).toEqual([0, 2, 1]);
     expect(
       await units(() =>
         store.heartbeat(v1.id, claim.runId, fence, { now: at(1), leaseExpiresAt: at(600_000) }),
@@ -109,7 +123,7 @@ describe('DynamoTaskStore on DynamoDB Local', () => {
           durationMs: 1,
         }),
       ),
-    ).toEqual([0, 1, 1]);
+    ).toEqual([0, 3, 1]); // the run's index entry moves from `running` to `succeeded`: 2
     expect(await units(() => store.getTask(v1.id))).toEqual([1, 0, 1]);
     expect(await units(() => store.getRun(v1.id, claim.runId))).toEqual([1, 0, 1]);
     expect(await units(() => store.queryDue(shard, at(3_600_000)))).toEqual([0.5, 0, 1]);

@@ -1,10 +1,10 @@
 /** `tickwork run|cancel|runs`: starting, stopping and reading the runs of a task. */
-import { terminalStatuses } from '../../core/model.js';
-import { int, parseParams, UsageError } from '../args.js';
+import { RunStatus, terminalStatuses } from '../../core/model.js';
+import { int, parseParams, text, UsageError } from '../args.js';
 import { allPages, type RunView } from '../client.js';
 import type { CliIo, Command, Ctx } from '../command.js';
 import { duration, progressBar } from '../format.js';
-import { emit, printRun, runTable } from '../print.js';
+import { emit, printRun, runSummaryTable, runTable } from '../print.js';
 
 export const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
 
@@ -51,7 +51,12 @@ function progressDrawer(ctx: Ctx): { draw(run: RunView): void; end(): void } {
  * Polls a run until it ends, drawing a progress bar; exit 0 only when it succeeded. Ctrl-C stops
  * the waiting, not the run, and says how to cancel it.
  */
-async function waitForRun(ctx: Ctx, taskId: string, runId: string, timeoutMs?: number): Promise<number> {
+export async function waitForRun(
+  ctx: Ctx,
+  taskId: string,
+  runId: string,
+  timeoutMs?: number,
+): Promise<number> {
   const deadline = timeoutMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + timeoutMs;
   const progress = progressDrawer(ctx);
   const { interrupted, stop } = ctrlC(ctx.io);
@@ -119,24 +124,82 @@ const cancel: Command = {
   },
 };
 
+const runStatuses = Object.values(RunStatus);
+
+/** `--since 90m|24h|7d` as the instant that long ago. */
+export function sinceInstant(value: string, now = new Date()): string {
+  const match = /^(\d+)(m|h|d)$/.exec(value);
+  if (!match) throw new UsageError(`--since takes a duration like 90m, 24h or 7d, not ${value}`);
+  const unitMs = { m: 60_000, h: 3_600_000, d: 86_400_000 }[match[2] as 'm' | 'h' | 'd'];
+  return new Date(now.getTime() - Number(match[1]) * unitMs).toISOString();
+}
+
+/** The `GET /runs` filters a command line gives; undefined when it gives none. */
+function runFilters(values: Record<string, unknown>): Record<string, string> | undefined {
+  const status = text(values.status);
+  for (const s of status?.split(',') ?? []) {
+    if (!(runStatuses as string[]).includes(s)) {
+      throw new UsageError(`--status takes ${runStatuses.join(', ')} (comma-separated), not ${s}`);
+    }
+  }
+  if (values.since !== undefined && values.from !== undefined)
+    throw new UsageError('give --since or --from, not both');
+  const since = text(values.since);
+  const filters: Record<string, string | undefined> = {
+    status,
+    type: text(values.type),
+    trigger: text(values.trigger),
+    from: since === undefined ? text(values.from) : sinceInstant(since),
+    to: text(values.to),
+  };
+  const given = Object.entries(filters).filter((e): e is [string, string] => e[1] !== undefined);
+  return given.length > 0 ? Object.fromEntries(given) : undefined;
+}
+
 const runs: Command = {
   name: 'runs',
-  usage: 'tickwork runs <id> [<runId>] [--limit <n>]',
-  summary: "A task's run history, newest first, or one run",
-  options: { limit: { type: 'string' } },
+  usage:
+    'tickwork runs [<id> [<runId>]] [--status s,...] [--type t] [--trigger t] [--since 24h | --from t] [--to t] [--limit n]',
+  summary: 'Runs of every task (or of one task), newest first, filtered; or one run',
+  details: `  --status s,...     only runs in these states: ${runStatuses.join(', ')}
+  --type <type>      only runs of this task type
+  --trigger <t>      only runs with this trigger (schedule, manual, retry, catch-up, replay, backfill)
+  --since <d>        only runs created in the last 90m, 24h, 7d...
+  --from, --to <t>   only runs created in this range (ISO 8601)
+  --limit <n>        at most this many runs (default 20)
+  Without a task id, lists runs across tasks (GET /runs). With one and no filter, the task's
+  history including its queued and unclaimed runs.`,
+  options: {
+    limit: { type: 'string' },
+    status: { type: 'string' },
+    type: { type: 'string' },
+    trigger: { type: 'string' },
+    since: { type: 'string' },
+    from: { type: 'string' },
+    to: { type: 'string' },
+  },
   args: [0, 2],
   async run(ctx, [id, runId], values) {
-    if (id === undefined) throw new UsageError('give a task id');
     if (runId !== undefined) {
-      printRun(ctx, await ctx.client().getRun(id, runId));
+      printRun(ctx, await ctx.client().getRun(id as string, runId));
       return 0;
     }
     const limit = int(values.limit, 'limit') ?? 20;
+    const filters = runFilters(values);
+    if (id !== undefined && filters === undefined) {
+      const items = await allPages(
+        (nextToken) => ctx.client().listRuns(id, { limit: Math.min(100, limit), nextToken }),
+        limit,
+      );
+      emit(ctx, items, (wide) => runTable(items, wide));
+      return 0;
+    }
+    const query = { ...filters, ...(id !== undefined ? { taskId: id } : {}) };
     const items = await allPages(
-      (nextToken) => ctx.client().listRuns(id, { limit: Math.min(100, limit), nextToken }),
+      (nextToken) => ctx.client().listAllRuns({ ...query, limit: Math.min(100, limit), nextToken }),
       limit,
     );
-    emit(ctx, items, (wide) => runTable(items, wide));
+    emit(ctx, items, (wide) => runSummaryTable(items, wide));
     return 0;
   },
 };

@@ -5,8 +5,13 @@
  */
 import type {
   AuditEntryView,
+  BackfillInput,
+  BackfillResult,
+  BackfillView,
   Page,
+  ReplayAccepted,
   RunLogs,
+  RunSummaryView,
   RunView,
   SchedulePreview,
   SchedulerView,
@@ -19,8 +24,12 @@ import { type ApiRefusal, parseApiResponse } from '../../api-response.js';
 
 export type {
   AuditEntryView,
+  BackfillResult,
+  BackfillView,
   Page,
+  ReplayAccepted,
   RunLogs,
+  RunSummaryView,
   RunView,
   SchedulePreview,
   SchedulerView,
@@ -173,6 +182,14 @@ export const api = {
     if (nextToken) query.set('nextToken', nextToken);
     return request<Page<RunView>>('GET', `tasks/${enc(id)}/runs?${query}`);
   },
+  /** Runs of every task (`GET /runs`), filtered by the query (status, trigger, type, taskId, from). */
+  listAllRuns: (query: URLSearchParams) => request<Page<RunSummaryView>>('GET', `runs?${query}`),
+  getRun: (id: string, runId: string) => request<RunView>('GET', `tasks/${enc(id)}/runs/${enc(runId)}`),
+  replay: (id: string, runId: string) =>
+    request<ReplayAccepted>('POST', `tasks/${enc(id)}/runs/${enc(runId)}/replay`, { body: {} }),
+  backfill: (id: string, input: BackfillInput) =>
+    request<BackfillResult>('POST', `tasks/${enc(id)}/backfill`, { body: input }),
+  backfills: () => request<{ items: BackfillView[] }>('GET', 'backfills'),
   runLogs: (id: string, runId: string) => request<RunLogs>('GET', `tasks/${enc(id)}/runs/${enc(runId)}/logs`),
   /** The audit trail, newest first: all of it, or one task's. */
   audit: (taskId?: string, nextToken?: string | null) => {

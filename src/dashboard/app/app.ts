@@ -11,6 +11,10 @@ import { AuditLog } from './audit.js';
 import { loginActive } from './auth-session.js';
 import { Account } from './auth-view.js';
 import { History } from './history.js';
+import { type Route, useRoute } from './router.js';
+import { RunPage } from './run-page.js';
+import { RunsPage } from './runs-page.js';
+import { TaskPage } from './runs-task-page.js';
 import { SchedulerBanner } from './scheduler-banner.js';
 import { TaskForm } from './task-form.js';
 import { TaskTable, type TaskTableProps } from './task-table.js';
@@ -202,16 +206,24 @@ function Header({
   hasToken,
   onToken,
   onAudit,
+  route,
 }: {
   hasToken: boolean;
   onToken: () => void;
   onAudit: () => void;
+  route: Route;
 }) {
+  const current = (pages: Route['page'][]) => (pages.includes(route.page) ? { 'aria-current': 'page' } : {});
   return h(
     'header',
     { class: 'top' },
     h('h1', null, 'Tickwork'),
-    h('span', { class: 'muted' }, 'Scheduled tasks'),
+    h(
+      'nav',
+      { class: 'pages', 'aria-label': 'Pages' },
+      h('a', { href: '#/', ...current(['tasks', 'task']) }, 'Tasks'),
+      h('a', { href: '#/runs', ...current(['runs', 'run']) }, 'Runs'),
+    ),
     h(
       'div',
       { class: 'top-actions' },
@@ -413,6 +425,7 @@ export function App() {
   const types = useTaskTypes(setNotice);
   const { busy, act } = useActions(setNotice, schedule);
   const banner = useSchedulerBanner(act);
+  const route = useRoute();
 
   const closeModal = () => setModal(undefined);
   const finished = (text: string) => {
@@ -438,12 +451,16 @@ export function App() {
       hasToken,
       onToken: () => setModal({ kind: 'token' }),
       onAudit: () => setModal({ kind: 'audit' }),
+      route,
     }),
     h(SchedulerBanner, { scheduler, now, ...banner }),
     h(Notices, { loadError, notice, onDismiss: () => setNotice(undefined) }),
+    route.page === 'runs' ? h(RunsPage, { search: route.query.toString() }) : null,
+    route.page === 'task' ? h(TaskPage, { key: route.taskId, taskId: route.taskId }) : null,
+    route.page === 'run' ? h(RunPage, { key: route.runId, taskId: route.taskId, runId: route.runId }) : null,
     h(
       'main',
-      null,
+      { hidden: route.page !== 'tasks' },
       h(Toolbar, {
         search,
         onSearch: setSearch,

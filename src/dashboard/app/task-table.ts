@@ -103,7 +103,7 @@ function taskCell(task: TaskView) {
   return cell(
     'Task',
     null,
-    h('div', { class: 'task-name' }, task.name),
+    h('div', { class: 'task-name' }, h('a', { href: `#/tasks/${encodeURIComponent(task.id)}` }, task.name)),
     h('small', { class: 'muted block mono', title: 'Task id' }, task.id),
     h('small', { class: 'block mono type', title: 'Task type' }, task.type),
     h(
