@@ -48,6 +48,7 @@ export const adminRoutes: readonly ApiRoute[] = [
   'POST /tasks/apply',
   'PATCH /tasks/{id}',
   'DELETE /tasks/{id}',
+  'POST /tasks/{id}/backfill',
 ];
 
 /** The ARN of one route on every stage. */

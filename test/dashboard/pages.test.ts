@@ -91,7 +91,8 @@ describe('dashboard pages', () => {
     });
     expect(await runPage.locator('[data-field="Trigger"]').textContent()).toContain('manual');
     expect(await runPage.locator('[data-field="Lateness"]').textContent()).toBe('n/a'); // a manual run has no slot to be late for
-    expect(await runPage.getByLabel('Log lines').count()).toBe(1);
+    await expect.poll(() => runPage.getByLabel('Log lines').count()).toBe(1);
+    expect(await runPage.getByTestId('ran-on').textContent()).toMatch(/local\/\d+/);
     // Down to the error's message: the stack and logs name this machine's paths.
     await page.screenshot({
       path: join(shots, 'run-page.png'),

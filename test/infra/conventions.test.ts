@@ -174,7 +174,7 @@ describe('grants to API callers', () => {
     );
   });
 
-  it('grantAdmin: operate, plus create, edit, delete and apply', () => {
+  it('grantAdmin: operate, plus create, edit, delete, apply and backfill', () => {
     expect(invokeSuffixes(fixture.roles.Admin)).toEqual(
       [...readRoutes, ...operateRoutes, ...adminRoutes].map(suffix).sort(),
     );
@@ -182,6 +182,7 @@ describe('grants to API callers', () => {
       '/*/DELETE/tasks/*',
       '/*/PATCH/tasks/*',
       '/*/POST/tasks',
+      '/*/POST/tasks/*/backfill',
       '/*/POST/tasks/apply',
     ]);
     expect(fixture.grants.admin.success).toBe(true);

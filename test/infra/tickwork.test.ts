@@ -409,7 +409,10 @@ describe('the HTTP API', () => {
       'GET /scheduler': read,
       'GET /schedule-preview': read,
       'GET /audit': read,
+      'GET /runs': read,
+      'GET /backfills': read,
       'POST /tasks/{id}/run': operate,
+      'POST /tasks/{id}/runs/{runId}/replay': operate,
       'POST /tasks/{id}/cancel': operate,
       'POST /scheduler/pause': operate,
       'POST /scheduler/resume': operate,
@@ -417,6 +420,7 @@ describe('the HTTP API', () => {
       'POST /tasks/apply': ['ops/admin'],
       'PATCH /tasks/{id}': ['ops/admin'],
       'DELETE /tasks/{id}': ['ops/admin'],
+      'POST /tasks/{id}/backfill': ['ops/admin'],
     });
     for (const route of routes.filter((r) => r.AuthorizationScopes))
       expect(route.AuthorizationType).toBe('JWT');

@@ -4,10 +4,12 @@
  * Replay (a new run with its parameters, then that run's page) and Cancel while it goes.
  * Read again every second while it goes.
  */
+
 import { Fragment, h } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { api, messageOf, type RunLogs, type RunView } from './api.js';
 import { formatDuration, formatInstant } from './format.js';
+import { ranOnText } from './history.js';
 import { hrefOf, navigate } from './router.js';
 import { RunProgress, StatusBadge } from './task-table.js';
 
@@ -173,6 +175,9 @@ function details(run: RunView, logs: RunLogs | string | undefined) {
           h('p', { class: 'error-text', 'data-testid': 'error' }, `${run.error.name}: ${run.error.message}`),
           run.error.stack ? h('pre', { class: 'code stack', 'data-testid': 'stack' }, run.error.stack) : null,
         )
+      : null,
+    run.ranOn
+      ? section('Ran on', h('p', { class: 'ran-on', 'data-testid': 'ran-on' }, ranOnText(run.ranOn)))
       : null,
     section('Logs', logsView(logs)),
   ];
