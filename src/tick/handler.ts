@@ -2,6 +2,7 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
+import { reapsAt } from './reaper.js';
 import { runTick, type TickDeps, type TickReport } from './run-tick.js';
 
 /** Publishes a tick's report as CloudWatch metrics (embedded metric format). */
@@ -20,6 +21,7 @@ export function publishTickMetrics(metrics: Metrics, report: TickReport): void {
   }
   if (report.leasedAhead > 0) metrics.addMetric('LeasedAhead', MetricUnit.Count, report.leasedAhead);
   if (report.redelivered > 0) metrics.addMetric('Redelivered', MetricUnit.Count, report.redelivered);
+  if (report.reaped > 0) metrics.addMetric('Reaped', MetricUnit.Count, report.reaped);
   metrics.publishStoredMetrics();
 }
 
@@ -82,7 +84,10 @@ export function makeTickHandler(
     const budgetMs = Math.max(1_000, remaining - options.reserveMs);
     // The tick waits for its last leased run's instant: keep that inside the invocation.
     const lookAheadMs = Math.max(0, Math.min(lookAheadFromNow(options, deps.clock.now()), budgetMs - 3_000));
-    const report = await runTick(deps, { budgetMs, lookAheadMs, ...(shards ? { shards } : {}) });
+    const now = deps.clock.now();
+    // One tick in five minutes, the one reading shard 0, reaps running records no lease holds.
+    const reap = (shards === undefined || shards.includes(0)) && reapsAt(now);
+    const report = await runTick(deps, { budgetMs, lookAheadMs, reap, ...(shards ? { shards } : {}) });
     const { lateness, ...summary } = report;
     if (report.due > 0 || report.errors.length > 0) {
       deps.logger?.info('tick', { ...summary, latenessP99Ms: percentile(lateness, 0.99) });

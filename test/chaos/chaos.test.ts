@@ -18,7 +18,7 @@ import { accountTask } from './accounting.js';
 import { allPolicies, faultMix } from './profiles.js';
 import { type ChaosConfig, type ChaosReport, runChaos, START } from './sim.js';
 
-const catchUp: CatchUpPolicy[] = ['skip', 'run-all'];
+const catchUp: CatchUpPolicy[] = ['skip', 'run-all', 'run-once'];
 
 /** The suite's mix: the chaos profile with tick crashes made common enough to happen in a short run. */
 const suiteMix = {

@@ -143,4 +143,45 @@ describe('a run starts only from its lease', () => {
     expect(h.metricNames).not.toContain('RefusedRunEvents');
     expect(h.bodies).toHaveLength(1);
   });
+
+  it('reaps a running record that no lease holds, and leaves one a lease holds to the tick', async () => {
+    const h = await setup();
+    const past = new Date(Date.now() - 10 * 60_000);
+    // A running record no lease holds: written as a claim made before claims came from the lease.
+    const orphan = {
+      taskId: h.task.id,
+      runId: '01JORPHAN00000000000000000',
+      type: 'forge.echo',
+      token: 7,
+      requestId: 'req-orphan',
+      trigger: 'manual' as const,
+      attempt: 1,
+      scheduledFor: past,
+      startedAt: past,
+      leaseExpiresAt: new Date(past.getTime() + 60_000),
+      parameters: {},
+      expiresAt: new Date(Date.now() + 86_400_000),
+    };
+    expect((await h.store.claimRun(orphan)).claimed).toBe(true);
+    // The real run, claimed from its lease and held by it (its own lease lapsed too).
+    await h.store.claimRun({
+      ...orphan,
+      runId: h.real.runId,
+      token: h.real.token,
+      requestId: 'req-real',
+      trigger: h.real.trigger,
+    });
+
+    const report = await runTick(h.deps, { now: new Date(), recordTick: false, reap: true });
+
+    expect(report.reaped).toBe(1);
+    expect(await h.store.getRun(h.task.id, orphan.runId)).toMatchObject({
+      status: 'timed-out',
+      note: 'no lease held this running run: reaped',
+      error: { name: 'OrphanedRunError' },
+    });
+    // The lease-held run is the tick's to fold (a time-out of its own, through the task's lease).
+    expect((await h.store.getRun(h.task.id, h.real.runId))?.status).not.toBe('succeeded');
+    expect(report.errors).toEqual([]);
+  });
 });

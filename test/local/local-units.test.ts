@@ -181,6 +181,7 @@ describe('demo tasks and tick lines', () => {
       leasedAhead: 0,
       withdrawn: 0,
       redelivered: 0,
+      reaped: 0,
       errors: [],
     };
     expect(tickSummary(report)).toBe('00:59:00 tick: 2 started, 1 skipped · 3 due · 12 ms');
