@@ -20,10 +20,14 @@ import { type ChaosConfig, type ChaosReport, runChaos, START } from './sim.js';
 
 const catchUp: CatchUpPolicy[] = ['skip', 'run-all', 'run-once'];
 
-/** The suite's mix: the chaos profile with tick crashes made common enough to happen in a short run. */
+/**
+ * The suite's mix: the chaos profile with tick crashes and outages made common enough to happen in
+ * a short run.
+ */
 const suiteMix = {
   ...faultMix,
   crash: { ...faultMix.crash, tickAfterLease: 0.1, tickAfterInvoke: 0.1 },
+  tickOutage: 0.08,
 };
 
 function expectNothingLost(report: ChaosReport): void {
