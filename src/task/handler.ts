@@ -280,7 +280,11 @@ async function runOnce(
     return { ...inv.ids, claimed: false, existingStatus: claim.existing.status };
   }
   inv.logger.info('run claimed');
-  const checked = await checkRun(inv, deps.types);
+  // The body gets what the claim recorded (from the lease, or a scheduled run's task as it is now).
+  const checked = await checkRun(
+    { ...inv, run: { ...inv.run, parameters: claim.run.parameters } },
+    deps.types,
+  );
   if (checked instanceof Error) return finishRun(inv, deps, failedOutcome(inv, deps, checked));
   const leaseExpiresAt = claim.run.leaseExpiresAt ?? new Date(inv.startedAt.getTime() + deps.leaseDurationMs);
   const outcome = await runBodyUnderLease(inv, deps, checked, leaseExpiresAt);

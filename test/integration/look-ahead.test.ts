@@ -7,6 +7,9 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { describe, expect, it } from 'vitest';
+import type { ApiDeps } from '../../src/api/deps.js';
+import { MemorySchedulerControl } from '../../src/api/memory-scheduler-control.js';
+import { patchTask } from '../../src/api/task-service.js';
 import type { TaskState } from '../../src/core/model.js';
 import type { RunEvent, TaskStore } from '../../src/core/ports.js';
 import { MemoryTaskStore } from '../../src/store/memory-task-store.js';
@@ -31,10 +34,12 @@ async function setup(makeStore: () => Promise<TaskStore>, options: { handle?: bo
   await store.putTaskType({ name: 'ahead.job', functionName: 'in-process' });
   const sent: Sent[] = [];
   const bodies: string[] = [];
+  const parameters = new Map<string, unknown>();
   const handler = createTaskHandler(
     {
       'ahead.job': async (ctx) => {
         bodies.push(ctx.runId);
+        parameters.set(ctx.taskId, ctx.parameters);
       },
     },
     { store, clock, logger: silent, metrics: false },
@@ -71,7 +76,13 @@ async function setup(makeStore: () => Promise<TaskStore>, options: { handle?: bo
   };
   const tick = (options: TickOptions) => runTick(deps, { recordTick: false, ...options });
   const settled = () => Promise.all(handled);
-  return { store, sent, bodies, deps, taskDueAt, tick, settled };
+  const api: ApiDeps = {
+    ...deps,
+    scheduler: new MemorySchedulerControl(),
+    minIntervalMs: 1_000,
+    logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
+  };
+  return { store, sent, bodies, parameters, deps, api, taskDueAt, tick, settled };
 }
 
 const engines: [string, () => Promise<TaskStore>][] = [
@@ -182,6 +193,45 @@ describe.each(engines)('look-ahead dispatch on %s', (_name, makeStore) => {
     expect(h.bodies, 'only the untouched task ran').toHaveLength(1);
     const keptRun = (await h.store.getTask(kept.id))?.active[0]?.runId ?? '';
     expect(await h.store.getRun(kept.id, keptRun)).toMatchObject({ status: 'succeeded' });
+  }, 30_000);
+
+  it('obeys an edit between the lease and the instant: disabled or rescheduled runs nothing, new parameters are used', async () => {
+    const h = await setup(makeStore, { handle: true });
+    const at = new Date(Date.now() + 2_000);
+    const disabled = await h.taskDueAt(at, { parameters: { v: 1 } });
+    const rescheduled = await h.taskDueAt(at, { parameters: { v: 1 } });
+    const reparametered = await h.taskDueAt(at, { parameters: { v: 1 } });
+
+    const ticking = h.tick({ lookAheadMs: 3_000 });
+    await waitFor(
+      async () => {
+        const tasks = await Promise.all(
+          [disabled, rescheduled, reparametered].map((t) => h.store.getTask(t.id)),
+        );
+        return tasks.every((t) => t?.active.length === 1);
+      },
+      1_800,
+      { what: 'the leases to be taken ahead' },
+    );
+    const leased = (await h.store.getTask(disabled.id))?.active[0]?.runId ?? '';
+    const leasedToo = (await h.store.getTask(rescheduled.id))?.active[0]?.runId ?? '';
+    await patchTask(h.api, disabled.id, { enabled: false });
+    await patchTask(h.api, rescheduled.id, { schedule: '0 0 1 7 *' });
+    await patchTask(h.api, reparametered.id, { parameters: { v: 2 } });
+    await ticking;
+    await h.settled();
+
+    expect(await h.store.getRun(disabled.id, leased)).toMatchObject({
+      status: 'cancelled',
+      note: 'the task was disabled before its slot',
+    });
+    expect(await h.store.getRun(rescheduled.id, leasedToo)).toMatchObject({
+      status: 'cancelled',
+      note: 'the task was edited before its slot',
+    });
+    expect(h.parameters.has(disabled.id)).toBe(false);
+    expect(h.parameters.has(rescheduled.id)).toBe(false);
+    expect(h.parameters.get(reparametered.id), 'the run took the edited parameters').toEqual({ v: 2 });
   }, 30_000);
 
   it('loses nothing when a tick dies after taking leases ahead: a later tick delivers them, once', async () => {

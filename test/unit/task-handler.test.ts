@@ -35,7 +35,8 @@ async function dispatched(
     trigger: 'schedule',
     parameters,
   };
-  const task = aTask({ fence: 1, active: [active], nextSlotAt: at(3600_000), ...overrides });
+  // A scheduled run's parameters are its task's (the claim takes them from the task).
+  const task = aTask({ fence: 1, active: [active], nextSlotAt: at(3600_000), parameters, ...overrides });
   await store.createTask(task);
   return { task, event: runEventOf(task, active) };
 }
