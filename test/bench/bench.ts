@@ -17,6 +17,7 @@ import { type BenchEnv, clockMs, makeDoc, makeDynamoClient } from './harness.js'
 import { startLambdaStub } from './lambda-stub.js';
 import { runLateness } from './lateness.js';
 import { type BenchReport, type Machine, SECTIONS, type SectionName, type SectionResult } from './report.js';
+import { runScale } from './scale.js';
 import { runScaling } from './scaling.js';
 import { runThroughput } from './throughput.js';
 
@@ -42,6 +43,7 @@ const runners: Record<SectionName, (ctx: SectionContext) => Promise<SectionResul
   scaling: runScaling,
   cost: runCost,
   lateness: runLateness,
+  scale: runScale,
 };
 
 function packageVersion(name: string): string {
