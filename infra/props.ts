@@ -50,7 +50,7 @@ export interface TickworkProps {
   readonly shardCount?: number;
   /**
    * While lowering `shardCount` on a live table: the count it had. The tick then also reads the
-   * former shard keys, so no task is left unread; run `tickwork reshard` once deployed, then
+   * former shard keys, so no task is left unread; move what is left with `reshardDueIndex` once deployed, then
    * remove this prop (docs/scaling.md, "Changing the shard count"). Not needed to raise it.
    * @default none
    */

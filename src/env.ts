@@ -12,7 +12,7 @@ export const storeEnvSchema = z.object({
   TICKWORK_SHARDS: z.coerce.number().int().min(1).max(64).default(4),
   /**
    * The shard count before `TICKWORK_SHARDS`, while it shrinks: the tick also reads the former
-   * keys (`src/store/reshard.ts`). Unset once `tickwork reshard` has moved every task.
+   * keys (`src/store/reshard.ts`). Unset once `reshardDueIndex` has moved every task.
    */
   TICKWORK_FORMER_SHARDS: z.coerce.number().int().min(1).max(64).optional(),
   /** How far ahead a task due again soon keeps its due-index key: the tick's interval, in ms. */

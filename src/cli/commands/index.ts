@@ -4,6 +4,7 @@ import { completionCommands } from './completion.js';
 import { devCommands } from './dev.js';
 import { logCommands } from './logs.js';
 import { previewCommands } from './preview.js';
+import { reshardCommands } from './reshard.js';
 import { runCommands } from './runs.js';
 import { schedulerCommands } from './scheduler.js';
 import { taskCommands } from './tasks.js';
@@ -17,5 +18,6 @@ export const commands: readonly Command[] = [
   ...schedulerCommands,
   ...typeCommands,
   ...previewCommands,
+  ...reshardCommands,
   ...completionCommands,
 ];
