@@ -55,7 +55,7 @@ export interface RunCosts {
   readonly tickWriteCpuMs: number;
   /** Dispatch writes a tick has in flight: 3 batches of 25 (runTick at concurrency 64). */
   readonly writesInFlight: number;
-  /** The tick's heap per due task it holds, bytes (measured by the scale bench). */
+  /** The tick's heap per due task it holds, bytes (an estimate: the item read, its state, its plan). */
   readonly tickHeapBytesPerDue: number;
   /** The tick's heap before it reads anything, MB (the bundle, the SDK clients). */
   readonly tickBaseHeapMb: number;
@@ -203,6 +203,68 @@ function boundsOf(load: ExpectedLoad, s: ScaleSettings, costs: RunCosts, limits:
   return { bounds, largestShard, largestGroup, warm, throttled, tableOffered, writeRate };
 }
 
+/** What the settings cannot carry, and what the account must provide, in words. */
+function findings(
+  load: ExpectedLoad,
+  settings: ScaleSettings,
+  limits: AwsLimits,
+  a: {
+    burstSeconds: number;
+    paced: string;
+    throttled: ('dueIndex' | 'table')[];
+    tickHeapMb: number;
+    warm: number;
+    tableNeed: number;
+    concurrency: number;
+  },
+): { problems: string[]; accountNeeds: string[] } {
+  const due = load.duePerMinute.toLocaleString('en-US');
+  const budget = tickBudgetSeconds(settings.tickTimeoutSeconds);
+  const problems: string[] = [];
+  if (a.burstSeconds > budget) {
+    problems.push(
+      `starting ${due} due runs takes ~${round1(a.burstSeconds)} s (paced by ${a.paced}), ` +
+        `beyond the tick's budget of ${round1(budget)} s: the rest waits a minute`,
+    );
+  }
+  if (a.burstSeconds > 60 && a.burstSeconds <= budget) {
+    problems.push(
+      `starting ${due} due runs takes ~${round1(a.burstSeconds)} s, longer than the minute between ticks: ` +
+        'every-minute slots are skipped',
+    );
+  }
+  if (a.throttled.includes('dueIndex')) {
+    problems.push(
+      `the ticks write the due index faster than a partition takes (${limits.partitionWriteUnits} units/s per shard): ` +
+        'it throttles; add shards',
+    );
+  }
+  if (a.tickHeapMb > settings.tickMemoryMb * 0.8) {
+    problems.push(
+      `a tick holds ~${Math.round(a.tickHeapMb)} MB of due tasks and state, over 80% of its ${settings.tickMemoryMb} MB`,
+    );
+  }
+  if (a.throttled.includes('table')) {
+    problems.push(
+      `the burst writes the table faster than its warm throughput (${a.warm} units/s): dispatches, claims and ` +
+        'completions throttle, and a claim that fails leaves its run to time out',
+    );
+  }
+  const accountNeeds: string[] = [];
+  if (a.tableNeed > limits.newTableWarmWrites) {
+    accountNeeds.push(
+      `table warm throughput of ${a.tableNeed} write units/s (a new on-demand table takes ${limits.newTableWarmWrites} at once: pre-warm it)`,
+    );
+  }
+  if (a.tableNeed > limits.tableWriteQuota) {
+    accountNeeds.push(`a per-table write quota above ${limits.tableWriteQuota} units/s`);
+  }
+  if (a.concurrency > limits.lambdaConcurrency) {
+    accountNeeds.push(`Lambda concurrency of ${a.concurrency} (default quota ${limits.lambdaConcurrency})`);
+  }
+  return { problems, accountNeeds };
+}
+
 /**
  * What a burst of `load.duePerMinute` runs, all due at the same second, takes under `settings`:
  * each bound alone, the one that sets the pace, the burst's duration, the tick's heap and the
@@ -228,51 +290,16 @@ export function assessLoad(
   const runSeconds = load.runSeconds ?? 1;
   const handlers = Math.min(load.duePerMinute, Math.ceil((load.duePerMinute * runSeconds) / burstSeconds));
   const concurrency = handlers + settings.tickShardGroups;
-  const budget = tickBudgetSeconds(settings.tickTimeoutSeconds);
-  const problems: string[] = [];
-  if (burstSeconds > budget) {
-    problems.push(
-      `starting ${load.duePerMinute.toLocaleString('en-US')} due runs takes ~${round1(burstSeconds)} s ` +
-        `(paced by ${paced}), beyond the tick's budget of ${round1(budget)} s: the rest waits a minute`,
-    );
-  }
-  if (burstSeconds > 60 && burstSeconds <= budget) {
-    problems.push(
-      `starting ${load.duePerMinute.toLocaleString('en-US')} due runs takes ~${round1(burstSeconds)} s, ` +
-        'longer than the minute between ticks: every-minute slots are skipped',
-    );
-  }
-  if (throttled.includes('dueIndex')) {
-    problems.push(
-      `the ticks write the due index faster than a partition takes (${limits.partitionWriteUnits} units/s per shard): ` +
-        'it throttles; add shards',
-    );
-  }
-  if (tickHeapMb > settings.tickMemoryMb * 0.8) {
-    problems.push(
-      `a tick holds ~${Math.round(tickHeapMb)} MB of due tasks and state, over 80% of its ${settings.tickMemoryMb} MB`,
-    );
-  }
-  const accountNeeds: string[] = [];
   const tableWritesPerSecond = (load.duePerMinute * costs.tableWriteUnits) / burstSeconds;
-  if (throttled.includes('table')) {
-    problems.push(
-      `the burst writes the table faster than its warm throughput (${warm} units/s): dispatches, claims and ` +
-        'completions throttle, and a claim that fails leaves its run to time out',
-    );
-  }
-  const tableNeed = Math.ceil(Math.max(tableWritesPerSecond, tableOffered));
-  if (tableNeed > limits.newTableWarmWrites) {
-    accountNeeds.push(
-      `table warm throughput of ${tableNeed} write units/s (a new on-demand table takes ${limits.newTableWarmWrites} at once: pre-warm it)`,
-    );
-  }
-  if (tableNeed > limits.tableWriteQuota) {
-    accountNeeds.push(`a per-table write quota above ${limits.tableWriteQuota} units/s`);
-  }
-  if (concurrency > limits.lambdaConcurrency) {
-    accountNeeds.push(`Lambda concurrency of ${concurrency} (default quota ${limits.lambdaConcurrency})`);
-  }
+  const { problems, accountNeeds } = findings(load, settings, limits, {
+    burstSeconds,
+    paced,
+    throttled,
+    tickHeapMb,
+    warm,
+    tableNeed: Math.ceil(Math.max(tableWritesPerSecond, tableOffered)),
+    concurrency,
+  });
   return {
     bounds,
     limitedBy: paced,

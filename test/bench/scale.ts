@@ -193,7 +193,7 @@ function scenarios(quick: boolean): Scenario[] {
     groups: 1,
     tablePartitions: 64,
   };
-  if (quick) return [{ ...throttledIndex, due: 600 }];
+  if (quick) return [{ ...throttledIndex, due: 500 }];
   return [
     // The ticks' own pace binds: no partition is offered more than it takes.
     { name: 'tick-bound: 64 shards, 1 tick', due: 3000, shards: 64, groups: 1, tablePartitions: 256 },
@@ -246,7 +246,7 @@ export async function runScale(ctx: SectionContext): Promise<SectionResult> {
     latencyMs: SIM_LATENCY_MS,
   };
   // Calibration: the tick's CPU per run here, with no partition in the way.
-  const calibrationDue = ctx.env.quick ? 600 : 3000;
+  const calibrationDue = ctx.env.quick ? 300 : 3000;
   const measured = await simulate(
     { name: 'calibration', due: calibrationDue, shards: 4, groups: 1, tablePartitions: 1 },
     { ...limits, dueIndexPartitionWrites: 1e9, tablePartitionWrites: 1e9 },
