@@ -115,7 +115,7 @@ export interface BurstBounds {
   readonly read: number;
   /** The `due` index: the largest shard's writes at one partition's rate. */
   readonly dueIndex: number;
-  /** The base table: every run's dispatch and claim at the table's warm throughput. */
+  /** The base table: every run's dispatch write at the table's warm throughput. */
   readonly table: number;
   /** The tick's CPU: the largest shard group's runs at its share of a vCPU. */
   readonly tickCpu: number;
@@ -183,19 +183,23 @@ function boundsOf(load: ExpectedLoad, s: ScaleSettings, costs: RunCosts, limits:
   const perShard = (writeRate / shardsPerGroup) * costs.dueIndexWriteUnits;
   if (perShard > limits.partitionWriteUnits && shardUnits > limits.partitionWriteUnits)
     throttled.push('dueIndex');
-  // Before the last run starts: every dispatch and claim; the completions trail the starts.
-  const tableUnits = due * (costs.tableWriteUnits - 1);
+  // The table throttles when the ticks' writes, the claims and the completions together outrun it;
+  // before the last Invoke is accepted only the dispatches must have landed (the claims and
+  // completions follow the invokes, on the same partitions).
+  const dispatchUnits = due;
   const tableOffered = s.tickShardGroups * (writeRate + tickRate * (costs.tableWriteUnits - 1));
-  if (tableOffered > warm && tableUnits > warm) throttled.push('table');
+  if (tableOffered > warm && due * costs.tableWriteUnits > warm) throttled.push('table');
   const paced = (units: number, rate: number, bound: 'dueIndex' | 'table') =>
-    throttled.includes(bound) ? 1 + (units - rate) / (rate * costs.throttledShare) : units / rate;
+    throttled.includes(bound) && units > rate
+      ? 1 + (units - rate) / (rate * costs.throttledShare)
+      : units / rate;
   const bounds: BurstBounds = {
     read: Math.max(
       (largestShard * costs.dueIndexReadUnits) / limits.partitionReadUnits,
       (pages * costs.pageLatencyMs) / 1000,
     ),
     dueIndex: paced(shardUnits, limits.partitionWriteUnits, 'dueIndex'),
-    table: paced(tableUnits, warm, 'table'),
+    table: paced(dispatchUnits, warm, 'table'),
     tickCpu,
     tickIo,
     invokeQuota: due / (limits.lambdaConcurrency * limits.invokesPerConcurrency),
