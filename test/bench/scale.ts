@@ -248,7 +248,7 @@ export async function runScale(ctx: SectionContext): Promise<SectionResult> {
   // Calibration: the tick's CPU per run here, with no partition in the way.
   const calibrationDue = ctx.env.quick ? 300 : 3000;
   const measured = await simulate(
-    { name: 'calibration', due: calibrationDue, shards: 4, groups: 1, tablePartitions: 1 },
+    { name: 'calibration', due: calibrationDue, shards: 64, groups: 1, tablePartitions: 1 },
     { ...limits, dueIndexPartitionWrites: 1e9, tablePartitionWrites: 1e9 },
   );
   const calibration = { ...measured, due: calibrationDue };
