@@ -22,6 +22,8 @@ export {
 export { type ApiRoute, operateRoutes, readRoutes } from './grants.js';
 export { TICK_INTERVAL } from './names.js';
 export type { DashboardLoginProps } from './props.js';
+
+export { assessLoad, type ExpectedLoad, type LoadAssessment, recommendSettings } from './scale-model.js';
 export { TASK_DECLARATION_PROPERTY, TASK_RESOURCE_TYPE } from './tasks.js';
 export {
   type ApiAuth,

@@ -13,6 +13,7 @@ import type { ApiEnvInput } from '../src/api/env.js';
 import { DEFAULT_SHARD_COUNT } from '../src/store/table-definition.js';
 import type { TaskEnvInput } from '../src/task/env.js';
 import type { TickEnvInput } from '../src/tick/env.js';
+import type { ExpectedLoad } from './scale-model.js';
 
 /** How callers of the HTTP API authenticate. */
 export type ApiAuth =
@@ -95,6 +96,13 @@ export interface TickworkProps {
   /** Due-index shards (1..64); every function gets the same value. @default 4 */
   readonly shardCount?: number;
   /**
+   * While lowering `shardCount` on a live table: the count it had. The tick then also reads the
+   * former shard keys, so no task is left unread; move what is left with `reshardDueIndex` once deployed, then
+   * remove this prop (docs/scaling.md, "Changing the shard count"). Not needed to raise it.
+   * @default none
+   */
+  readonly formerShardCount?: number;
+  /**
    * Split the tick over this many schedules (1..shardCount), each firing the tick every minute
    * with `{ "shards": [...] }`, its share of the due-index shards (round robin). A busy minute's
    * runs are then dispatched by that many tick invocations at once, each with its own CPU: for
@@ -109,6 +117,18 @@ export interface TickworkProps {
    * some runs start at a later tick instead, late. @default 150 s
    */
   readonly tickTimeout?: Duration;
+  /**
+   * Memory of the tick Lambda, MB (128 to 10,240). CPU comes with it: 1,769 MB is one vCPU, and
+   * the tick needs about 2 ms of a vCPU per run it starts (docs/scaling.md). @default 512
+   */
+  readonly tickMemorySize?: number;
+  /**
+   * The load this deployment must carry: synth warns when the shard count, shard groups, tick
+   * memory or timeout cannot start its busiest minute in time (the scale model of
+   * docs/scaling.md), and notes what the account must provide (warm throughput, concurrency).
+   * @default no check
+   */
+  readonly expectedLoad?: ExpectedLoad;
   /** Bus that receives run events (`source: tickwork`). @default the account's default bus */
   readonly eventBus?: IEventBus;
   /** Retention of the functions' logs. @default one month */
@@ -149,8 +169,10 @@ export type TaskFunctionEnv = TaskEnvInput;
 /** The props with their defaults applied, checked. */
 export interface TickworkSettings {
   readonly shardCount: number;
+  readonly formerShardCount: number | undefined;
   readonly tickShardGroups: number;
   readonly tickTimeout: Duration;
+  readonly tickMemorySize: number;
   readonly logRetention: RetentionDays;
   readonly apiAuth: ApiAuth;
   readonly apiThrottle: ApiThrottle;
@@ -168,6 +190,12 @@ export function settingsOf(props: TickworkProps): TickworkSettings {
   if (!Number.isInteger(shardCount) || shardCount < 1 || shardCount > 64) {
     throw new Error(`Tickwork: shardCount must be a whole number from 1 to 64, got ${shardCount}`);
   }
+  const former = props.formerShardCount;
+  if (former !== undefined && (!Number.isInteger(former) || former <= shardCount || former > 64)) {
+    throw new Error(
+      `Tickwork: formerShardCount must be a whole number above shardCount (${shardCount}) and at most 64, got ${former}`,
+    );
+  }
   const groups = props.tickShardGroups ?? 1;
   if (!Number.isInteger(groups) || groups < 1 || groups > shardCount) {
     throw new Error(
@@ -178,6 +206,13 @@ export function settingsOf(props: TickworkProps): TickworkSettings {
   if (tickTimeout.toSeconds() < 10 || tickTimeout.toSeconds() > 300) {
     throw new Error(`Tickwork: tickTimeout must be 10 s to 5 min, got ${tickTimeout.toHumanString()}`);
   }
+  const tickMemorySize = props.tickMemorySize ?? 512;
+  if (!Number.isInteger(tickMemorySize) || tickMemorySize < 128 || tickMemorySize > 10_240) {
+    throw new Error(
+      `Tickwork: tickMemorySize must be a whole number of MB from 128 to 10240, got ${tickMemorySize}`,
+    );
+  }
+  checkExpectedLoad(props.expectedLoad);
   const apiThrottle = props.apiThrottle ?? DEFAULT_API_THROTTLE;
   for (const [name, value] of Object.entries(apiThrottle)) {
     if (!Number.isFinite(value) || value < 0) {
@@ -193,8 +228,10 @@ export function settingsOf(props: TickworkProps): TickworkSettings {
     auditRetentionDays,
     dashboardLogin: dashboardLoginOf(props.dashboardLogin, apiAuth),
     shardCount,
+    formerShardCount: former,
     tickShardGroups: groups,
     tickTimeout,
+    tickMemorySize,
     logRetention: props.logRetention ?? RetentionDays.ONE_MONTH,
     apiAuth,
     apiThrottle,
@@ -241,4 +278,28 @@ function dashboardLoginOf(
     tokenEndpoint: login.endpoints && check('endpoints.token', login.endpoints.token),
     redirectUri: login.redirectUri && check('redirectUri', login.redirectUri),
   };
+}
+
+/** Refuses an `expectedLoad` whose numbers are not counts (or a due count above the tasks). */
+function checkExpectedLoad(load: ExpectedLoad | undefined): void {
+  if (load === undefined) return;
+  const counts: [string, number][] = [
+    ['tasks', load.tasks],
+    ['duePerMinute', load.duePerMinute],
+  ];
+  for (const [name, value] of counts) {
+    if (!Number.isInteger(value) || value < 0) {
+      throw new Error(`Tickwork: expectedLoad.${name} must be a whole number, 0 or more, got ${value}`);
+    }
+  }
+  if (load.duePerMinute > load.tasks) {
+    throw new Error(
+      `Tickwork: expectedLoad.duePerMinute (${load.duePerMinute}) cannot exceed expectedLoad.tasks (${load.tasks})`,
+    );
+  }
+  if (load.runSeconds !== undefined && !(Number.isFinite(load.runSeconds) && load.runSeconds > 0)) {
+    throw new Error(
+      `Tickwork: expectedLoad.runSeconds must be a number of seconds above 0, got ${load.runSeconds}`,
+    );
+  }
 }

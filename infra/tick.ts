@@ -39,6 +39,7 @@ export function buildTickFunction(
   const env: TickFunctionEnv = {
     TICKWORK_TABLE: table.tableName,
     TICKWORK_SHARDS: settings.shardCount,
+    ...(settings.formerShardCount ? { TICKWORK_FORMER_SHARDS: settings.formerShardCount } : {}),
     TICKWORK_DUE_KEY_HOLD_MS: TICK_INTERVAL.toMilliseconds(),
     TICKWORK_TICK_RESERVE_MS: tickReserveMs(settings.tickTimeout),
     TICKWORK_LOOKAHEAD_MS: TICK_LOOKAHEAD.toMilliseconds(),
@@ -51,6 +52,7 @@ export function buildTickFunction(
   const fn = bundledFunction(scope, 'Tick', 'tick', {
     description: 'Tickwork tick: dispatches due runs, reaps expired leases',
     timeout: settings.tickTimeout,
+    memorySize: settings.tickMemorySize,
     environment: lambdaEnvironment(env),
     logGroup,
   });

@@ -47,6 +47,7 @@ import {
   type TickworkProps,
   type TickworkSettings,
 } from './props.js';
+import { assessLoad, awsLimits, runCosts } from './scale-model.js';
 import { buildTable, grantStore } from './table.js';
 import { buildTaskDeadLetterQueue, registerTaskType, type TaskTypeRegistration } from './task-types.js';
 import { buildTaskProvider, declareTask, type TaskDeclaration, taskDeclarationJson } from './tasks.js';
@@ -65,6 +66,7 @@ export type {
   TickFunctionEnv,
   TickworkProps,
 } from './props.js';
+export type { ExpectedLoad } from './scale-model.js';
 export type { TaskDeclaration } from './tasks.js';
 export type {
   TaskParametersInput,
@@ -192,6 +194,44 @@ export class Tickwork extends Construct {
     this.refusedRunEventsAlarm = alarms.refusedRunEvents;
     this.latenessAlarm = alarms.lateness;
     this.taskEnvironment = lambdaEnvironment(this.taskEnvironmentInput());
+    this.checkExpectedLoad(props);
+  }
+
+  /** Warns when the settings cannot carry `expectedLoad` (docs/scaling.md); notes what the account needs. */
+  private checkExpectedLoad(props: TickworkProps): void {
+    if (!props.expectedLoad) return;
+    const s = this.settings;
+    // The table's warm throughput and quota are the account's to raise: noted below, not warned.
+    const needs = assessLoad(
+      props.expectedLoad,
+      {
+        shardCount: s.shardCount,
+        tickShardGroups: s.tickShardGroups,
+        tickMemoryMb: s.tickMemorySize,
+        tickTimeoutSeconds: s.tickTimeout.toSeconds(),
+        tableWarmWrites: Number.POSITIVE_INFINITY,
+      },
+      runCosts,
+      { ...awsLimits, tableWriteQuota: Number.POSITIVE_INFINITY },
+    );
+    const assessment = {
+      ...needs,
+      accountNeeds: [
+        ...needs.accountNeeds,
+        ...(needs.tableOfferedPerSecond > awsLimits.tableWriteQuota
+          ? [`a per-table write quota above the default ${awsLimits.tableWriteQuota} units/s`]
+          : []),
+      ],
+    };
+    for (const problem of assessment.problems) {
+      Annotations.of(this).addWarningV2(
+        'tickwork:expectedLoad',
+        `Tickwork: expectedLoad: ${problem} (docs/scaling.md)`,
+      );
+    }
+    if (assessment.accountNeeds.length > 0) {
+      Annotations.of(this).addInfo(`Tickwork: expectedLoad needs ${assessment.accountNeeds.join('; ')}`);
+    }
   }
 
   private taskEnvironmentInput(): TaskFunctionEnv {

@@ -28,6 +28,7 @@ export function makeStore(env: StoreEnv): DynamoTaskStore {
     client: withoutSdkLogging(new DynamoDBClient({})),
     tableName: env.TICKWORK_TABLE,
     shardCount: env.TICKWORK_SHARDS,
+    ...(env.TICKWORK_FORMER_SHARDS ? { formerShardCount: env.TICKWORK_FORMER_SHARDS } : {}),
     dueKeyHoldMs: env.TICKWORK_DUE_KEY_HOLD_MS,
   });
 }

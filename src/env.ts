@@ -10,6 +10,11 @@ export const storeEnvSchema = z.object({
   TICKWORK_TABLE: z.string().min(3),
   /** Due-index shards; every function sharing a table must agree (default 4). */
   TICKWORK_SHARDS: z.coerce.number().int().min(1).max(64).default(4),
+  /**
+   * The shard count before `TICKWORK_SHARDS`, while it shrinks: the tick also reads the former
+   * keys (`src/store/reshard.ts`). Unset once `reshardDueIndex` has moved every task.
+   */
+  TICKWORK_FORMER_SHARDS: z.coerce.number().int().min(1).max(64).optional(),
   /** How far ahead a task due again soon keeps its due-index key: the tick's interval, in ms. */
   TICKWORK_DUE_KEY_HOLD_MS: z.coerce.number().int().min(0).max(3_600_000).default(60_000),
 });

@@ -112,6 +112,7 @@ import {
   UpdateBuilder,
   WRITE_ID,
 } from './dynamo-support.js';
+import { checkFormerShardCount, dueKeysOf } from './reshard-keys.js';
 import {
   encodeRunToken,
   mergeRunPartitions,
@@ -137,6 +138,12 @@ export interface DynamoTaskStoreOptions {
   /** Due-index shards; every store and tick sharing a table must agree. */
   shardCount?: number;
   /**
+   * The shard count the table had before `shardCount`, while it shrinks: each shard's due query
+   * also reads the former keys that fold into it (`reshard.ts`). Drop it once `reshardDueIndex`
+   * has moved every task. @default none
+   */
+  formerShardCount?: number;
+  /**
    * How long ahead a task due again soon keeps its due-index key (`dueIndexKey`): the tick's
    * interval. Default one minute.
    */
@@ -152,6 +159,7 @@ export interface DynamoTaskStoreOptions {
  */
 export class DynamoTaskStore implements TaskStore {
   readonly shardCount: number;
+  private readonly formerShardCount: number | undefined;
   private readonly dueKeyHoldMs: number;
   private readonly doc: DynamoDBDocumentClient;
   private readonly tableName: string;
@@ -159,6 +167,7 @@ export class DynamoTaskStore implements TaskStore {
   constructor(options: DynamoTaskStoreOptions) {
     this.tableName = options.tableName;
     this.shardCount = checkShardCount(options.shardCount);
+    this.formerShardCount = checkFormerShardCount(options.formerShardCount);
     this.dueKeyHoldMs = checkHold(options.dueKeyHoldMs);
     this.doc =
       options.client instanceof DynamoDBDocumentClient
@@ -470,22 +479,30 @@ export class DynamoTaskStore implements TaskStore {
     }
     const { limit } = options;
     if (limit !== undefined) checkLimit(limit);
-    const tasks: TaskState[] = [];
+    let tasks: TaskState[] = [];
     let itemsRead = 0;
-    const pages = queryPages(
-      this.doc,
-      {
-        TableName: this.tableName,
-        IndexName: tableDefinition.dueIndex.indexName,
-        KeyConditionExpression: '#shard = :shard AND #dueAt <= :now',
-        ExpressionAttributeNames: { '#shard': attr.dueShard, '#dueAt': attr.dueAt },
-        ExpressionAttributeValues: { ':shard': String(shard), ':now': now.getTime() },
-      },
-      { limit },
-    );
-    for await (const page of pages) {
-      itemsRead += page.Count ?? 0;
-      for (const item of page.Items ?? []) tasks.push(taskFromItem(item));
+    const keys = dueKeysOf(shard, this.shardCount, this.formerShardCount);
+    for (const key of keys) {
+      const pages = queryPages(
+        this.doc,
+        {
+          TableName: this.tableName,
+          IndexName: tableDefinition.dueIndex.indexName,
+          KeyConditionExpression: '#shard = :shard AND #dueAt <= :now',
+          ExpressionAttributeNames: { '#shard': attr.dueShard, '#dueAt': attr.dueAt },
+          ExpressionAttributeValues: { ':shard': String(key), ':now': now.getTime() },
+        },
+        { limit },
+      );
+      for await (const page of pages) {
+        itemsRead += page.Count ?? 0;
+        for (const item of page.Items ?? []) tasks.push(taskFromItem(item));
+      }
+    }
+    // Several keys (a shrinking count): oldest first across them, as one key reads.
+    if (keys.length > 1) {
+      tasks.sort((a, b) => (a.dueKey?.getTime() ?? 0) - (b.dueKey?.getTime() ?? 0));
+      if (limit !== undefined) tasks = tasks.slice(0, limit);
     }
     return { tasks, usage: { itemsRead, writes: 0 } };
   }

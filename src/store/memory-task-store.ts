@@ -74,6 +74,7 @@ import {
   taskTypeToItem,
   timeOutAttributes,
 } from './dynamo-items.js';
+import { checkFormerShardCount, dueKeysOf } from './reshard-keys.js';
 import {
   encodeRunToken,
   mergeRunPartitions,
@@ -98,11 +99,13 @@ const mapKey = (key: ItemKey) => `${key.pk}\u0000${key.sk}`;
  */
 export class MemoryTaskStore implements TaskStore {
   readonly shardCount: number;
+  private readonly formerShardCount: number | undefined;
   private readonly dueKeyHoldMs: number;
   private readonly items = new Map<string, Item>();
 
-  constructor(options: { shardCount?: number; dueKeyHoldMs?: number } = {}) {
+  constructor(options: { shardCount?: number; formerShardCount?: number; dueKeyHoldMs?: number } = {}) {
     this.shardCount = checkShardCount(options.shardCount);
+    this.formerShardCount = checkFormerShardCount(options.formerShardCount);
     this.dueKeyHoldMs = checkHold(options.dueKeyHoldMs);
   }
 
@@ -253,9 +256,12 @@ export class MemoryTaskStore implements TaskStore {
       throw new RangeError(`shard ${shard} is not in 0..${this.shardCount - 1}`);
     }
     if (options.limit !== undefined) checkLimit(options.limit);
-    const shardKey = String(shard);
+    const shardKeys = new Set(dueKeysOf(shard, this.shardCount, this.formerShardCount).map(String));
     const due = this.select((k) => k.sk === TASK_SK)
-      .filter((item) => item[attr.dueShard] === shardKey && (item[attr.dueAt] as number) <= now.getTime())
+      .filter(
+        (item) =>
+          shardKeys.has(item[attr.dueShard] as string) && (item[attr.dueAt] as number) <= now.getTime(),
+      )
       .sort((a, b) => (a[attr.dueAt] as number) - (b[attr.dueAt] as number));
     const tasks = due.slice(0, options.limit ?? due.length).map(taskFromItem);
     return { tasks, usage: { itemsRead: tasks.length, writes: 0 } };

@@ -19,6 +19,7 @@ import { runLateness } from './lateness.js';
 import { runPrecision } from './precision.js';
 import { type BenchReport, type Machine, SECTIONS, type SectionName, type SectionResult } from './report.js';
 import { runRunsIndex } from './runs-index.js';
+import { runScale } from './scale.js';
 import { runScaling } from './scaling.js';
 import { runThroughput } from './throughput.js';
 
@@ -47,6 +48,7 @@ const runners: Record<SectionName, (ctx: SectionContext) => Promise<SectionResul
   precision: runPrecision,
 
   runs: runRunsIndex,
+  scale: runScale,
 };
 
 function packageVersion(name: string): string {

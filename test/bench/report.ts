@@ -11,6 +11,7 @@ export const SECTIONS = [
   'lateness',
   'runs',
   'precision',
+  'scale',
 ] as const;
 export type SectionName = (typeof SECTIONS)[number];
 

@@ -12,13 +12,23 @@ import { formatReport, reportProblems, SECTIONS, type SectionName } from './repo
 function usage(message?: string): never {
   if (message) process.stderr.write(`${message}\n`);
   process.stderr.write(
-    `usage: npm run bench -- [--quick] [--json <path>] [--only <${SECTIONS.join('|')}>]\n`,
+    `usage: npm run bench -- [--quick] [--json <path>] [--only <${SECTIONS.join('|')}>]\n` +
+      '       npm run bench -- --peers [--peers-sizes 1000,10000] [--peers-only tickwork,pg-boss,bullmq]\n',
   );
   process.exit(2);
 }
 
-function parseArgs(argv: string[]): { quick: boolean; json: string; only?: SectionName } {
+interface Args {
+  quick: boolean;
+  json: string;
+  only?: SectionName;
+  /** `--peers`: the peers comparison instead of the sections (test/bench/peers/). */
+  peers?: { sizes?: number[]; systems?: string[] };
+}
+
+function parseArgs(argv: string[]): Args {
   let quick = false;
+  let peers: Args['peers'];
   let json = 'test/bench/results/latest.json';
   let only: SectionName | undefined;
   for (let i = 0; i < argv.length; i++) {
@@ -29,10 +39,38 @@ function parseArgs(argv: string[]): { quick: boolean; json: string; only?: Secti
       const name = argv[++i];
       if (!SECTIONS.includes(name as SectionName)) usage(`--only takes one of ${SECTIONS.join(', ')}`);
       only = name as SectionName;
-    } else if (arg === '--help' || arg === '-h') usage();
+    } else if (arg === '--peers') peers = { ...peers };
+    else if (arg === '--peers-sizes') {
+      const sizes = (argv[++i] ?? '').split(',').map(Number);
+      if (!sizes.every((n) => Number.isInteger(n) && n > 0))
+        usage('--peers-sizes takes task counts: 1000,10000');
+      peers = { ...peers, sizes };
+    } else if (arg === '--peers-only')
+      peers = { ...peers, systems: (argv[++i] ?? '').toLowerCase().split(',') };
+    else if (arg === '--help' || arg === '-h') usage();
     else usage(`unknown argument ${arg}`);
   }
-  return { quick, json, ...(only ? { only } : {}) };
+  if (peers && json === 'test/bench/results/latest.json') json = 'test/bench/results/peers.json';
+  return { quick, json, ...(only ? { only } : {}), ...(peers ? { peers } : {}) };
+}
+
+/** `--peers`: the comparison of issue 19, its table on stdout and its rows as JSON. */
+async function runPeersCommand(args: Args): Promise<void> {
+  const { formatPeers, runPeers } = await import('./peers/peers.js');
+  const path = resolve(args.json);
+  mkdirSync(dirname(path), { recursive: true });
+  const done: unknown[] = [];
+  const rows = await runPeers({
+    ...args.peers,
+    log: (line) => process.stderr.write(`${line}\n`),
+    // Written after every row: a long run stopped early keeps what it measured.
+    onRow: (row) => {
+      done.push(row);
+      writeFileSync(path, `${JSON.stringify(done, null, 2)}\n`);
+    },
+  });
+  process.stdout.write(`${formatPeers(rows)}\n`);
+  process.stdout.write(`\nJSON: ${path}\n`);
 }
 
 const args = parseArgs(process.argv.slice(2));
@@ -40,6 +78,10 @@ const command = ['npm run bench', ...(process.argv.length > 2 ? ['--', ...proces
   ' ',
 );
 try {
+  if (args.peers) {
+    await runPeersCommand(args);
+    process.exit(0);
+  }
   const report = await runBench({
     quick: args.quick,
     ...(args.only ? { only: args.only } : {}),

@@ -8,6 +8,8 @@ import { devCommands } from './dev.js';
 import { logCommands } from './logs.js';
 import { previewCommands } from './preview.js';
 import { replayCommands } from './replay.js';
+
+import { reshardCommands } from './reshard.js';
 import { runCommands } from './runs.js';
 import { schedulerCommands } from './scheduler.js';
 import { taskCommands } from './tasks.js';
@@ -24,5 +26,7 @@ export const commands: readonly Command[] = [
   ...typeCommands,
   ...previewCommands,
   ...auditCommands,
+
+  ...reshardCommands,
   ...completionCommands,
 ];
