@@ -39,7 +39,13 @@ export interface Page<T> {
 export type SaveTaskResult =
   | { saved: true; task: TaskState }
   /** `version`: the task changed (or vanished) since it was read; `run`: a run write's condition failed. */
-  | { saved: false; reason: 'version' | 'run' };
+  | { saved: false; reason: 'version' | 'run' }
+  /**
+   * `saveTasks` only: this one save still failed after its retries (throttled, say), while the
+   * others of its batch stand. Whether it applied is not known: a lease it wrote is delivered
+   * again or timed out like any other.
+   */
+  | { saved: false; reason: 'unavailable'; message: string };
 
 /**
  * A write to a run item that must happen atomically with a task's compare-and-set.

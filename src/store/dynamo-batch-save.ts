@@ -78,7 +78,8 @@ function updateStatement(tableName: string, item: Item, expectedVersion: number)
  * One BatchExecuteStatement: per task an UPDATE that sets every attribute of its new item and
  * removes the optional ones it lacks, if the stored version is the expected one. A statement
  * that fails for any reason but a lost compare-and-set (throttling, say) is sent again on its
- * own through `saveOne`, with the SDK's retries.
+ * own through `saveOne`, with the SDK's retries; if that fails too, its result says so
+ * (`unavailable`) and the rest of the batch keeps its results.
  */
 async function saveChunk(target: BatchSaveTarget, chunk: BatchedSave[]): Promise<SaveTaskResult[]> {
   const prepared = chunk.map(({ task, expectedVersion }) => {
@@ -101,7 +102,15 @@ async function saveChunk(target: BatchSaveTarget, chunk: BatchedSave[]): Promise
           ? { saved: true, task: taskFromItem(item) }
           : { saved: false, reason: 'version' };
       }
-      return target.saveOne(chunk[i] as BatchedSave);
+      // A failure of this one save must not take the batch's other saves with it: they landed,
+      // and their runs must be invoked.
+      return target.saveOne(chunk[i] as BatchedSave).catch(
+        (failure: unknown): SaveTaskResult => ({
+          saved: false,
+          reason: 'unavailable',
+          message: (failure as Error)?.message ?? String(failure),
+        }),
+      );
     }),
   );
 }

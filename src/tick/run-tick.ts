@@ -445,6 +445,7 @@ function saveBatch(tick: Tick, batch: Planned[]): Promise<void> {
       results.forEach((result, k) => {
         const planned = batch[k] as Planned;
         if (result.saved) tick.followUps.push(invokeStarted(tick, planned));
+        else if (result.reason === 'unavailable') taskFailed(tick, planned.task, new Error(result.message));
         else tick.report.contended++;
       });
     })
