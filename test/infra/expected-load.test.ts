@@ -32,7 +32,7 @@ describe('expectedLoad', () => {
 
     // Assert
     expect(warnings.join('\n')).toMatch(/starting 100,000 due runs takes ~\d+(\.\d)? s \(paced by tickCpu\)/);
-    expect(warnings.join('\n')).toMatch(/beyond the tick's budget of 50 s/);
+    expect(warnings.join('\n')).toMatch(/beyond the tick's budget of 140 s/);
     expect(warnings.join('\n')).toMatch(/over 80% of its 512 MB/);
   });
 
