@@ -210,7 +210,7 @@ export async function afterSave(
 }
 
 /** Sends a started run to its type's function; a failed invoke (or an unknown type) is a value. */
-async function invokeRun(deps: TickDeps, task: TaskState, run: ActiveRun): Promise<InvokeResult> {
+export async function invokeRun(deps: TickDeps, task: TaskState, run: ActiveRun): Promise<InvokeResult> {
   const type = await deps.registry.resolve(task.type);
   if (!type) {
     return {

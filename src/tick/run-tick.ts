@@ -7,11 +7,10 @@ import { dueAtOf } from '../core/due.js';
 import { isTerminal, type RunRecord, RunStatus, type TaskState } from '../core/model.js';
 import { dispatchedRecord, type PlanSettings, type TaskPlan } from '../core/plan.js';
 import type { RunNotice } from '../core/ports.js';
-import { runEventOf } from '../core/run-event.js';
 import { Agenda, clockSleep, type SleepUntil } from './agenda.js';
 
 import { pumpBackfills } from './backfill.js';
-import { afterSave, type DispatchOutcome, planDispatch, type TickDeps } from './dispatch.js';
+import { afterSave, type DispatchOutcome, invokeRun, planDispatch, type TickDeps } from './dispatch.js';
 import { reapOrphans } from './reaper.js';
 
 export type { TickDeps, TickLogger } from './dispatch.js';
@@ -404,10 +403,7 @@ function redeliver(
       if (runs.has(run.runId)) continue;
       if (run.dispatchedAt.getTime() + after > now || run.expiresAt.getTime() <= now) continue;
       const sent = tick.invokes(async () => {
-        const type = await tick.deps.registry.resolve(task.type);
-        if (!type) return;
-        const result = await tick.deps.invoker.invoke(type.functionName, runEventOf(task, run));
-        if (result.accepted) tick.report.redelivered++;
+        if ((await invokeRun(tick.deps, task, run)).accepted) tick.report.redelivered++;
       });
       tick.followUps.push(sent.catch((error: unknown) => taskFailed(tick, task, error)));
     }
