@@ -19,12 +19,15 @@ const app = createApp(deps);
 export const handler = makeApiHandler(handle(app), deps);
 
 /** What `tickwork dev` brings to the API: the parts that have no AWS service behind them there. */
-export type LocalApiParts = Pick<ApiDeps, 'scheduler' | 'logs' | 'logger' | 'minIntervalMs' | 'access'>;
+export type LocalApiParts = Pick<
+  ApiDeps,
+  'scheduler' | 'logs' | 'logger' | 'minIntervalMs' | 'access' | 'tickPlanner'
+>;
 
 /**
  * The same API for `tickwork dev`, which serves it over plain HTTP from this very bundle: the
- * local runtime brings its run log book and its scheduler switch (EventBridge Scheduler and
- * CloudWatch Logs do not run locally); the store, the registry and run-now's dispatch are this
+ * local runtime brings its run log book, its scheduler switch and its way to ask for a tick now
+ * (EventBridge Scheduler, CloudWatch Logs and the tick function do not run locally); the store, the registry and run-now's dispatch are this
  * bundle's own, as deployed.
  */
 export function localApp(local: LocalApiParts): {

@@ -35,6 +35,8 @@ export interface ApiInputs {
   /** The tick's schedules, which pause and resume act on, and the role they pass. */
   readonly tickSchedules: Schedule[];
   readonly tickScheduleRole: Role;
+  /** The tick function, which the API asks to plan a task now (`{ "tasks": [...] }`, async). */
+  readonly tickFunction: LambdaFunction;
   readonly settings: TickworkSettings;
   readonly dashboardOrigin: TickworkProps['dashboardOrigin'];
 }
@@ -57,6 +59,7 @@ export function buildApiFunction(
             tickSchedules.map((schedule) => schedule.scheduleName),
           ),
     TICKWORK_TICK_SCHEDULE_GROUP: 'default',
+    TICKWORK_TICK_FUNCTION_NAME: inputs.tickFunction.functionName,
     TICKWORK_MIN_INTERVAL_MS: MIN_SCHEDULE_INTERVAL.toMilliseconds(),
     TICKWORK_CORS_ORIGIN: inputs.dashboardOrigin,
     TICKWORK_API_AUTH: settings.apiAuth.type,
@@ -74,6 +77,8 @@ export function buildApiFunction(
     logGroup,
   });
   grantStore({ table, encryptionKey: inputs.encryptionKey }, fn, 'api');
+  // A write that makes a task due before the next tick asks the tick to plan it now.
+  inputs.tickFunction.grantInvoke(fn);
   // Pause and resume: read and rewrite exactly the tick's schedules, passing their own role.
   fn.addToRolePolicy(
     new PolicyStatement({

@@ -168,6 +168,7 @@ export class Tickwork extends Construct {
       encryptionKey: this.encryptionKey,
       tickSchedules: this.tickSchedules,
       tickScheduleRole: this.tickScheduleRole,
+      tickFunction: this.tickFunction,
       settings: this.settings,
       dashboardOrigin: props.dashboardOrigin,
     });

@@ -1,5 +1,5 @@
 import type { Context } from 'hono';
-import type { Logger, SchedulerControl } from '../core/ports.js';
+import type { Logger, SchedulerControl, TickPlanner } from '../core/ports.js';
 import type { TickDeps } from '../tick/dispatch.js';
 import type { DashboardLogin } from './dashboard-login.js';
 import type { Access } from './roles.js';
@@ -28,6 +28,11 @@ export interface ApiDeps extends TickDeps {
   /** Ids of tasks created without one; a ULID by default. */
   newTaskId?: () => string;
   scheduler: SchedulerControl;
+  /**
+   * Asks a tick to plan a task that a write made due before the next scheduled tick plans it
+   * (`plan-soon.ts`); without one, such a slot waits for that tick.
+   */
+  tickPlanner?: TickPlanner;
   /** Shortest interval a task's schedule may have, in ms. */
   minIntervalMs: number;
   logs?: RunLogReader;

@@ -8,6 +8,11 @@ export const apiEnvSchema = storeEnvSchema.extend({
    * comma-separated list when the tick is split over shard groups, one schedule each.
    */
   TICKWORK_TICK_SCHEDULE_NAME: z.string().min(1),
+  /**
+   * The tick function, which the API asks to plan a task at once when a write makes it due before
+   * the next scheduled tick (`{ "tasks": [...] }`). Unset: such a slot waits for that tick.
+   */
+  TICKWORK_TICK_FUNCTION_NAME: z.string().min(1).optional(),
   /** Its schedule group. */
   TICKWORK_TICK_SCHEDULE_GROUP: z.string().min(1).default('default'),
   /** Shortest interval a task's schedule may have, in ms (the tick runs once a minute). */

@@ -1,5 +1,8 @@
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { EventBridgeSchedulerControl } from '../aws/scheduler-control.js';
+import { withoutSdkLogging } from '../aws/sdk-clients.js';
+import { LambdaTickPlanner } from '../aws/tick-planner.js';
 import type { Logger } from '../core/ports.js';
 import { makeTickDeps } from '../deps.js';
 import { dashboardLoginFromEnv, makeDashboardLogin } from './dashboard-login.js';
@@ -26,6 +29,14 @@ export function makeApiDeps(env: ApiEnv, logger?: Logger): ApiDeps {
         : { mode: 'iam' },
     auditRetentionDays: env.TICKWORK_AUDIT_RETENTION_DAYS,
     ...(env.TICKWORK_CORS_ORIGIN ? { corsOrigin: env.TICKWORK_CORS_ORIGIN } : {}),
+    ...(env.TICKWORK_TICK_FUNCTION_NAME
+      ? {
+          tickPlanner: new LambdaTickPlanner(
+            withoutSdkLogging(new LambdaClient({})),
+            env.TICKWORK_TICK_FUNCTION_NAME,
+          ),
+        }
+      : {}),
     ...(login ? { dashboardLogin: makeDashboardLogin(login, { logger }) } : {}),
   };
 }

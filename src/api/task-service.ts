@@ -36,6 +36,7 @@ import { type AuditContext, auditEntry } from './audit.js';
 import type { ApiDeps } from './deps.js';
 import { ApiError } from './errors.js';
 import { checkParameters } from './parameters.js';
+import { planAllSoon, planSoon } from './plan-soon.js';
 import {
   jsonValueIssue,
   RUN_ID_PATTERN,
@@ -197,6 +198,7 @@ export async function createTask(
   });
   const { created } = await deps.store.createTask(task, { audit });
   if (!created) throw new ApiError('conflict', `a task with id ${task.id} exists`);
+  await planSoon(deps, task);
   return viewOf(deps, task);
 }
 
@@ -371,7 +373,10 @@ export async function patchTask(
       runWrites: [...withdrawn, ...(dropped ? [{ kind: 'record' as const, record: dropped }] : [])],
       audit,
     });
-    if (result.saved) return { before: current, after: result.task, changed: true };
+    if (result.saved) {
+      await planSoon(deps, result.task);
+      return { before: current, after: result.task, changed: true };
+    }
     if (options.ifMatch !== undefined) {
       const now = await deps.store.getTask(taskId);
       throw new VersionConflictError(taskId, options.ifMatch, now?.version);
@@ -673,7 +678,10 @@ export async function setPaused(deps: ApiDeps, paused: boolean, context: AuditCo
   const audit = auditEntry(deps, context, { action: paused ? AuditAction.Pause : AuditAction.Resume });
   await deps.store.updateSchedulerState({ paused }, { audit });
   if (paused) await deps.scheduler.pause();
-  else await deps.scheduler.resume();
+  else {
+    await deps.scheduler.resume();
+    await planAllSoon(deps);
+  }
   return schedulerView(deps);
 }
 

@@ -347,6 +347,18 @@ export interface SchedulerControl {
   resume(): Promise<void>;
 }
 
+/**
+ * Asks a tick to plan tasks now, outside its schedule: the API calls it after a write that makes
+ * a task due before the next scheduled tick would plan it (a new sub-minute task, an edited
+ * schedule, a resume), so that slot still starts on its second. On AWS an asynchronous invoke of
+ * the tick function; locally a tick in the runtime's process. Best effort: the next scheduled
+ * tick plans what a lost request did not, late.
+ */
+export interface TickPlanner {
+  /** Plan these tasks (at most 100), or every due task when `taskIds` is absent. */
+  plan(taskIds?: readonly string[]): Promise<void>;
+}
+
 /** Something users may want to be alerted about: a run that failed, timed out, was skipped or missed. */
 export interface RunNotice {
   taskId: string;

@@ -17,7 +17,9 @@ export type TickHandler = (
 ) => Promise<TickReport>;
 
 /** What the API bundle exports for local serving (`functions/api.ts`). */
-export type LocalApp = (local: Pick<ApiDeps, 'scheduler' | 'logs' | 'logger' | 'minIntervalMs'>) => {
+export type LocalApp = (
+  local: Pick<ApiDeps, 'scheduler' | 'logs' | 'logger' | 'minIntervalMs' | 'tickPlanner'>,
+) => {
   fetch: (request: Request) => Response | Promise<Response>;
 };
 

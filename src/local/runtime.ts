@@ -47,17 +47,19 @@ import { type AbandonedInvocation, FunctionPool } from './worker-pool.js';
  * slower of the two, not their sum.
  */
 async function loadModules() {
-  const [dynamodb, nodeServer, api, dashboard, deps, memory, table, tickEnv, runTick] = await Promise.all([
-    import('@aws-sdk/client-dynamodb'),
-    import('@hono/node-server'),
-    import('../api/app.js'),
-    import('../dashboard/serve.js'),
-    import('../deps.js'),
-    import('../store/memory-task-store.js'),
-    import('../store/table-definition.js'),
-    import('../tick/env.js'),
-    import('../tick/run-tick.js'),
-  ]);
+  const [dynamodb, nodeServer, api, dashboard, deps, memory, table, tickEnv, runTick, tickHandler] =
+    await Promise.all([
+      import('@aws-sdk/client-dynamodb'),
+      import('@hono/node-server'),
+      import('../api/app.js'),
+      import('../dashboard/serve.js'),
+      import('../deps.js'),
+      import('../store/memory-task-store.js'),
+      import('../store/table-definition.js'),
+      import('../tick/env.js'),
+      import('../tick/run-tick.js'),
+      import('../tick/handler.js'),
+    ]);
   return {
     DynamoDBClient: dynamodb.DynamoDBClient,
     getRequestListener: nodeServer.getRequestListener,
@@ -69,6 +71,7 @@ async function loadModules() {
     ensureTable: table.ensureTable,
     tickEnvSchema: tickEnv.tickEnvSchema,
     runTick: runTick.runTick,
+    lookAheadFromNow: tickHandler.lookAheadFromNow,
   };
 }
 
@@ -304,8 +307,31 @@ async function startFunctions(
     ? () => bundled.tick({}, { getRemainingTimeInMillis: () => remainingMs })
     : () => m.runTick(tick, { budgetMs: remainingMs - 10_000, lookAheadMs });
   const { scheduler, timer, runOneTick } = makeTicking(up, tick.store, tickOnce);
+  // What the API asks when a write makes a task due before the next tick: a tick of those tasks
+  // now, in the background, as the deployed API's asynchronous invoke of the tick function.
+  const planNow = bundled
+    ? (taskIds?: readonly string[]) =>
+        bundled.tick(taskIds ? { tasks: [...taskIds] } : {}, { getRemainingTimeInMillis: () => remainingMs })
+    : (taskIds?: readonly string[]) =>
+        m.runTick(tick, {
+          budgetMs: remainingMs - 10_000,
+          lookAheadMs: m.lookAheadFromNow({ lookAheadMs, intervalMs: up.options.tickEveryMs }, new Date()),
+          ...(taskIds ? { taskIds, recordTick: false } : {}),
+        });
+  const tickPlanner = {
+    plan: async (taskIds?: readonly string[]) => {
+      planNow(taskIds).then(
+        (report) => {
+          const line = tickSummary(report);
+          if (line) up.print(line);
+        },
+        (error: unknown) => up.print(`tick error: ${(error as Error).message}`),
+      );
+    },
+  };
   const local = {
     scheduler,
+    tickPlanner,
     minIntervalMs,
     logs: { read: async (taskId: string, runId: string) => logs.read(taskId, runId) },
     logger: apiLogger(up),

@@ -5,10 +5,15 @@
  *
  * Before it invokes anything at an instant, the agenda asks whether the scheduler was paused
  * since the leases were taken (one read per instant, cached for a second); if so it withdraws the
- * runs instead (see `withdrawRun` in `run-tick.ts`).
+ * runs instead (see `withdrawRun` in `run-tick.ts`). The read is made {@link PAUSE_CHECK_LEAD_MS}
+ * before the instant, so the instant itself waits for no round trip: a pause that lands in that
+ * last fraction of a second is obeyed from the next instant on.
  */
 import type { LimitFunction } from 'p-limit';
 import type { Clock, TaskStore } from '../core/ports.js';
+
+/** How long before an instant the agenda reads whether the scheduler is paused. */
+export const PAUSE_CHECK_LEAD_MS = 200;
 
 /** One run's invoke held until its instant, and what to do instead when the scheduler is paused. */
 export interface AgendaEntry {
@@ -60,7 +65,12 @@ export class Agenda {
         const created: Instant = { entries: [] };
         instant = created;
         this.instants.set(ms, created);
-        void this.sleepUntil(at).then(() => this.fire(ms, created));
+        void this.sleepUntil(new Date(ms - PAUSE_CHECK_LEAD_MS))
+          .then(() => this.paused())
+          .then(async (paused) => {
+            await this.sleepUntil(at);
+            await this.fire(ms, created, paused);
+          });
       }
       instant.entries.push({
         ...entry,
@@ -74,9 +84,8 @@ export class Agenda {
     return this.instants.size;
   }
 
-  private async fire(ms: number, instant: Instant): Promise<void> {
+  private async fire(ms: number, instant: Instant, paused: boolean): Promise<void> {
     this.instants.delete(ms);
-    const paused = await this.paused();
     const entries = instant.entries.sort((a, b) => b.priority - a.priority);
     await Promise.all(
       entries.map((entry) =>

@@ -45,19 +45,37 @@ export function percentile(values: readonly number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? 0;
 }
 
+/** Task ids one plan request may name. */
+export const MAX_PLAN_TASKS = 100;
+
 /**
  * What a tick's schedule sends: nothing (every shard), or `{ "shards": [...] }` when the tick is
- * split over several schedules, one per shard group (the construct's `tickShardGroups`).
+ * split over several schedules, one per shard group (the construct's `tickShardGroups`). The API
+ * sends `{ "tasks": [...] }` to have a write planned before the next tick (`tickPlanner`).
  */
 export const tickEventSchema = z
-  .object({ shards: z.array(z.number().int().min(0).max(63)).min(1).max(64).optional() })
+  .object({
+    shards: z.array(z.number().int().min(0).max(63)).min(1).max(64).optional(),
+    tasks: z.array(z.string().min(1).max(128)).min(1).max(MAX_PLAN_TASKS).optional(),
+  })
   .nullish();
+
+/** The shards or tasks named by a tick's event; throws a readable error for a malformed one. */
+export function readTickEvent(event: unknown): { shards?: number[]; tasks?: string[] } {
+  const parsed = tickEventSchema.safeParse(event);
+  if (!parsed.success) throw new TypeError(`malformed tick event: ${z.prettifyError(parsed.error)}`);
+  if (parsed.data?.shards && parsed.data.tasks) {
+    throw new TypeError('malformed tick event: name shards or tasks, not both');
+  }
+  return {
+    ...(parsed.data?.shards ? { shards: parsed.data.shards } : {}),
+    ...(parsed.data?.tasks ? { tasks: parsed.data.tasks } : {}),
+  };
+}
 
 /** The shards named by a tick's event; throws a readable error for a malformed one. */
 export function shardsOfEvent(event: unknown): number[] | undefined {
-  const parsed = tickEventSchema.safeParse(event);
-  if (!parsed.success) throw new TypeError(`malformed tick event: ${z.prettifyError(parsed.error)}`);
-  return parsed.data?.shards;
+  return readTickEvent(event).shards;
 }
 
 /**
@@ -79,15 +97,22 @@ export function makeTickHandler(
   },
 ) {
   return async (event: unknown, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<TickReport> => {
-    const shards = shardsOfEvent(event);
+    const { shards, tasks } = readTickEvent(event);
     const remaining = context?.getRemainingTimeInMillis() ?? 60_000;
     const budgetMs = Math.max(1_000, remaining - options.reserveMs);
     // The tick waits for its last leased run's instant: keep that inside the invocation.
     const lookAheadMs = Math.max(0, Math.min(lookAheadFromNow(options, deps.clock.now()), budgetMs - 3_000));
     const now = deps.clock.now();
     // One tick in five minutes, the one reading shard 0, reaps running records no lease holds.
-    const reap = (shards === undefined || shards.includes(0)) && reapsAt(now);
-    const report = await runTick(deps, { budgetMs, lookAheadMs, reap, ...(shards ? { shards } : {}) });
+    const reap = !tasks && (shards === undefined || shards.includes(0)) && reapsAt(now);
+    const report = await runTick(deps, {
+      budgetMs,
+      lookAheadMs,
+      reap,
+      ...(shards ? { shards } : {}),
+      // A plan request from the API: the named tasks only, and not a tick of the schedule's.
+      ...(tasks ? { taskIds: tasks, recordTick: false } : {}),
+    });
     const { lateness, ...summary } = report;
     if (report.due > 0 || report.errors.length > 0) {
       deps.logger?.info('tick', { ...summary, latenessP99Ms: percentile(lateness, 0.99) });

@@ -50,6 +50,12 @@ export interface TickOptions {
    * minute of five, in the tick that reads shard 0. Default: no.
    */
   reap?: boolean;
+  /**
+   * Plan only these tasks, read from the table (strongly consistent) rather than found in the due
+   * index: the API asks for it when a write makes a task due before the next tick would plan it
+   * (`tickPlanner`). No backfills, no reaping. Default: the due index.
+   */
+  taskIds?: readonly string[];
 }
 
 /**
@@ -146,8 +152,8 @@ interface Tick {
  */
 export async function runTick(deps: TickDeps, options: TickOptions = {}): Promise<TickReport> {
   const tick = beginTick(deps, options);
-  await pumpBackfills(deps, tick.now, tick.report.shards);
-  const tasks = await queryDueTasks(tick);
+  if (options.taskIds === undefined) await pumpBackfills(deps, tick.now, tick.report.shards);
+  const tasks = options.taskIds ? await readNamedTasks(tick, options.taskIds) : await queryDueTasks(tick);
   const runs = await readActiveRuns(tick, tasks);
   redeliver(tick, tasks, runs);
   await planAndSave(tick, tasks, runs);
@@ -225,6 +231,30 @@ async function queryDueTasks({ deps, report, horizon }: Tick): Promise<TaskState
     } else {
       report.errors.push({ message: `due query failed: ${(q.reason as Error).message}` });
     }
+  }
+  report.due = tasks.length;
+  return tasks.sort((a, b) => b.priority - a.priority);
+}
+
+/**
+ * The named tasks that are due within the tick's window, highest priority first; a failed read is
+ * reported. None while the scheduler is paused: a scheduled tick would not run either.
+ */
+async function readNamedTasks(
+  { deps, report, horizon }: Tick,
+  taskIds: readonly string[],
+): Promise<TaskState[]> {
+  if ((await deps.store.getSchedulerState()).paused) return [];
+  const read = await Promise.allSettled([...new Set(taskIds)].map((id) => deps.store.getTask(id)));
+  const tasks: TaskState[] = [];
+  for (const r of read) {
+    if (r.status === 'rejected') {
+      report.errors.push({ message: `reading a task to plan failed: ${(r.reason as Error).message}` });
+      continue;
+    }
+    report.itemsRead++;
+    const due = r.value ? dueAtOf(r.value) : undefined;
+    if (r.value && due && due <= horizon) tasks.push(r.value);
   }
   report.due = tasks.length;
   return tasks.sort((a, b) => b.priority - a.priority);
@@ -335,10 +365,7 @@ function justInTime(tick: Tick, taskId: string, priority: number, at: Date): voi
       expectedVersion: task.version,
       runWrites: plan.runWrites,
     });
-    if (!saved.saved) {
-      tick.report.contended++;
-      return;
-    }
+    if (!saved.saved) return lostTo(tick, task, at);
     await onInstant(tick, { task, plan, at: planAt });
   });
   tick.followUps.push(work.catch((error: unknown) => taskFailed(tick, { id: taskId } as TaskState, error)));
@@ -442,7 +469,7 @@ function saveBatch(tick: Tick, batch: Planned[]): Promise<void> {
         const planned = batch[k] as Planned;
         if (result.saved) tick.followUps.push(invokeStarted(tick, planned));
         else if (result.reason === 'unavailable') taskFailed(tick, planned.task, new Error(result.message));
-        else tick.report.contended++;
+        else lostTo(tick, planned.task, planned.at);
       });
     })
     .catch((error: unknown) => {
@@ -463,11 +490,22 @@ function saveOne(tick: Tick, planned: Planned): Promise<void> {
         expectedVersion: task.version,
         runWrites: plan.runWrites,
       });
-      if (!saved.saved) tick.report.contended++;
+      if (!saved.saved) lostTo(tick, task, planned.at);
       return saved.saved;
     })
     .then((saved) => (saved ? onInstant(tick, planned) : undefined))
     .catch((error: unknown) => taskFailed(tick, task, error));
+}
+
+/**
+ * Another writer (a tick with an overlapping window, the API) changed the task first. Without
+ * look-ahead that is all. With it, the task is read again and planned from where the winner left
+ * it: ticks overlap, and each must still cover its whole window (a sub-minute task's later slots)
+ * whoever took the earlier ones. Each loss means the task moved on, so this ends.
+ */
+function lostTo(tick: Tick, task: TaskState, at: Date): void {
+  tick.report.contended++;
+  if (tick.horizon > tick.now) justInTime(tick, task.id, task.priority, at);
 }
 
 /** The invokes (and their bookkeeping) of a task whose batch save landed, at their instant. */

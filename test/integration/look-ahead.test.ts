@@ -9,7 +9,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { describe, expect, it } from 'vitest';
 import type { ApiDeps } from '../../src/api/deps.js';
 import { MemorySchedulerControl } from '../../src/api/memory-scheduler-control.js';
-import { patchTask } from '../../src/api/task-service.js';
+import { createTask, patchTask } from '../../src/api/task-service.js';
 import type { TaskState } from '../../src/core/model.js';
 import type { RunEvent, TaskStore } from '../../src/core/ports.js';
 import { MemoryTaskStore } from '../../src/store/memory-task-store.js';
@@ -257,5 +257,87 @@ describe.each(engines)('look-ahead dispatch on %s', (_name, makeStore) => {
     expect(await h.store.getRun(task.id, orphan)).toMatchObject({ status: 'succeeded' });
     // Every run sent ran its body exactly once.
     expect(new Set(h.bodies).size).toBe(h.bodies.length);
+  }, 30_000);
+  it('starts a task created or rescheduled between ticks on its second: the API asks a tick to plan it', async () => {
+    const h = await setup(makeStore, { handle: true });
+    const planned: Promise<unknown>[] = [];
+    const asked: (readonly string[] | undefined)[] = [];
+    const api: ApiDeps = {
+      ...h.api,
+      tickPlanner: {
+        plan: async (taskIds) => {
+          asked.push(taskIds);
+          planned.push(h.tick({ lookAheadMs: 3_000, ...(taskIds ? { taskIds } : {}) }));
+        },
+      },
+    };
+    const later = await h.taskDueAt(new Date(Date.now() + 86_400_000));
+    const far = await createTask(api, { name: 'far', type: 'ahead.job', schedule: '0 0 1 1 *' });
+    const createdAt = Date.now();
+    const created = await createTask(api, {
+      name: 'every second',
+      type: 'ahead.job',
+      schedule: '* * * * * *',
+    });
+    await patchTask(api, later.id, { schedule: '* * * * * *' });
+    await Promise.all(planned);
+    await h.settled();
+
+    expect(asked, 'a task due in a year is left to its tick').toEqual([[created.id], [later.id]]);
+    expect(h.sent.some((s) => s.event.taskId === far.id)).toBe(false);
+    for (const id of [created.id, later.id]) {
+      const sent = h.sent.filter((s) => s.event.taskId === id);
+      const slots = sent.map((s) => Date.parse(s.event.scheduledFor));
+      expect(slots.length, id).toBeGreaterThanOrEqual(2);
+      expect(new Set(slots).size).toBe(slots.length);
+      for (const [i, s] of sent.entries()) {
+        const slot = slots[i] ?? 0;
+        expect(slot % 1_000).toBe(0);
+        expect(s.at).toBeGreaterThanOrEqual(slot);
+        expect(s.at - slot, 'started within half a second of its slot').toBeLessThan(500);
+      }
+    }
+    const firstSlot = Math.min(
+      ...h.sent.filter((s) => s.event.taskId === created.id).map((s) => Date.parse(s.event.scheduledFor)),
+    );
+    expect(firstSlot, 'its first slot after creation ran').toBe(Math.ceil((createdAt + 1) / 1_000) * 1_000);
+  }, 30_000);
+
+  it('plans nothing on a request while the scheduler is paused', async () => {
+    const h = await setup(makeStore);
+    const task = await h.taskDueAt(new Date(Date.now() + 1_000), { schedule: '* * * * * *' });
+    await h.store.updateSchedulerState({ paused: true });
+
+    const report = await h.tick({ lookAheadMs: 2_000, taskIds: [task.id] });
+
+    expect(report).toMatchObject({ due: 0, started: 0, leasedAhead: 0 });
+    expect(h.sent).toEqual([]);
+  }, 30_000);
+
+  it('goes on planning a task after another writer changed it first: every slot of its window starts once', async () => {
+    const h = await setup(makeStore);
+    const first = new Date(Math.ceil((Date.now() + 1_000) / 1_000) * 1_000);
+    const task = await h.taskDueAt(first, { schedule: '* * * * * *', overlap: 'allow' });
+    // Another writer (the API, another tick) lands between this tick's read and its lease.
+    const saveTasks = h.store.saveTasks.bind(h.store);
+    let raced = false;
+    h.store.saveTasks = async (saves) => {
+      if (!raced) {
+        raced = true;
+        const current = (await h.store.getTask(task.id)) as TaskState;
+        await h.store.saveTask(
+          { ...current, description: 'edited meanwhile', version: current.version + 1 },
+          { expectedVersion: current.version },
+        );
+      }
+      return saveTasks(saves);
+    };
+
+    const report = await h.tick({ lookAheadMs: first.getTime() - Date.now() + 2_500 });
+
+    expect(report.errors).toEqual([]);
+    expect(report.contended).toBeGreaterThanOrEqual(1);
+    const slots = h.sent.map((s) => Date.parse(s.event.scheduledFor)).sort((a, b) => a - b);
+    expect(slots).toEqual([0, 1, 2].map((i) => first.getTime() + i * 1_000));
   }, 30_000);
 });

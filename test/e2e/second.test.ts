@@ -1,0 +1,43 @@
+/**
+ * The local runtime's default design, end to end: a tick every minute with look-ahead (no
+ * `--tick-every`), and a sub-minute task still started on its second, from the moment it is
+ * created (the API asks a tick to plan it at once) through the next minute's tick. Against
+ * DynamoDB Local, through HTTP only (local target only: LocalStack has no minute tick of ours).
+ */
+import { describe, expect, it } from 'vitest';
+import { apiOf, taskId } from './api.js';
+import { onLocalStack, spawnDev } from './target.js';
+
+const sleep = (ms: number) => new Promise((done) => setTimeout(done, Math.max(0, ms)));
+
+describe.skipIf(onLocalStack)('local runtime on its default one-minute tick', () => {
+  it('starts an every-2-seconds task on its second, from its creation through the next minute', async () => {
+    const dev = await spawnDev(['--in-memory', '--no-demo', '--grace', '1s']);
+    try {
+      const api = apiOf(dev);
+      const id = taskId('second');
+      const createdAt = Date.now();
+      await api.createTask({ id, name: 'every 2 s', type: 'demo.echo', schedule: '*/2 * * * * *' });
+      // Past the next minute's tick, so both the plan asked at creation and that tick are seen.
+      const until = Math.ceil(createdAt / 60_000) * 60_000 + 6_000;
+      await sleep(until - Date.now());
+      await api.patchTask(id, { enabled: false });
+      const runs = (await api.runs(id)).filter((r) => r.trigger === 'schedule');
+
+      const first = Math.ceil((createdAt + 1) / 2_000) * 2_000;
+      const expected: string[] = [];
+      for (let slot = first; slot <= until - 2_000; slot += 2_000)
+        expected.push(new Date(slot).toISOString());
+      const bySlot = new Map(runs.map((r) => [r.scheduledFor, r]));
+      expect(runs.length, 'one run per slot').toBe(bySlot.size);
+      for (const slot of expected) {
+        const run = bySlot.get(slot);
+        expect(run, `the slot ${slot} ran (${dev.output().slice(-2_000)})`).toBeDefined();
+        expect(run?.status).toMatch(/^(succeeded|running)$/);
+        expect(run?.latenessMs ?? Number.POSITIVE_INFINITY, `lateness of ${slot}`).toBeLessThan(1_000);
+      }
+    } finally {
+      await dev.stop();
+    }
+  }, 150_000);
+});
