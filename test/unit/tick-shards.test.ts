@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { shardOf } from '../../src/core/due.js';
 import { MemoryTaskStore } from '../../src/store/memory-task-store.js';
-import { makeTickHandler, shardsOfEvent } from '../../src/tick/handler.js';
+import { MAX_PLAN_TASKS, makeTickHandler, readTickEvent, shardsOfEvent } from '../../src/tick/handler.js';
 import { runTick, tickShards } from '../../src/tick/run-tick.js';
 import { aTask } from '../support/builders.js';
 import { makeTestDeps, RecordingInvoker } from '../support/deps.js';
@@ -72,5 +72,26 @@ describe('the tick handler event', () => {
     expect(report.shards).toEqual([3]);
     expect(invoker.taskIds.every((id) => shardOf(id, 4) === 3)).toBe(true);
     await expect(handler({ shards: [9] }, context)).rejects.toThrow(/shard 9 does not exist/);
+  });
+
+  it('reads a plan request { tasks }, and refuses it with shards, empty, or over the limit', () => {
+    expect(readTickEvent({ tasks: ['a', 'b'] })).toEqual({ tasks: ['a', 'b'] });
+    expect(() => readTickEvent({ tasks: ['a'], shards: [0] })).toThrow(/shards or tasks, not both/);
+    expect(() => readTickEvent({ tasks: [] })).toThrow(/malformed tick event/);
+    expect(() => readTickEvent({ tasks: [''] })).toThrow(/malformed tick event/);
+    const tooMany = Array.from({ length: MAX_PLAN_TASKS + 1 }, (_, i) => `t${i}`);
+    expect(() => readTickEvent({ tasks: tooMany })).toThrow(/malformed tick event/);
+  });
+
+  it('plans only the named tasks on a plan request, and records no tick', async () => {
+    const { store, invoker, deps } = await setUp(10);
+    const handler = makeTickHandler(deps, { reserveMs: 1000 });
+    const context = { getRemainingTimeInMillis: () => 60_000 };
+
+    const report = await handler({ tasks: ['t3', 't7', 'missing'] }, context);
+
+    expect(report).toMatchObject({ due: 2, started: 2 });
+    expect(invoker.taskIds.sort()).toEqual(['t3', 't7']);
+    expect((await store.getSchedulerState()).lastTickAt).toBeUndefined();
   });
 });
