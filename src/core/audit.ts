@@ -86,6 +86,7 @@ const descriptorFields = [
   'maxRuns',
   'jitterSeconds',
   'historyRetentionDays',
+  'mustSucceedEvery',
   'description',
 ] as const satisfies readonly (keyof TaskState)[];
 

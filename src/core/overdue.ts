@@ -48,12 +48,12 @@ export function successClockFrom(task: TaskState): Date {
 }
 
 /**
- * When the task becomes overdue if it does not succeed first; undefined when it promises
- * nothing, or its current episode was already reported (the next success starts a new clock).
- * A stored promise that no longer parses promises nothing (the API refuses such a value).
+ * When the task is (or was) overdue if it does not succeed first: the clock's start plus the
+ * promise. Undefined when it promises nothing; a stored promise that no longer parses promises
+ * nothing (the API refuses such a value).
  */
-export function successDeadline(task: TaskState): Date | undefined {
-  if (task.mustSucceedEvery === undefined || task.overdueReportedAt !== undefined) return undefined;
+export function promiseDeadline(task: TaskState): Date | undefined {
+  if (task.mustSucceedEvery === undefined) return undefined;
   let every: number;
   try {
     every = successIntervalMs(task.mustSucceedEvery);
@@ -61,6 +61,14 @@ export function successDeadline(task: TaskState): Date | undefined {
     return undefined;
   }
   return new Date(successClockFrom(task).getTime() + every);
+}
+
+/**
+ * The instant the tick must look at the task for its promise: {@link promiseDeadline}, unless the
+ * current episode was already reported (the next success starts a new clock).
+ */
+export function successDeadline(task: TaskState): Date | undefined {
+  return task.overdueReportedAt === undefined ? promiseDeadline(task) : undefined;
 }
 
 /** What the tick reports when a task's promise is broken: the `Tickwork Task Overdue` event. */
