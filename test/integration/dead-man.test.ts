@@ -246,7 +246,7 @@ describe('the tick publishes OverdueTasks', () => {
   it('as a count every tick, zero included, so its alarm has data', async () => {
     const metrics = new Metrics({ namespace: 'Tickwork', serviceName: 'tickwork-tick' });
     const add = vi.spyOn(metrics, 'addMetric');
-    vi.spyOn(metrics, 'publishStoredMetrics').mockImplementation(() => {});
+    vi.spyOn(metrics, 'publishStoredMetrics').mockImplementation(() => metrics);
     const report = await runTick(makeTestDeps({ store: new MemoryTaskStore() }), { recordTick: false });
 
     publishTickMetrics(metrics, { ...report, overdueTasks: ['a', 'b'] });
