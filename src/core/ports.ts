@@ -271,8 +271,8 @@ export interface TaskStore {
    */
   listLapsedRuns(now: Date, options?: { limit?: number }): Promise<{ runs: RunRecord[]; usage: StoreUsage }>;
 
-  /** Stores a new backfill job. */
-  putBackfill(job: BackfillJob): Promise<void>;
+  /** Stores a new backfill job (throws when one with its id exists); `audit` in the same transaction. */
+  putBackfill(job: BackfillJob, options?: AuditOption): Promise<void>;
   /** Backfills in progress (all tasks), oldest first. */
   listBackfills(): Promise<BackfillJob[]>;
   /**
