@@ -101,6 +101,16 @@ function describePromise(name: string, makeStore: () => Promise<TaskStore>) {
       expect((await declare('25h')).body.changes).toEqual([
         { id: 'applied', action: 'updated', fields: { mustSucceedEvery: { from: '2d', to: '25h' } } },
       ]);
+      const removed = await call('POST', '/tasks/apply', {
+        tasks: [{ id: 'applied', type: testTypes.ok, schedule: '0 3 * * *', mustSucceedEvery: null }],
+      });
+      expect(removed.body.changes).toEqual([
+        { id: 'applied', action: 'updated', fields: { mustSucceedEvery: { from: '25h', to: null } } },
+      ]);
+      const none = await call('POST', '/tasks/apply', {
+        tasks: [{ id: 'applied-none', type: testTypes.ok, schedule: '0 3 * * *', mustSucceedEvery: null }],
+      });
+      expect(none.body.changes).toEqual([{ id: 'applied-none', action: 'created' }]);
       const bad = await declare('5s');
       expect(bad.status).toBe(400);
       expect(JSON.stringify(bad.body.error.details)).toContain('below 1 minute');
