@@ -229,12 +229,9 @@ export const TaskDeclarationSchema = z
       description:
         'Read-only through the API (it can still be run and cancelled). Set only by a deploy: `true` in `POST /tasks/apply` is refused with 403 `task_read_only`.',
     }),
-    mustSucceedEvery: taskFields.mustSucceedEvery
-      .nullable()
-      .optional()
-      .openapi({
-        description: 'As in `POST /tasks`; `null` declares no promise (removes one the task has).',
-      }),
+    mustSucceedEvery: taskFields.mustSucceedEvery.nullable().optional().openapi({
+      description: 'As in `POST /tasks`; `null` declares no promise (removes one the task has).',
+    }),
   })
   .openapi('TaskDeclaration');
 export type TaskDeclaration = z.infer<typeof TaskDeclarationSchema>;
