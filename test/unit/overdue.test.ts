@@ -1,9 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { detailOf, detailTypes } from '../../src/aws/eventbridge-notifier.js';
 import { dueAtOf, dueIndexKey } from '../../src/core/due.js';
 import type { ActiveRun, TaskState } from '../../src/core/model.js';
 import { markOverdue, successDeadline, successIntervalMs } from '../../src/core/overdue.js';
 import { type PlanInput, planTask } from '../../src/core/plan.js';
+import type { TaskOverdueNotice } from '../../src/core/ports.js';
 import { parseSchedule } from '../../src/core/schedule.js';
+import { overdueNoticeOf } from '../../src/tick/dispatch.js';
 import { aRun, aTask } from '../support/builders.js';
 
 const instant = (iso: string) => new Date(iso);
@@ -184,5 +187,47 @@ describe('planTask: overdue episodes', () => {
     const task = aTask();
     expect(markOverdue(task, instant('2030-01-01T00:00:00Z'))).toBeUndefined();
     expect(task.overdueReportedAt).toBeUndefined();
+  });
+});
+
+describe('the Tickwork Task Overdue event', () => {
+  it('has its detail-type, and a detail of the task, the promise and its instants in ISO 8601', () => {
+    const task = promising({
+      enabled: false,
+      lastSucceededAt: instant('2026-03-29T02:05:01Z'),
+      summary: { runCount: 2, lastRunAt: instant('2026-03-30T02:00:00Z'), lastStatus: 'failed' },
+    });
+    const detectedAt = instant('2026-03-30T04:05:01Z');
+    const plan = planTask(task, input(task, detectedAt));
+    const notice = overdueNoticeOf(plan, detectedAt);
+
+    expect(notice && detailTypes[notice.status]).toBe('Tickwork Task Overdue');
+    expect(JSON.parse(detailOf(notice as TaskOverdueNotice))).toEqual({
+      status: 'overdue',
+      taskId: task.id,
+      taskName: 'Clean up files',
+      type: 'Acme.CleanupFiles',
+      mustSucceedEvery: '26h',
+      overdueSince: '2026-03-30T04:05:01.000Z',
+      countedFrom: '2026-03-29T02:05:01.000Z',
+      lastSucceededAt: '2026-03-29T02:05:01.000Z',
+      lastRunAt: '2026-03-30T02:00:00.000Z',
+      lastStatus: 'failed',
+      enabled: false,
+      detectedAt: '2026-03-30T04:05:01.000Z',
+    });
+  });
+
+  it('leaves out what a task that never ran has not, and is not made for a plan without an episode', () => {
+    const task = promising({ enabled: false });
+    const plan = planTask(task, input(task, instant('2026-03-30T02:00:00Z')));
+
+    const detail = JSON.parse(
+      detailOf(overdueNoticeOf(plan, instant('2026-03-30T02:00:00Z')) as TaskOverdueNotice),
+    );
+
+    expect(Object.keys(detail)).not.toContain('lastSucceededAt');
+    expect(Object.keys(detail)).not.toContain('lastRunAt');
+    expect(overdueNoticeOf(planTask(task, input(task, created)), created)).toBeUndefined();
   });
 });
