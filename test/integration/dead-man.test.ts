@@ -18,7 +18,7 @@ const minute = 60_000;
 const t0 = new Date('2026-03-29T01:00:00Z');
 const atMinute = (m: number) => new Date(t0.getTime() + m * minute);
 
-type Outcome = 'succeeded' | 'failed' | 'unreachable';
+type Outcome = 'succeeded' | 'failed' | 'unreachable' | 'hangs';
 
 /** The handler stand-in: claims each run and ends it as `outcome(event)` says, or refuses the invoke. */
 function handlers(store: TaskStore, outcome: (scheduledFor: Date) => Outcome): RecordingInvoker {
@@ -42,8 +42,9 @@ function handlers(store: TaskStore, outcome: (scheduledFor: Date) => Outcome): R
       parameters: event.parameters,
       expiresAt: new Date(t0.getTime() + 30 * 86_400_000),
     });
+    if (result === 'hangs') return undefined;
     await store.completeRun(event.taskId, event.runId, fence, {
-      status: result,
+      status: result as 'succeeded' | 'failed',
       finishedAt: new Date(new Date(event.dispatchedAt).getTime() + 1_000),
       durationMs: 1_000,
       ...(result === 'failed' ? { error: { name: 'Error', message: 'export failed' } } : {}),
@@ -155,6 +156,28 @@ function describeDeadMan(name: string, makeStore: () => Promise<TaskStore>) {
 
       expect(overdueOf(notices, id).map((n) => n.detectedAt)).toEqual([atMinute(20)]);
       expect(notices.filter((n) => n.status === 'failed' && n.taskId === id).length).toBeGreaterThan(0);
+    }, 60_000);
+
+    it('a task whose run hangs, its later slots skipped, is reported once', async () => {
+      const id = `hanging-${name}`;
+      await store.createTask(
+        aTask({
+          id,
+          type: 'test.export',
+          schedule: '*/10 * * * *',
+          nextSlotAt: t0,
+          createdAt: t0,
+          updatedAt: t0,
+          timeoutSeconds: 900,
+          mustSucceedEvery: '30m',
+        }),
+      );
+      const deps = await depsWith(handlers(store, () => 'hangs'));
+
+      const reports = await tick(deps, 0, 45);
+
+      expect(overdueOf(notices, id).map((n) => n.detectedAt)).toEqual([atMinute(30)]);
+      expect(reports.reduce((n, r) => n + r.skipped, 0)).toBeGreaterThan(0);
     }, 60_000);
 
     it('a disabled task that never fires is read at its deadline, reported once, and then left out of the index', async () => {
