@@ -1,6 +1,7 @@
 /**
  * The construct's alarms (`TickErrorsAlarm`, `DeadLetterAlarm`, `FailedRunsAlarm`,
- * `TaskDeadLetterAlarm`, `RefusedRunEventsAlarm`, `LatenessAlarm`).
+ * `TaskDeadLetterAlarm`, `RefusedRunEventsAlarm`, `LatenessAlarm`, `OverdueTasksAlarm`,
+ * `SkippedRunsAlarm`, `MissedRunsAlarm`).
  */
 import { Duration } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, type IMetric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
@@ -22,6 +23,12 @@ export interface AlarmInputs {
   readonly latenessP99: IMetric;
   /** Run events the task SDK refused (no lease holds them as sent), per 5 minutes. */
   readonly refusedRunEvents: IMetric;
+  /** Tasks that became overdue (a broken `mustSucceedEvery`), per 5 minutes. */
+  readonly overdueTasks: IMetric;
+  /** Slots the tick recorded skipped, per 5 minutes. */
+  readonly skippedRuns: IMetric;
+  /** Slots the tick recorded missed, per 5 minutes. */
+  readonly missedRuns: IMetric;
   /** Notified on alarm and back to OK. */
   readonly alarmTopic: ITopic | undefined;
 }
@@ -33,6 +40,9 @@ export interface TickworkAlarms {
   readonly taskDeadLetter: Alarm;
   readonly refusedRunEvents: Alarm;
   readonly lateness: Alarm;
+  readonly overdueTasks: Alarm;
+  readonly skippedRuns: Alarm;
+  readonly missedRuns: Alarm;
 }
 
 /** One alarm at "1 or more in one period", quiet when there is no data. */
@@ -53,6 +63,30 @@ function visibleMessages(queue: Queue): IMetric {
     period: Duration.minutes(5),
     statistic: 'Maximum',
   });
+}
+
+/** The alarms on what happened to tasks and slots: overdue tasks, skipped and missed slots. */
+function slotAlarms(scope: Construct, inputs: AlarmInputs) {
+  return {
+    overdueTasks: atLeastOnce(
+      scope,
+      'OverdueTasksAlarm',
+      'Tickwork: a task did not succeed within its mustSucceedEvery (see the Tickwork Task Overdue event for which)',
+      inputs.overdueTasks,
+    ),
+    skippedRuns: atLeastOnce(
+      scope,
+      'SkippedRunsAlarm',
+      'Tickwork: slots were skipped (a run was still going under overlap skip or queue-one, or the catch-up policy skip)',
+      inputs.skippedRuns,
+    ),
+    missedRuns: atLeastOnce(
+      scope,
+      'MissedRunsAlarm',
+      'Tickwork: slots were missed (older than their catch-up window when the tick saw them: the scheduler was paused or down)',
+      inputs.missedRuns,
+    ),
+  };
 }
 
 /** The alarms, notifying the topic when one is given. */
@@ -97,6 +131,7 @@ export function buildAlarms(scope: Construct, inputs: AlarmInputs): TickworkAlar
       comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
       treatMissingData: TreatMissingData.NOT_BREACHING,
     }),
+    ...slotAlarms(scope, inputs),
   };
   if (inputs.alarmTopic) {
     const action = new SnsAction(inputs.alarmTopic);

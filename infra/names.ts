@@ -27,6 +27,8 @@ export const metricNames = {
     tickDuration: 'TickDuration',
     latenessMax: 'LatenessMax',
     latenessP99: 'LatenessP99',
+    /** Tasks that became overdue this tick (a broken `mustSucceedEvery`), once per episode. */
+    overdueTasks: 'OverdueTasks',
   },
   task: {
     succeeded: 'Succeeded',

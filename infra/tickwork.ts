@@ -119,9 +119,15 @@ export class Tickwork extends Construct {
   readonly refusedRunEventsAlarm: Alarm;
   /** Runs start more than a second late at the 99th percentile ({@link metricLatenessP99}), 15 minutes running. */
   readonly latenessAlarm: Alarm;
+  /** A task became overdue: no success within its `mustSucceedEvery` ({@link metricOverdueTasks}). */
+  readonly overdueTasksAlarm: Alarm;
+  /** The tick recorded skipped slots ({@link metricSkipped}). */
+  readonly skippedRunsAlarm: Alarm;
+  /** The tick recorded missed slots ({@link metricMissed}). */
+  readonly missedRunsAlarm: Alarm;
   /**
-   * Matches every run event (failed, timed out, skipped, missed); use it in a `Rule` to route
-   * alerts anywhere.
+   * Matches every event Tickwork emits (runs failed, timed out, skipped, missed; tasks overdue);
+   * use it in a `Rule` to route alerts anywhere.
    */
   readonly runEventPattern: EventPattern = {
     source: [RUN_EVENT_SOURCE],
@@ -186,6 +192,9 @@ export class Tickwork extends Construct {
       failedRuns: this.metricFailedRuns(),
       refusedRunEvents: this.metricRefusedRunEvents(),
       latenessP99: this.metricLatenessP99(),
+      overdueTasks: this.metricOverdueTasks(),
+      skippedRuns: this.metricSkipped(),
+      missedRuns: this.metricMissed(),
       alarmTopic: props.alarmTopic,
     });
     this.tickErrorsAlarm = alarms.tickErrors;
@@ -194,6 +203,9 @@ export class Tickwork extends Construct {
     this.taskDeadLetterAlarm = alarms.taskDeadLetter;
     this.refusedRunEventsAlarm = alarms.refusedRunEvents;
     this.latenessAlarm = alarms.lateness;
+    this.overdueTasksAlarm = alarms.overdueTasks;
+    this.skippedRunsAlarm = alarms.skippedRuns;
+    this.missedRunsAlarm = alarms.missedRuns;
     this.taskEnvironment = lambdaEnvironment(this.taskEnvironmentInput());
     this.checkExpectedLoad(props);
   }
@@ -272,6 +284,14 @@ export class Tickwork extends Construct {
   /** Slots recorded as missed (the catch-up policy did not run them), per 5 minutes. */
   metricMissed(props?: MetricOptions): Metric {
     return tickworkMetric(serviceNames.tick, metricNames.tick.missed, props);
+  }
+
+  /**
+   * Tasks that became overdue, per 5 minutes: no success within their `mustSucceedEvery`. Counted
+   * once per overdue episode, by the tick that found it (the `Tickwork Task Overdue` event names it).
+   */
+  metricOverdueTasks(props?: MetricOptions): Metric {
+    return tickworkMetric(serviceNames.tick, metricNames.tick.overdueTasks, props);
   }
 
   /** Runs the tick timed out (their lease expired), per 5 minutes. */

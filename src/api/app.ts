@@ -201,10 +201,12 @@ export function createApp(deps: ApiDeps): OpenAPIHono {
   app.openapi(routes.listAllRuns, async (c) => c.json(await listRunsAcross(deps, c.req.valid('query')), 200));
   app.openapi(routes.replayRun, async (c) => {
     const { id, runId } = c.req.valid('param');
-    return c.json(await replayRun(deps, id, runId), 202);
+    return c.json(await replayRun(deps, id, runId, { actor: actor(c) }), 202);
   });
   app.openapi(routes.backfill, async (c) => {
-    const result = await startBackfill(deps, c.req.valid('param').id, c.req.valid('json'));
+    const result = await startBackfill(deps, c.req.valid('param').id, c.req.valid('json'), {
+      actor: actor(c),
+    });
     return result.dryRun ? c.json(result, 200) : c.json(result, 202);
   });
   app.openapi(routes.listBackfills, async (c) => c.json(await listBackfills(deps), 200));

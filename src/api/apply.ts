@@ -100,7 +100,12 @@ function patchOf(declaration: TaskDeclaration, only?: ReadonlySet<string>): Syst
 }
 
 function inputOf(declaration: TaskDeclaration): TaskInput {
-  return { ...declaration, name: declaration.name ?? declaration.id };
+  const { mustSucceedEvery, ...fields } = declaration;
+  return {
+    ...fields,
+    name: declaration.name ?? declaration.id,
+    ...(mustSucceedEvery !== null && mustSucceedEvery !== undefined ? { mustSucceedEvery } : {}),
+  };
 }
 
 /**

@@ -26,7 +26,7 @@ export const AuditEntryViewSchema = z
       .array(z.object({ field: z.string(), before: z.unknown(), after: z.unknown() }).openapi('AuditChange'))
       .openapi({
         description:
-          'Field by field: a create lists the fields set (before `null`), an update those it changed, a delete the task as it was (after `null`); a run-now the parameters it overrode.',
+          'Field by field: a create lists the fields set (before `null`), an update those it changed, a delete the task as it was (after `null`); a run-now the parameters it overrode; a replay `replayOf` (the new run is `runId`); a backfill its `from`, `to`, `concurrency` and `slots`.',
       }),
     expiresAt: z.string().openapi({ description: 'When the entry may be removed (the retention).' }),
   })

@@ -5,6 +5,7 @@
  * queued and dispatched at once; the tick's backfill pump (`src/tick/backfill.ts`) queues the rest
  * as runs finish.
  */
+import { AuditAction, type AuditEntry } from '../core/audit.js';
 import { backfillSlots, MAX_BACKFILL_SLOTS } from '../core/backfill.js';
 import { TaskNotFoundError, ValidationError } from '../core/errors.js';
 import type { BackfillJob } from '../core/ports.js';
@@ -12,6 +13,7 @@ import { idempotencyKeyOf } from '../core/run-event.js';
 import { newId } from '../ids.js';
 import { pumpBackfill } from '../tick/backfill.js';
 import { dispatchNow } from '../tick/dispatch.js';
+import { type AuditContext, auditEntry } from './audit.js';
 import type { ApiDeps } from './deps.js';
 import type { BackfillInput, BackfillResult, BackfillView } from './schemas.js';
 
@@ -20,6 +22,7 @@ export async function startBackfill(
   deps: ApiDeps,
   taskId: string,
   input: BackfillInput,
+  context: AuditContext = {},
 ): Promise<BackfillResult> {
   const task = await deps.store.getTask(taskId);
   if (!task) throw new TaskNotFoundError(taskId);
@@ -58,7 +61,7 @@ export async function startBackfill(
     total: slots.length,
     createdAt: now,
   };
-  await deps.store.putBackfill(job);
+  await deps.store.putBackfill(job, { audit: backfillAudit(deps, context, job) });
   const queued = await pumpBackfill(deps, job, now);
   if (queued.length > 0) {
     await dispatchNow(deps, taskId).catch((error: unknown) =>
@@ -69,6 +72,21 @@ export async function startBackfill(
     );
   }
   return { backfillId: job.backfillId, dryRun: false, count: slots.length, slots: listed };
+}
+
+/** The audit entry of a started backfill: its range, concurrency and slot count. */
+function backfillAudit(deps: ApiDeps, context: AuditContext, job: BackfillJob): AuditEntry {
+  const set = (field: string, after: unknown) => ({ field, before: null, after });
+  return auditEntry(deps, context, {
+    action: AuditAction.Backfill,
+    taskId: job.taskId,
+    changes: [
+      set('from', job.from.toISOString()),
+      set('to', job.to.toISOString()),
+      set('concurrency', job.concurrency),
+      set('slots', job.total),
+    ],
+  });
 }
 
 /** Backfills still queueing slots (one whose every slot is queued is gone: see its runs). */

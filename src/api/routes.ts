@@ -315,7 +315,7 @@ export const routes = {
     path: '/audit',
     tags: ['audit'],
     summary:
-      'The audit trail, newest first: who created, edited, deleted, ran, cancelled, paused or resumed what',
+      'The audit trail, newest first: who created, edited, deleted, ran, replayed, backfilled, cancelled, paused or resumed what',
     description:
       "Every administrative action, recorded in the same write as the change (see docs/security.md). `taskId` keeps one task's entries, also of a deleted task. Needs the `read` role.",
     request: { query: ListAuditQuery },

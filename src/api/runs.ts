@@ -2,10 +2,12 @@
  * Runs across tasks (`GET /runs`, from the run index) and replay (`POST
  * /tasks/{id}/runs/{runId}/replay`: a new run with the original's parameters and slot).
  */
+import { AuditAction, type AuditEntry } from '../core/audit.js';
 import { RunNotFoundError, TaskNotFoundError, ValidationError } from '../core/errors.js';
 import { type PendingRun, type RunStatus, type TaskState, Trigger } from '../core/model.js';
 import type { RunSummary } from '../core/ports.js';
 import { dispatchNow } from '../tick/dispatch.js';
+import { type AuditContext, auditEntry } from './audit.js';
 import type { ApiDeps } from './deps.js';
 import { ApiError } from './errors.js';
 import { checkParameters } from './parameters.js';
@@ -62,11 +64,13 @@ export async function listRunsAcross(deps: ApiDeps, query: ListAllRunsQuery) {
 /**
  * Adds pending runs to a task by compare-and-set, then dispatches them through the tick's lease
  * path at once (as run-now does). A failed dispatch is logged: the next tick starts them.
+ * `audit`: the entry written in the same transaction as the queueing (none when it loses).
  */
 export async function queueAndDispatch(
   deps: ApiDeps,
   taskId: string,
   make: (task: TaskState, now: Date) => PendingRun[],
+  audit?: (runs: PendingRun[]) => AuditEntry,
 ): Promise<{ runIds: string[]; started: string[] }> {
   let runIds: string[] | undefined;
   for (let attempt = 0; attempt < CAS_ATTEMPTS && runIds === undefined; attempt++) {
@@ -80,7 +84,11 @@ export async function queueAndDispatch(
       version: task.version + 1,
       updatedAt: now,
     };
-    if ((await deps.store.saveTask(next, { expectedVersion: task.version })).saved)
+    const entry = audit?.(runs);
+    if (
+      (await deps.store.saveTask(next, { expectedVersion: task.version, ...(entry ? { audit: entry } : {}) }))
+        .saved
+    )
       runIds = runs.map((r) => r.runId);
   }
   if (runIds === undefined)
@@ -103,7 +111,12 @@ export async function queueAndDispatch(
  * never had parameters, runs with the task's. The parameters are checked against the type's
  * schema as it is now (400 when they no longer fit).
  */
-export async function replayRun(deps: ApiDeps, taskId: string, runId: string): Promise<ReplayAccepted> {
+export async function replayRun(
+  deps: ApiDeps,
+  taskId: string,
+  runId: string,
+  context: AuditContext = {},
+): Promise<ReplayAccepted> {
   const task = await deps.store.getTask(taskId);
   if (!task) throw new TaskNotFoundError(taskId);
   const original = RUN_ID_PATTERN.test(runId) ? await deps.store.getRun(taskId, runId) : undefined;
@@ -112,17 +125,28 @@ export async function replayRun(deps: ApiDeps, taskId: string, runId: string): P
   const type = await deps.registry.resolve(task.type);
   if (type) checkParameters(type, gap ? task.parameters : original.parameters);
   const newRunId = deps.newRunId();
-  const { started } = await queueAndDispatch(deps, taskId, (current, now) => [
-    {
-      runId: newRunId,
-      trigger: Trigger.Replay,
-      scheduledFor: original.scheduledFor,
-      notBefore: now,
-      attempt: 1,
-      parameters: gap ? current.parameters : original.parameters,
-      replayOf: original.runId,
-    },
-  ]);
+  const { started } = await queueAndDispatch(
+    deps,
+    taskId,
+    (current, now) => [
+      {
+        runId: newRunId,
+        trigger: Trigger.Replay,
+        scheduledFor: original.scheduledFor,
+        notBefore: now,
+        attempt: 1,
+        parameters: gap ? current.parameters : original.parameters,
+        replayOf: original.runId,
+      },
+    ],
+    () =>
+      auditEntry(deps, context, {
+        action: AuditAction.Replay,
+        taskId,
+        runId: newRunId,
+        changes: [{ field: 'replayOf', before: null, after: original.runId }],
+      }),
+  );
   return {
     runId: newRunId,
     status: started.includes(newRunId) ? 'dispatched' : 'queued',

@@ -4,6 +4,7 @@
  */
 import { z } from '@hono/zod-openapi';
 import { CatchUpPolicy, OverlapPolicy, RunStatus, Trigger } from '../core/model.js';
+import { successIntervalMs } from '../core/overdue.js';
 import { errorCodes } from './errors.js';
 
 /** Task ids: letters, digits and `._:-`, 1-128 characters, starting with a letter or digit. */
@@ -147,6 +148,21 @@ const taskFields = {
     .min(1)
     .max(3650)
     .openapi({ description: 'How long run history is kept (default 30).' }),
+  mustSucceedEvery: z
+    .string()
+    .max(32)
+    .superRefine((value, ctx) => {
+      try {
+        successIntervalMs(value);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+      }
+    })
+    .openapi({
+      description:
+        'A dead-man promise: the task must succeed at least this often, a whole number and a unit `s`, `m`, `h` or `d` (1 minute to 366 days), e.g. `26h`. Counted from the last success, or from when the promise was set. When it passes without one, the tick emits `Tickwork Task Overdue` once, until the next success (docs/operating.md). Default: no promise.',
+      example: '26h',
+    }),
 };
 
 export const TaskInputSchema = z
@@ -181,6 +197,7 @@ export const TaskInputSchema = z
       .openapi({ description: 'Stop scheduling after this many scheduled starts.' }),
     jitterSeconds: taskFields.jitterSeconds.optional(),
     historyRetentionDays: taskFields.historyRetentionDays.optional(),
+    mustSucceedEvery: taskFields.mustSucceedEvery.optional(),
     description: z.string().max(2000).optional(),
     system: z.boolean().optional().openapi({
       description:
@@ -211,6 +228,9 @@ export const TaskDeclarationSchema = z
     system: TaskInputSchema.shape.system.openapi({
       description:
         'Read-only through the API (it can still be run and cancelled). Set only by a deploy: `true` in `POST /tasks/apply` is refused with 403 `task_read_only`.',
+    }),
+    mustSucceedEvery: taskFields.mustSucceedEvery.nullable().optional().openapi({
+      description: 'As in `POST /tasks`; `null` declares no promise (removes one the task has).',
     }),
   })
   .openapi('TaskDeclaration');
@@ -250,6 +270,10 @@ export const TaskPatchSchema = TaskInputSchema.omit({ id: true, system: true })
       .nullable()
       .optional()
       .openapi({ description: '`null` removes it.' }),
+    mustSucceedEvery: taskFields.mustSucceedEvery
+      .nullable()
+      .optional()
+      .openapi({ description: '`null` removes the promise; a new value starts its clock again.' }),
   })
   .openapi('TaskPatch');
 export type TaskPatch = z.infer<typeof TaskPatchSchema>;
@@ -456,6 +480,15 @@ export const TaskViewSchema = z
     maxRuns: z.int().nullable(),
     jitterSeconds: z.number(),
     historyRetentionDays: z.number(),
+    mustSucceedEvery: z.string().nullable().openapi({ description: 'The dead-man promise; null: none.' }),
+    lastSucceededAt: isoOut.nullable().openapi({ description: 'When the last successful run finished.' }),
+    successDeadline: isoOut.nullable().openapi({
+      description:
+        'With a promise: when the task is overdue without a success (in the past while `overdue`); null without one.',
+    }),
+    overdue: z.boolean().openapi({
+      description: 'The promise is broken: no success since `successDeadline`.',
+    }),
     description: z.string().nullable(),
     version: z.int(),
     createdAt: isoOut,

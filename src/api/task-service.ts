@@ -180,6 +180,8 @@ export async function createTask(
     jitterSeconds: input.jitterSeconds ?? taskDefaults.jitterSeconds,
     historyRetentionDays: input.historyRetentionDays ?? taskDefaults.historyRetentionDays,
     ...(input.description !== undefined ? { description: input.description } : {}),
+    // The promise counts from `createdAt` until the first success.
+    ...(input.mustSucceedEvery !== undefined ? { mustSucceedEvery: input.mustSucceedEvery } : {}),
     version: 1,
     createdAt: now,
     updatedAt: now,
@@ -200,6 +202,22 @@ export async function createTask(
   if (!created) throw new ApiError('conflict', `a task with id ${task.id} exists`);
   await planSoon(deps, task);
   return viewOf(deps, task);
+}
+
+/**
+ * A patch of the dead-man promise: `null` removes it; a new value starts its clock from now (a
+ * task does not turn overdue the instant its promise is tightened) and ends a reported episode.
+ */
+function setPromise(next: TaskState, every: string | null | undefined, now: Date): void {
+  if (every === undefined || every === next.mustSucceedEvery) return;
+  delete next.overdueReportedAt;
+  if (every === null) {
+    delete next.mustSucceedEvery;
+    delete next.mustSucceedSetAt;
+    return;
+  }
+  next.mustSucceedEvery = every;
+  next.mustSucceedSetAt = now;
 }
 
 /** The task after a patch, or `undefined` when the patch changes nothing. */
@@ -235,6 +253,7 @@ function applyPatch(deps: ApiDeps, current: TaskState, patch: SystemPatch, now: 
   set('historyRetentionDays', patch.historyRetentionDays);
   set('description', patch.description);
   set('system', patch.system);
+  setPromise(next, patch.mustSucceedEvery, now);
 
   const scheduleChanged =
     next.schedule !== current.schedule ||

@@ -13,6 +13,7 @@ import {
   type TaskState,
   type TaskType,
 } from '../core/model.js';
+import { promiseDeadline } from '../core/overdue.js';
 import { dispatchedRecord, planTask } from '../core/plan.js';
 import type { TaskStore } from '../core/ports.js';
 import { describeSchedule, previewSlots, type Schedule } from '../core/schedule.js';
@@ -222,6 +223,7 @@ export function taskView(snapshot: TaskSnapshot, now: Date, hasLogReader: boolea
     maxRuns: task.maxRuns ?? null,
     jitterSeconds: task.jitterSeconds,
     historyRetentionDays: task.historyRetentionDays,
+    ...promiseView(task, now),
     description: task.description ?? null,
     version: snapshot.stored.version,
     createdAt: task.createdAt.toISOString(),
@@ -239,6 +241,17 @@ export function taskView(snapshot: TaskSnapshot, now: Date, hasLogReader: boolea
     currentRun: current ? runView(current, hasLogReader) : null,
     queuedRuns: task.pending.length,
     nextSlots,
+  };
+}
+
+/** A task's dead-man promise as its view shows it: the promise, last success, deadline, overdue. */
+function promiseView(task: TaskState, now: Date) {
+  const deadline = promiseDeadline(task);
+  return {
+    mustSucceedEvery: task.mustSucceedEvery ?? null,
+    lastSucceededAt: iso(task.lastSucceededAt),
+    successDeadline: iso(deadline),
+    overdue: deadline !== undefined && deadline.getTime() <= now.getTime(),
   };
 }
 

@@ -1,13 +1,19 @@
 import { type EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import type { RunNotice, RunNotifier } from '../core/ports.js';
+import type { Notice, RunNotifier } from '../core/ports.js';
 
 /** The `detail-type` of each notice, for EventBridge rules to match on. */
-export const detailTypes: Record<RunNotice['status'], string> = {
+export const detailTypes: Record<Notice['status'], string> = {
   failed: 'Tickwork Run Failed',
   'timed-out': 'Tickwork Run Timed Out',
   skipped: 'Tickwork Run Skipped',
   missed: 'Tickwork Run Missed',
+  overdue: 'Tickwork Task Overdue',
 };
+
+/** A notice as an event's `detail`: its fields, instants in ISO 8601 UTC (`Date.toJSON`). */
+export function detailOf(notice: Notice): string {
+  return JSON.stringify(notice);
+}
 
 /**
  * Puts one EventBridge event (`source: tickwork`) per notice on the given bus, ten per request
@@ -21,7 +27,7 @@ export class EventBridgeRunNotifier implements RunNotifier {
     private readonly onError: (error: unknown) => void = () => {},
   ) {}
 
-  async notify(notices: RunNotice[]): Promise<void> {
+  async notify(notices: Notice[]): Promise<void> {
     for (let i = 0; i < notices.length; i += 10) {
       const batch = notices.slice(i, i + 10);
       try {
@@ -31,12 +37,12 @@ export class EventBridgeRunNotifier implements RunNotifier {
               EventBusName: this.eventBusName,
               Source: 'tickwork',
               DetailType: detailTypes[n.status],
-              Detail: JSON.stringify({ ...n, scheduledFor: n.scheduledFor.toISOString() }),
+              Detail: detailOf(n),
             })),
           }),
         );
         if (out.FailedEntryCount)
-          this.onError(new Error(`${out.FailedEntryCount} run notice(s) were not accepted`));
+          this.onError(new Error(`${out.FailedEntryCount} notice(s) were not accepted`));
       } catch (error) {
         this.onError(error);
       }

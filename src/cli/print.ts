@@ -55,12 +55,21 @@ export function printTask(ctx: Ctx, task: TaskView): void {
       ['last run', task.lastRunAt ? `${task.lastRunAt} ${task.lastStatus ?? ''}` : null],
       ['last error', errorText(task.lastError)],
       ['runs', task.runCount],
+      ['must succeed', promiseText(task)],
       ['current run', run ? `${run.runId} ${progressBar(run.progress, run.status)}` : null],
       ['next slots', task.nextSlots.join(', ')],
       ['parameters', task.parameters],
       ...(wide ? taskPolicies(task) : []),
     ]);
   });
+}
+
+/** The dead-man promise: `every 26h, by <deadline>`, or `every 26h: OVERDUE since <deadline>`. */
+function promiseText(task: TaskView): string | null {
+  if (task.mustSucceedEvery === null) return null;
+  const last = `last success ${task.lastSucceededAt ?? 'never'}`;
+  if (task.overdue) return `every ${task.mustSucceedEvery}: OVERDUE since ${task.successDeadline} (${last})`;
+  return `every ${task.mustSucceedEvery}, next by ${task.successDeadline} (${last})`;
 }
 
 function taskPolicies(task: TaskView): [string, unknown][] {

@@ -4,7 +4,10 @@
  */
 import type { TaskState } from './model.js';
 
-/** What was done. `run` is a run-now; `cancel` a cancel of a run (running or queued). */
+/**
+ * What was done. `run` is a run-now; `cancel` a cancel of a run (running or queued); `replay` a
+ * new run of a recorded one; `backfill` the start of a backfill (its runs are queued as it goes).
+ */
 export const AuditAction = {
   Create: 'create',
   Update: 'update',
@@ -13,6 +16,8 @@ export const AuditAction = {
   Cancel: 'cancel',
   Pause: 'pause',
   Resume: 'resume',
+  Replay: 'replay',
+  Backfill: 'backfill',
 } as const;
 export type AuditAction = (typeof AuditAction)[keyof typeof AuditAction];
 
@@ -49,11 +54,12 @@ export interface AuditEntry {
   via: AuditVia;
   /** The task acted on; absent for pause and resume. */
   taskId?: string;
-  /** The run started or cancelled. */
+  /** The run started, cancelled or replayed (the new run). */
   runId?: string;
   /**
    * What changed: field by field for create (before `null`), update (only changed fields) and
-   * delete (after `null`); the run's parameters for a run-now that gave some.
+   * delete (after `null`); the run's parameters for a run-now that gave some; `replayOf` for a
+   * replay; the range, concurrency and slot count for a backfill.
    */
   changes: FieldChange[];
   /** When the table's TTL may remove the entry. */
@@ -86,6 +92,7 @@ const descriptorFields = [
   'maxRuns',
   'jitterSeconds',
   'historyRetentionDays',
+  'mustSucceedEvery',
   'description',
 ] as const satisfies readonly (keyof TaskState)[];
 

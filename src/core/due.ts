@@ -1,4 +1,5 @@
 import type { TaskState } from './model.js';
+import { successDeadline } from './overdue.js';
 
 /** 32-bit FNV-1a of a string: stable across processes and platforms, cheap, well spread. */
 export function fnv1a(text: string): number {
@@ -38,8 +39,10 @@ export function pendingIsBlocked(task: TaskState): boolean {
 
 /**
  * The next instant the tick must look at a task: the earliest of its next slot (when enabled),
- * a pending run's earliest start, and the end of an active run's lease. Absent when there is
- * nothing to do, which takes the task out of the sparse due index.
+ * a pending run's earliest start, the end of an active run's lease, and the deadline of its
+ * `mustSucceedEvery` promise while not reported (`successDeadline`: so a task that never fires,
+ * disabled or failing, is still read when it becomes overdue). Absent when there is nothing to
+ * do, which takes the task out of the sparse due index.
  *
  * A pending run that the overlap policy blocks keeps the task due: each tick looks again (a read,
  * no write) and starts it once the running one has finished. That is what lets a successful
@@ -53,6 +56,8 @@ export function dueAtOf(task: TaskState): Date | undefined {
   };
   for (const p of task.pending) consider(p.notBefore.getTime());
   for (const a of task.active) consider(a.expiresAt.getTime());
+  const deadline = successDeadline(task);
+  if (deadline !== undefined) consider(deadline.getTime());
   return due === undefined ? undefined : new Date(due);
 }
 

@@ -132,6 +132,11 @@ export interface TaskConfig {
   jitterSeconds: number;
   historyRetentionDays: number;
   description?: string;
+  /**
+   * A dead-man promise: the task must succeed at least this often (`26h`, `90m`; see
+   * `src/core/overdue.ts`). Otherwise the tick reports it overdue, once per episode.
+   */
+  mustSucceedEvery?: string;
 }
 
 /**
@@ -223,6 +228,12 @@ export interface TaskState extends TaskConfig {
   summary: TaskSummary;
   /** Why the task was disabled by the scheduler (stopOnError), shown to the administrator. */
   disabledReason?: string;
+  /** When the last successful run finished (as its fold saw it). */
+  lastSucceededAt?: Date;
+  /** When `mustSucceedEvery` was last set or changed; the promise counts from here until a success. */
+  mustSucceedSetAt?: Date;
+  /** When the tick reported the current overdue episode; cleared by the next success. */
+  overdueReportedAt?: Date;
 }
 
 /** Progress a running task reported. */

@@ -34,6 +34,7 @@ import {
   type TaskState,
   Trigger,
 } from './model.js';
+import { markOverdue, type OverdueEpisode } from './overdue.js';
 import type { RunWrite } from './ports.js';
 import { nextSlot, type Schedule } from './schedule.js';
 
@@ -67,6 +68,11 @@ export interface PlanInput {
   newRunId: () => string;
   /** False when settling after a completion: fold and re-plan `dueAt`, start nothing. */
   startRuns?: boolean;
+  /**
+   * Mark the task overdue when its `mustSucceedEvery` deadline has come (`TaskPlan.overdue`). Only
+   * the tick asks: it publishes the event, so an episode is never marked without being reported.
+   */
+  reportOverdue?: boolean;
   settings?: Partial<PlanSettings>;
 }
 
@@ -92,6 +98,8 @@ export interface TaskPlan {
   /** Runs to ask to cancel once the task is saved (overlap `replace`). */
   cancels: ActiveRun[];
   counts: PlanCounts;
+  /** The task became overdue (its promise broken) and is now marked so: the tick reports it. */
+  overdue?: OverdueEpisode;
 }
 
 interface Candidate {
@@ -210,6 +218,10 @@ function fold(
       : {}),
     ...(record.durationMs !== undefined ? { lastDurationMs: record.durationMs } : {}),
   };
+  if (record.status === RunStatus.Succeeded) {
+    if (!task.lastSucceededAt || task.lastSucceededAt < finishedAt) task.lastSucceededAt = finishedAt;
+    delete task.overdueReportedAt; // the episode is over: the promise counts from this success
+  }
   const failed = record.status === RunStatus.Failed || record.status === RunStatus.TimedOut;
   if (!failed) return;
   if (active.attempt < task.retry.maxAttempts) {
@@ -521,6 +533,10 @@ export function planTask(stored: TaskState, input: PlanInput): TaskPlan {
   settleActive(task, input, settings, plan);
   if (input.startRuns !== false)
     applyOverlap(task, dueSlots(task, input, settings, plan), input, settings, plan);
+  if (input.reportOverdue) {
+    const overdue = markOverdue(task, input.now);
+    if (overdue) plan.overdue = overdue;
+  }
   plan.changed = plan.runWrites.length > 0 || JSON.stringify(task) !== before;
   if (plan.changed) {
     task.version = stored.version + 1;

@@ -271,8 +271,8 @@ export interface TaskStore {
    */
   listLapsedRuns(now: Date, options?: { limit?: number }): Promise<{ runs: RunRecord[]; usage: StoreUsage }>;
 
-  /** Stores a new backfill job. */
-  putBackfill(job: BackfillJob): Promise<void>;
+  /** Stores a new backfill job (throws when one with its id exists); `audit` in the same transaction. */
+  putBackfill(job: BackfillJob, options?: AuditOption): Promise<void>;
   /** Backfills in progress (all tasks), oldest first. */
   listBackfills(): Promise<BackfillJob[]>;
   /**
@@ -375,7 +375,34 @@ export interface RunNotice {
   error?: { name: string; message: string };
 }
 
-/** Publishes run notices (EventBridge on AWS, `source: tickwork`). Must not throw for a bad notice. */
+/**
+ * A task that broke its `mustSucceedEvery` promise: no success within it (`src/core/overdue.ts`).
+ * Sent once per overdue episode, by the tick that found it.
+ */
+export interface TaskOverdueNotice {
+  status: 'overdue';
+  taskId: string;
+  taskName: string;
+  type: string;
+  /** The promise, as declared (`26h`). */
+  mustSucceedEvery: string;
+  /** When the task became overdue: `countedFrom` plus the promise. */
+  overdueSince: Date;
+  /** The last success, or (none since) when the promise was set or the task created. */
+  countedFrom: Date;
+  /** Absent when the task never succeeded (since the store kept it). */
+  lastSucceededAt?: Date;
+  lastRunAt?: Date;
+  lastStatus?: RunStatus;
+  enabled: boolean;
+  /** When the tick found it. */
+  detectedAt: Date;
+}
+
+/** What the tick and the task SDK publish: run notices and overdue tasks. */
+export type Notice = RunNotice | TaskOverdueNotice;
+
+/** Publishes notices (EventBridge on AWS, `source: tickwork`). Must not throw for a bad notice. */
 export interface RunNotifier {
-  notify(notices: RunNotice[]): Promise<void>;
+  notify(notices: Notice[]): Promise<void>;
 }

@@ -164,6 +164,9 @@ export function tickSummary(report: TickReport): string | undefined {
   if (report.missed) parts.push(`${report.missed} missed`);
   if (report.timedOut) parts.push(`${report.timedOut} timed out`);
   if (report.failed) parts.push(`${report.failed} failed to start`);
+  // The `Tickwork Task Overdue` event, as the local runtime shows notices: in the tick's line.
+  if (report.overdueTasks?.length)
+    parts.push(`${report.overdueTasks.length} overdue (${report.overdueTasks.join(', ')})`);
   if (report.contended) parts.push(`${report.contended} taken by another tick`);
   if (report.errors.length) parts.push(`${report.errors.length} errors (${report.errors[0]?.message ?? ''})`);
   if (parts.length === 0) return undefined;

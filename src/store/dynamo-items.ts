@@ -337,6 +337,10 @@ export function taskToItem(task: TaskState, shardCount: number, holdMs = DEFAULT
     jitterSeconds: task.jitterSeconds,
     historyRetentionDays: task.historyRetentionDays,
     description: task.description,
+    mustSucceedEvery: task.mustSucceedEvery,
+    mustSucceedSetAt: ms(task.mustSucceedSetAt),
+    lastSucceededAt: ms(task.lastSucceededAt),
+    overdueReportedAt: ms(task.overdueReportedAt),
     version: task.version,
     createdAt: ms(task.createdAt),
     updatedAt: ms(task.updatedAt),
@@ -467,6 +471,10 @@ export function taskFromItem(item: Item): TaskState {
     description: r.optStr('description'),
     nextSlotAt: r.optDate('nextSlotAt'),
     disabledReason: r.optStr('disabledReason'),
+    mustSucceedEvery: r.optStr('mustSucceedEvery'),
+    mustSucceedSetAt: r.optDate('mustSucceedSetAt'),
+    lastSucceededAt: r.optDate('lastSucceededAt'),
+    overdueReportedAt: r.optDate('overdueReportedAt'),
     dueKey: r.optDate(attr.dueAt),
   });
 }
@@ -482,6 +490,10 @@ export const optionalTaskAttributes: readonly string[] = [
   'description',
   'nextSlotAt',
   'disabledReason',
+  'mustSucceedEvery',
+  'mustSucceedSetAt',
+  'lastSucceededAt',
+  'overdueReportedAt',
   attr.dueShard,
   attr.dueAt,
 ];

@@ -652,16 +652,19 @@ export class DynamoTaskStore implements TaskStore {
 
   // ------------------------------------------------------------------------------ backfills
 
-  async putBackfill(job: BackfillJob): Promise<void> {
-    await send(
-      this.doc,
-      new PutCommand({
-        TableName: this.tableName,
-        Item: backfillToItem(job),
-        ConditionExpression: 'attribute_not_exists(#pk)',
-        ExpressionAttributeNames: { '#pk': attr.pk },
-      }),
-    );
+  async putBackfill(job: BackfillJob, options: AuditOption = {}): Promise<void> {
+    const put = {
+      TableName: this.tableName,
+      Item: backfillToItem(job),
+      ConditionExpression: 'attribute_not_exists(#pk)',
+      ExpressionAttributeNames: { '#pk': attr.pk },
+    };
+    if (!options.audit) {
+      await send(this.doc, new PutCommand(put));
+      return;
+    }
+    if ((await this.withAudit({ Put: put }, options.audit)) === 'lost')
+      throw new Error(`backfill ${job.backfillId} of task ${job.taskId} exists`);
   }
 
   async listBackfills(): Promise<BackfillJob[]> {

@@ -370,10 +370,12 @@ export class MemoryTaskStore implements TaskStore {
 
   // ------------------------------------------------------------------------------ backfills
 
-  async putBackfill(job: BackfillJob): Promise<void> {
+  async putBackfill(job: BackfillJob, options: AuditOption = {}): Promise<void> {
     const item = backfillToItem(job);
     if (this.get(keyOf(item))) throw new Error(`backfill ${job.backfillId} of task ${job.taskId} exists`);
+    this.checkAudit(options.audit);
     this.put(item);
+    this.putAudit(options.audit);
   }
 
   async listBackfills(): Promise<BackfillJob[]> {

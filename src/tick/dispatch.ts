@@ -10,10 +10,12 @@ import type {
   Clock,
   InvokeResult,
   Logger,
+  Notice,
   RunNotice,
   RunNotifier,
   RunWrite,
   TaskInvoker,
+  TaskOverdueNotice,
   TaskStore,
 } from '../core/ports.js';
 import { runEventOf } from '../core/run-event.js';
@@ -31,7 +33,7 @@ export interface TickDeps {
   registry: TaskTypeRegistry;
   newRunId: () => string;
   logger?: Logger;
-  /** Where notices of failed, timed-out, skipped and missed runs go (EventBridge on AWS). */
+  /** Where notices of failed, timed-out, skipped and missed runs and overdue tasks go (EventBridge on AWS). */
   notifier?: RunNotifier;
   /** Called with each run the tick started, skipped, missed or timed out (metrics, events). */
   onRun?: (event: {
@@ -57,7 +59,7 @@ export interface DispatchOutcome {
   error?: string;
   /** For each started run: invoke accepted minus the slot's scheduled instant, in ms. */
   latenessMs: number[];
-  notices: RunNotice[];
+  notices: Notice[];
 }
 
 /** Notices for the records a plan wrote: every timed-out, skipped and missed run. */
@@ -148,13 +150,17 @@ function newOutcome(): DispatchOutcome {
   };
 }
 
-/** The plan of one task at `now`: pure, no I/O. */
+/**
+ * The plan of one task at `now`: pure, no I/O. `reportOverdue`: the tick's plans also mark a
+ * broken `mustSucceedEvery` promise (the tick publishes the event); run-now's do not.
+ */
 export function planDispatch(
   deps: TickDeps,
   task: TaskState,
   runs: ReadonlyMap<string, RunRecord>,
   now: Date,
   settings?: Partial<PlanSettings>,
+  reportOverdue = false,
 ): TaskPlan {
   return planTask(task, {
     now,
@@ -162,7 +168,29 @@ export function planDispatch(
     runs,
     newRunId: deps.newRunId,
     ...(settings ? { settings } : {}),
+    ...(reportOverdue ? { reportOverdue } : {}),
   });
+}
+
+/** The `Tickwork Task Overdue` notice of a plan that marked its task overdue; none otherwise. */
+export function overdueNoticeOf(plan: TaskPlan, detectedAt: Date): TaskOverdueNotice | undefined {
+  const { task, overdue } = plan;
+  if (!overdue || task.mustSucceedEvery === undefined) return undefined;
+  const { summary } = task;
+  return {
+    status: 'overdue',
+    taskId: task.id,
+    taskName: task.name,
+    type: task.type,
+    mustSucceedEvery: task.mustSucceedEvery,
+    overdueSince: overdue.overdueSince,
+    countedFrom: overdue.countedFrom,
+    ...(task.lastSucceededAt ? { lastSucceededAt: task.lastSucceededAt } : {}),
+    ...(summary.lastRunAt ? { lastRunAt: summary.lastRunAt } : {}),
+    ...(summary.lastStatus ? { lastStatus: summary.lastStatus } : {}),
+    enabled: task.enabled,
+    detectedAt,
+  };
 }
 
 /**

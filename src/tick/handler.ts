@@ -22,6 +22,8 @@ export function publishTickMetrics(metrics: Metrics, report: TickReport): void {
   if (report.leasedAhead > 0) metrics.addMetric('LeasedAhead', MetricUnit.Count, report.leasedAhead);
   if (report.redelivered > 0) metrics.addMetric('Redelivered', MetricUnit.Count, report.redelivered);
   if (report.reaped > 0) metrics.addMetric('Reaped', MetricUnit.Count, report.reaped);
+  // Always published (0 too), so the alarm on it sees data: tasks that became overdue this tick.
+  metrics.addMetric('OverdueTasks', MetricUnit.Count, report.overdueTasks.length);
   metrics.publishStoredMetrics();
 }
 
@@ -114,7 +116,7 @@ export function makeTickHandler(
       ...(tasks ? { taskIds: tasks, recordTick: false } : {}),
     });
     const { lateness, ...summary } = report;
-    if (report.due > 0 || report.errors.length > 0) {
+    if (report.due > 0 || report.errors.length > 0 || report.overdueTasks.length > 0) {
       deps.logger?.info('tick', { ...summary, latenessP99Ms: percentile(lateness, 0.99) });
     }
     if (options.metrics) publishTickMetrics(options.metrics, report);

@@ -6,11 +6,18 @@ import pLimit, { type LimitFunction } from 'p-limit';
 import { dueAtOf } from '../core/due.js';
 import { isTerminal, type RunRecord, RunStatus, type TaskState } from '../core/model.js';
 import { dispatchedRecord, type PlanSettings, type TaskPlan } from '../core/plan.js';
-import type { RunNotice } from '../core/ports.js';
+import type { Notice } from '../core/ports.js';
 import { Agenda, clockSleep, type SleepUntil } from './agenda.js';
 
 import { pumpBackfills } from './backfill.js';
-import { afterSave, type DispatchOutcome, invokeRun, planDispatch, type TickDeps } from './dispatch.js';
+import {
+  afterSave,
+  type DispatchOutcome,
+  invokeRun,
+  overdueNoticeOf,
+  planDispatch,
+  type TickDeps,
+} from './dispatch.js';
 import { reapOrphans } from './reaper.js';
 
 export type { TickDeps, TickLogger } from './dispatch.js';
@@ -109,6 +116,8 @@ export interface TickReport {
   redelivered: number;
   /** `running` records no lease held, timed out by the reaper. */
   reaped: number;
+  /** Ids of the tasks found overdue (a broken `mustSucceedEvery`), each reported once per episode. */
+  overdueTasks: string[];
   errors: { taskId?: string; message: string }[];
 }
 
@@ -137,7 +146,7 @@ interface Tick {
   sleepUntil: SleepUntil;
   report: TickReport;
   lateness: number[];
-  notices: RunNotice[];
+  notices: Notice[];
   /** Invokes and single saves in flight. */
   invokes: LimitFunction;
   /** Batch saves in flight. */
@@ -216,6 +225,7 @@ function newReport(startedAt: Date, shards: number[]): TickReport {
     withdrawn: 0,
     redelivered: 0,
     reaped: 0,
+    overdueTasks: [],
     errors: [],
   };
 }
@@ -297,7 +307,7 @@ async function planAndSave(tick: Tick, tasks: TaskState[], runs: ReadonlyMap<str
     }
     let plan: TaskPlan;
     try {
-      plan = planDispatch(tick.deps, task, runs, at, tick.options.settings);
+      plan = planDispatch(tick.deps, task, runs, at, tick.options.settings, true);
     } catch (error) {
       taskFailed(tick, task, error);
       continue;
@@ -334,7 +344,8 @@ function planInstant({ now, horizon }: Tick, task: TaskState): Date {
  * (skip, queue, replace), which a plan made now cannot know.
  */
 function plansJustInTime(task: TaskState, runs: ReadonlyMap<string, RunRecord>): boolean {
-  if (task.overlap === 'allow') return false;
+  // A promise's deadline too: a run that succeeds before it keeps the task from being overdue.
+  if (task.overlap === 'allow' && task.mustSucceedEvery === undefined) return false;
   return task.active.some((a) => {
     const status = runs.get(a.runId)?.status;
     return status === undefined || !isTerminal(status);
@@ -359,7 +370,7 @@ function justInTime(tick: Tick, taskId: string, priority: number, at: Date): voi
       : { runs: new Map<string, RunRecord>() };
     redeliver(tick, [task], runs, deps.clock.now());
     const planAt = new Date(Math.max(at.getTime(), deps.clock.now().getTime()));
-    const plan = planDispatch(deps, task, runs, planAt, tick.options.settings);
+    const plan = planDispatch(deps, task, runs, planAt, tick.options.settings, true);
     if (!plan.changed) return;
     const saved = await deps.store.saveTask(plan.task, {
       expectedVersion: task.version,
@@ -377,6 +388,7 @@ function justInTime(tick: Tick, taskId: string, priority: number, at: Date): voi
  */
 async function onInstant(tick: Tick, planned: Planned): Promise<void> {
   const { task, plan, at } = planned;
+  noteOverdue(tick, plan, at);
   const run = async () => tally(tick, await afterSave(tick.deps, task, plan, at));
   if (at <= tick.now) {
     await tick.invokes(run);
@@ -526,6 +538,14 @@ function tally({ report, lateness, notices }: Tick, outcome: DispatchOutcome): v
   notices.push(...outcome.notices);
 }
 
+/** A saved plan that marked its task overdue: its notice goes out with the tick's others. */
+function noteOverdue({ report, notices }: Tick, plan: TaskPlan, at: Date): void {
+  const notice = overdueNoticeOf(plan, at);
+  if (!notice) return;
+  report.overdueTasks.push(notice.taskId);
+  notices.push(notice);
+}
+
 /** A task whose plan or save threw: reported, and the tick goes on. */
 function taskFailed({ deps, report }: Tick, task: TaskState, error: unknown): void {
   report.failed++;
@@ -542,7 +562,7 @@ function summariseLateness({ report, lateness }: Tick): void {
   };
 }
 
-/** Sends the notices of every failed, timed-out, skipped and missed run at once. */
+/** Sends the notices of every failed, timed-out, skipped and missed run and overdue task at once. */
 async function publishNotices({ deps, report, notices }: Tick): Promise<void> {
   if (notices.length === 0 || !deps.notifier) return;
   try {

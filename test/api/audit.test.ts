@@ -10,7 +10,7 @@ import { handleDeployEvent } from '../../src/api/deploy-event.js';
 import { taskChanges } from '../../src/core/audit.js';
 import type { TaskStore } from '../../src/core/ports.js';
 import { DynamoTaskStore } from '../../src/store/dynamo-task-store.js';
-import { aTask } from '../support/builders.js';
+import { aRun, aTask } from '../support/builders.js';
 import { createTestTable } from '../support/dynamo.js';
 import { type ApiHarness, callApi, startApi, testTypes, waitFor } from './harness.js';
 
@@ -159,6 +159,42 @@ describe('GET /audit records every administrative action', () => {
     ]);
   });
 
+  it('records a replay (the new run, what it replays) and a backfill (range, concurrency, slots), not a dry run', async () => {
+    await call('POST', '/tasks', {
+      id: 'audit-replay',
+      name: 'Replayed',
+      type: testTypes.fail,
+      schedule: '0 * * * *',
+    });
+    const run = await call('POST', '/tasks/audit-replay/run', {});
+    await waitFor(async () =>
+      (await store.getRun('audit-replay', run.body.runId))?.status === 'failed' ? true : undefined,
+    );
+    const replay = await call('POST', `/tasks/audit-replay/runs/${run.body.runId}/replay`, {});
+    const range = { from: '2026-01-01T00:00:00.000Z', to: '2026-01-01T02:00:00.000Z', concurrency: 2 };
+    const dry = await call('POST', '/tasks/audit-replay/backfill', { ...range, dryRun: true });
+    const backfill = await call('POST', '/tasks/audit-replay/backfill', range);
+    expect([replay.status, dry.status, backfill.status]).toEqual([202, 200, 202]);
+
+    const entries = await trail('audit-replay');
+    expect(entries.map((e) => e.action)).toEqual(['backfill', 'replay', 'run', 'create']);
+    expect(entries[0]).toMatchObject({
+      actor: { kind: 'local', id: 'local' },
+      via: 'api',
+      runId: null,
+      changes: [
+        { field: 'from', before: null, after: range.from },
+        { field: 'to', before: null, after: range.to },
+        { field: 'concurrency', before: null, after: 2 },
+        { field: 'slots', before: null, after: 3 },
+      ],
+    });
+    expect(entries[1]).toMatchObject({
+      runId: replay.body.runId,
+      changes: [{ field: 'replayOf', before: null, after: run.body.runId }],
+    });
+  });
+
   it('records nothing for a refused or empty change', async () => {
     await call('POST', '/tasks', { id: 'audit-r', name: 'R', type: testTypes.ok, schedule: '0 6 * * *' });
     const before = await trail('audit-r');
@@ -225,6 +261,42 @@ describe('an action is never without its entry', () => {
     const faulty = await startApi(new DynamoTaskStore({ client: wrapped, tableName }));
     return { faulty, refusedWrites: () => refused };
   }
+
+  it('neither replays nor starts a backfill when its entry cannot be written', async () => {
+    const { faulty, refusedWrites } = await faultyApi();
+    try {
+      const faultyStore = faulty.deps.store;
+      await faultyStore.createTask(aTask({ id: 'fault-r', type: testTypes.ok, schedule: '0 * * * *' }));
+      const original = aRun({ taskId: 'fault-r', status: 'failed' });
+      const task = await faultyStore.getTask('fault-r');
+      if (!task) throw new Error('fault-r was not created');
+      await faultyStore.saveTask(
+        { ...task, version: 2 },
+        { expectedVersion: 1, runWrites: [{ kind: 'record', record: original }] },
+      );
+      const at = (path: string, body: unknown) => callApi(faulty.baseUrl, 'POST', path, body);
+
+      const answers = [
+        await at(`/tasks/fault-r/runs/${original.runId}/replay`, {}),
+        await at('/tasks/fault-r/backfill', { from: '2026-01-01T00:00:00Z', to: '2026-01-01T02:00:00Z' }),
+      ];
+
+      expect(answers.map((a) => [a.status, a.body.error.code])).toEqual([
+        [503, 'unavailable'],
+        [503, 'unavailable'],
+      ]);
+      expect(refusedWrites()).toBeGreaterThanOrEqual(2);
+      const after = await faultyStore.getTask('fault-r');
+      expect([after?.pending, after?.active, after?.version]).toEqual([[], [], 2]);
+      expect(await faultyStore.listBackfills()).toEqual([]);
+      expect((await faultyStore.listRuns('fault-r', { limit: 10 })).items.map((r) => r.runId)).toEqual([
+        original.runId,
+      ]);
+      expect((await faultyStore.listAudit({ taskId: 'fault-r', limit: 10 })).items).toEqual([]);
+    } finally {
+      await faulty.close();
+    }
+  });
 
   it('answers 503 and leaves the task as it was when the entry cannot be written', async () => {
     const { faulty, refusedWrites } = await faultyApi();

@@ -357,6 +357,10 @@ describe('tasks as code', () => {
       /^Tickwork: task "t" is invalid: priority/,
     );
     expect(() => tickwork.addTask({ ...base, id: 'has/slash' })).toThrow(/is invalid: id/);
+    expect(() => tickwork.addTask({ ...base, mustSucceedEvery: '30s' })).toThrow(
+      /^Tickwork: task "t" is invalid: mustSucceedEvery: "30s" is below 1 minute/,
+    );
+    tickwork.addTask({ ...base, id: 'promised', mustSucceedEvery: '26h' });
     tickwork.addTask(base);
     expect(() => tickwork.addTask(base)).toThrow('Tickwork: task "t" is already declared');
   });

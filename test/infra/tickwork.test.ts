@@ -627,7 +627,7 @@ describe('task types', () => {
 describe('alarms', () => {
   it('watches tick errors, dead letters (ticks and task invocations), failed runs and refused run events, without actions when no topic is given', () => {
     const { template } = theDefaultStack();
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 6);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 9);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'LatenessP99',
       Statistic: 'Maximum',
@@ -658,11 +658,35 @@ describe('alarms', () => {
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')) as {
       Properties: { AlarmActions: unknown; OKActions: unknown };
     }[];
-    expect(alarms).toHaveLength(6);
+    expect(alarms).toHaveLength(9);
     for (const alarm of alarms) {
       expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topicId }]);
       expect(alarm.Properties.OKActions).toEqual([{ Ref: topicId }]);
     }
+  });
+
+  it('watches overdue tasks, skipped and missed slots: metrics of the tick, at one or more in 5 minutes', () => {
+    const { stack, tickwork, template } = theDefaultStack();
+    const resources = template.toJSON().Resources;
+    for (const [alarm, metric] of [
+      [tickwork.overdueTasksAlarm, metricNames.tick.overdueTasks],
+      [tickwork.skippedRunsAlarm, metricNames.tick.skipped],
+      [tickwork.missedRunsAlarm, metricNames.tick.missed],
+    ] as const) {
+      expect(resources[logicalId(stack, alarm)].Properties).toMatchObject({
+        Namespace: METRICS_NAMESPACE,
+        MetricName: metric,
+        Dimensions: [{ Name: 'service', Value: serviceNames.tick }],
+        Statistic: 'Sum',
+        Period: 300,
+        Threshold: 1,
+        EvaluationPeriods: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        TreatMissingData: 'notBreaching',
+      });
+    }
+    expect(logicalId(stack, tickwork.overdueTasksAlarm)).toMatch(/^TickworkOverdueTasksAlarm/);
+    expect(tickwork.metricOverdueTasks().metricName).toBe('OverdueTasks');
   });
 
   it('counts failed runs from the Tickwork namespace: tick time-outs and dispatch failures, task failures', () => {
@@ -707,6 +731,7 @@ describe('run events', () => {
           'Tickwork Run Failed',
           'Tickwork Run Timed Out',
           'Tickwork Run Missed',
+          'Tickwork Task Overdue',
         ]),
       },
     });

@@ -9,7 +9,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/clock.js';
 import type { ActiveRun, CancelReason, TaskState } from '../../src/core/model.js';
-import type { RunNotice, TaskStore } from '../../src/core/ports.js';
+import type { Notice, TaskStore } from '../../src/core/ports.js';
 import { runEventOf } from '../../src/core/run-event.js';
 import { MemoryTaskStore } from '../../src/store/memory-task-store.js';
 import { endingOf, raceTimeout } from '../../src/task/deadline.js';
@@ -47,7 +47,7 @@ async function dispatched(store: TaskStore, overrides: Partial<TaskState>) {
   return { task, event: runEventOf(task, active) };
 }
 
-function handlerOf(store: TaskStore, types: TaskTypes, notices: RunNotice[] = []) {
+function handlerOf(store: TaskStore, types: TaskTypes, notices: Notice[] = []) {
   return createTaskHandler(types, {
     store,
     clock: systemClock,
@@ -69,7 +69,7 @@ function describeTimeouts(name: string, makeStore: () => Promise<TaskStore>) {
       const { task, event } = await dispatched(store, { timeoutSeconds: 1 });
       let reason: CancelReason | undefined;
       let signalReason: unknown;
-      const notices: RunNotice[] = [];
+      const notices: Notice[] = [];
       const handler = handlerOf(
         store,
         {

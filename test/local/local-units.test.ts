@@ -182,9 +182,13 @@ describe('demo tasks and tick lines', () => {
       withdrawn: 0,
       redelivered: 0,
       reaped: 0,
+      overdueTasks: [],
       errors: [],
     };
     expect(tickSummary(report)).toBe('00:59:00 tick: 2 started, 1 skipped · 3 due · 12 ms');
+    expect(tickSummary({ ...report, started: 0, skipped: 0, overdueTasks: ['nightly-export'] })).toBe(
+      '00:59:00 tick: 1 overdue (nightly-export) · 3 due · 12 ms',
+    );
     expect(tickSummary({ ...report, due: 0, started: 0, skipped: 0 })).toBeUndefined();
   });
 });

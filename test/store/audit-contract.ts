@@ -7,7 +7,7 @@ import { monotonicFactory } from 'ulid';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { AuditEntry } from '../../src/core/audit.js';
 import { ValidationError } from '../../src/core/errors.js';
-import type { TaskStore } from '../../src/core/ports.js';
+import type { BackfillJob, TaskStore } from '../../src/core/ports.js';
 import { aClaim, aRun, aTask, at, T0 } from '../support/builders.js';
 
 const entryId = monotonicFactory();
@@ -171,6 +171,32 @@ export function describeAuditContract(name: string, makeStore: () => Promise<Tas
       expect(await store.getSchedulerState()).toEqual({ paused: true });
       expect(await everything(store)).toEqual([pause]);
       expect(await everything(store, 'task-1')).toEqual([]);
+    });
+
+    it('writes an entry with a new backfill job, and none when a job with its id exists', async () => {
+      const job: BackfillJob = {
+        taskId: 'task-bf',
+        backfillId: 'bf-1',
+        from: T0,
+        to: at(3_600_000),
+        concurrency: 2,
+        nextSlotAt: T0,
+        queued: 0,
+        total: 60,
+        createdAt: T0,
+      };
+      const entry = anEntry({ action: 'backfill', taskId: 'task-bf', changes: [] });
+
+      await store.putBackfill(job, { audit: entry });
+      await expect(
+        store.putBackfill(
+          { ...job, total: 1 },
+          { audit: anEntry({ action: 'backfill', taskId: 'task-bf' }) },
+        ),
+      ).rejects.toThrow('exists');
+
+      expect(await store.listBackfills()).toEqual([job]);
+      expect(await everything(store, 'task-bf')).toEqual([entry]);
     });
 
     it('lists newest first, page by page, the whole trail or one task’s', async () => {

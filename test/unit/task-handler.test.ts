@@ -3,7 +3,7 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { afterEach, describe, expect, expectTypeOf, it, vi } from 'vitest';
 import { z } from 'zod';
 import type { ActiveRun, Parameters, TaskState } from '../../src/core/model.js';
-import type { RunNotice } from '../../src/core/ports.js';
+import type { Notice } from '../../src/core/ports.js';
 import { runEventOf } from '../../src/core/run-event.js';
 import { MemoryTaskStore } from '../../src/store/memory-task-store.js';
 import {
@@ -266,7 +266,7 @@ describe('createTaskHandler: metrics and notices', () => {
   it('announces a failed run and counts it', async () => {
     const store = new MemoryTaskStore();
     const { event } = await dispatched(store, { type: 'Acme.Boom' });
-    const notices: RunNotice[] = [];
+    const notices: Notice[] = [];
     const metrics = { addMetric: vi.fn(), publishStoredMetrics: vi.fn() };
     const handler = handlerOf(
       {
@@ -290,7 +290,7 @@ describe('createTaskHandler: metrics and notices', () => {
   it('announces nothing for a success', async () => {
     const store = new MemoryTaskStore();
     const { event } = await dispatched(store, { type: 'Acme.Ok' });
-    const notices: RunNotice[] = [];
+    const notices: Notice[] = [];
     const handler = handlerOf({ 'Acme.Ok': async () => 'ok' }, store, {
       notifier: { notify: async (n) => void notices.push(...n) },
     });

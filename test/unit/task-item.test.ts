@@ -14,6 +14,10 @@ describe('the task item', () => {
         maxRuns: 3,
         disabledReason: 'paused',
         nextSlotAt: at(60_000),
+        mustSucceedEvery: '26h',
+        mustSucceedSetAt: at(0),
+        lastSucceededAt: at(-1_000),
+        overdueReportedAt: at(-500),
       }),
       4,
     );

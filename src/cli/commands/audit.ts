@@ -42,7 +42,8 @@ export function auditTable(entries: AuditEntryView[], wide = false): string {
 const audit: Command = {
   name: 'audit',
   usage: 'tickwork audit [<id>] [--limit <n>]',
-  summary: 'Who created, edited, deleted, ran, cancelled, paused or resumed what, newest first',
+  summary:
+    'Who created, edited, deleted, ran, replayed, backfilled, cancelled, paused or resumed what, newest first',
   details: `  <id>               only this task's entries (also of a deleted task)
   --limit <n>        at most n entries (default 20)`,
   options: { limit: { type: 'string' } },

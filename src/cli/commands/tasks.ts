@@ -21,6 +21,7 @@ const taskFieldOptions = {
   'backoff-seconds': { type: 'string' },
   'stop-on-error': { type: 'boolean' },
   'max-runs': { type: 'string' },
+  'must-succeed-every': { type: 'string' },
   description: { type: 'string' },
   hidden: { type: 'boolean' },
   disabled: { type: 'boolean' },
@@ -31,7 +32,9 @@ const TASK_FIELD_HELP = `  --file, -f <path|->     task JSON (fields as POST /ta
   --param k=v             a parameter (value read as JSON when it parses, else text); repeatable
   --overlap skip|queue-one|allow|replace   --catch-up run-once|skip|run-all
   --priority <n>  --timeout <seconds>  --max-attempts <n>  --backoff-seconds <n>
-  --stop-on-error  --max-runs <n>  --description <text>  --hidden  --disabled`;
+  --stop-on-error  --max-runs <n>  --description <text>  --hidden  --disabled
+  --must-succeed-every <duration|none>   a dead-man promise (26h, 90m, 2d; at least 1m): the
+                          tick emits Tickwork Task Overdue when no run succeeded within it; none removes it`;
 
 /** The task JSON of `--file` (a path, or `-` for stdin), or an empty object. */
 function fileBody(file: string | undefined): Record<string, unknown> {
@@ -59,6 +62,8 @@ export function taskBody(values: Values): Record<string, unknown> {
   set('priority', int(values.priority, 'priority'));
   set('timeoutSeconds', int(values.timeout, 'timeout'));
   set('maxRuns', int(values['max-runs'], 'max-runs'));
+  const every = text(values['must-succeed-every']);
+  set('mustSucceedEvery', every === 'none' ? null : every);
   set('description', values.description);
   set('hidden', values.hidden);
   set('stopOnError', values['stop-on-error']);

@@ -1,7 +1,7 @@
 /**
- * The audit trail (`GET /audit`, newest first): who created, edited, deleted, ran, cancelled,
- * paused or resumed what, and each field an edit changed. All of it, or one task's (also a
- * deleted task's, by its id); older entries page in on demand.
+ * The audit trail (`GET /audit`, newest first): who created, edited, deleted, ran, replayed,
+ * backfilled, cancelled, paused or resumed what, and each field an edit changed. All of it, or
+ * one task's (also a deleted task's, by its id); older entries page in on demand.
  */
 import { h } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
@@ -24,6 +24,8 @@ const actionLabels: Record<string, string> = {
   cancel: 'Cancelled a run',
   pause: 'Paused the scheduler',
   resume: 'Resumed the scheduler',
+  replay: 'Replayed a run',
+  backfill: 'Started a backfill',
 };
 
 const shown = (value: unknown) => (value === null || value === undefined ? '—' : JSON.stringify(value));

@@ -184,7 +184,26 @@ function taskFacts(task: TaskView, zone: string) {
     h('dd', null, task.overlap),
     h('dt', null, 'Next slots'),
     h('dd', null, task.nextSlots.map((s) => formatInstant(s, zone)).join(' · ') || '—'),
+    ...promiseFacts(task, zone),
   );
+}
+
+/** The dead-man promise: how often the task must succeed, by when next, and whether it is overdue. */
+function promiseFacts(task: TaskView, zone: string) {
+  if (task.mustSucceedEvery === null) return [];
+  const at = (iso: string | null) => (iso ? formatInstant(iso, zone) : 'never');
+  return [
+    h('dt', null, 'Must succeed'),
+    h(
+      'dd',
+      { 'data-testid': 'promise' },
+      `every ${task.mustSucceedEvery} · `,
+      task.overdue
+        ? h('span', { class: 'badge warn' }, `Overdue since ${at(task.successDeadline)}`)
+        : `next by ${at(task.successDeadline)}`,
+      ` · last success ${at(task.lastSucceededAt)}`,
+    ),
+  ];
 }
 
 function historyOf(runs: RunView[] | undefined, zone: string) {

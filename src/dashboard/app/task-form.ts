@@ -44,6 +44,7 @@ interface Fields {
   timeoutSeconds: string;
   hidden: boolean;
   description: string;
+  mustSucceedEvery: string;
 }
 
 function fieldsOf(task: TaskView | undefined, types: TaskTypeView[]): Fields {
@@ -63,6 +64,7 @@ function fieldsOf(task: TaskView | undefined, types: TaskTypeView[]): Fields {
     timeoutSeconds: task ? String(task.timeoutSeconds) : '',
     hidden: task?.hidden ?? false,
     description: task?.description ?? '',
+    mustSucceedEvery: task?.mustSucceedEvery ?? '',
   };
 }
 
@@ -95,6 +97,7 @@ function inputOf(fields: Fields, params: ParameterState): TaskInput {
   };
   if (fields.timeoutSeconds.trim() !== '') input.timeoutSeconds = intOf(fields.timeoutSeconds, 'Timeout');
   if (fields.description.trim() !== '') input.description = fields.description;
+  if (fields.mustSucceedEvery.trim() !== '') input.mustSucceedEvery = fields.mustSucceedEvery.trim();
   if (fields.id.trim() !== '') input.id = fields.id.trim();
   return input;
 }
@@ -160,7 +163,11 @@ function useFormState(task: TaskView | undefined, types: TaskTypeView[]) {
 function saveTask(task: TaskView | undefined, input: TaskInput): Promise<TaskView> {
   if (!task) return api.createTask(input);
   const { id: _id, ...patch } = input;
-  return api.updateTask(task.id, { ...patch, description: patch.description ?? null }, task.version);
+  return api.updateTask(
+    task.id,
+    { ...patch, description: patch.description ?? null, mustSucceedEvery: patch.mustSucceedEvery ?? null },
+    task.version,
+  );
 }
 
 /** The API's refusal, field by field (a refused schedule names the schedule). */
@@ -346,7 +353,7 @@ function parametersBlock(form: ReturnType<typeof useFormState>, id: FieldKit['id
   );
 }
 
-/** Overlap, catch-up, retries, timeout, priority and description, folded away. */
+/** Overlap, catch-up, retries, timeout, priority, the dead-man promise and description, folded away. */
 function moreOptions(kit: FieldKit) {
   return h(
     'details',
@@ -366,6 +373,11 @@ function moreOptions(kit: FieldKit) {
         help: 'The run’s deadline: its signal fires with reason “timeout”; still going 5 s later, it is recorded timed-out. Retried per the attempts.',
       }),
       textField(kit, 'priority', 'Priority', { type: 'number', min: -1000, max: 1000 }),
+      textField(kit, 'mustSucceedEvery', 'Must succeed every (empty = no promise)', {
+        placeholder: '26h',
+        autoComplete: 'off',
+        help: 'A dead-man alert: with no successful run within this (90m, 26h, 2d; at least 1m), the scheduler emits “Tickwork Task Overdue” once, until the next success.',
+      }),
       textField(kit, 'description', 'Description'),
     ),
   );
