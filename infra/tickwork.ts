@@ -38,7 +38,14 @@ import { buildApiFunction, buildHttpApi } from './api.js';
 import { lambdaEnvironment } from './environment.js';
 import { adminRoutes, grantRoutes, operateRoutes, readRoutes } from './grants.js';
 import { failedRunsMetric, tickworkMetric } from './metrics.js';
-import { METRICS_NAMESPACE, metricNames, RUN_EVENT_SOURCE, serviceNames, TICK_INTERVAL } from './names.js';
+import {
+  METRICS_NAMESPACE,
+  metricNames,
+  RUN_EVENT_SOURCE,
+  serviceNames,
+  TICK_INTERVAL,
+  TICK_LOOKAHEAD,
+} from './names.js';
 import {
   settingsOf,
   type TaskFunctionEnv,
@@ -211,6 +218,7 @@ export class Tickwork extends Construct {
         tickMemoryMb: s.tickMemorySize,
         tickTimeoutSeconds: s.tickTimeout.toSeconds(),
         tableWarmWrites: Number.POSITIVE_INFINITY,
+        design: { intervalSeconds: TICK_INTERVAL.toSeconds(), lookAheadSeconds: TICK_LOOKAHEAD.toSeconds() },
       },
       runCosts,
       { ...awsLimits, tableWriteQuota: Number.POSITIVE_INFINITY },
@@ -219,7 +227,7 @@ export class Tickwork extends Construct {
       ...needs,
       accountNeeds: [
         ...needs.accountNeeds,
-        ...(needs.tableOfferedPerSecond > awsLimits.tableWriteQuota
+        ...(needs.tableWritesPerSecond > awsLimits.tableWriteQuota
           ? [`a per-table write quota above the default ${awsLimits.tableWriteQuota} units/s`]
           : []),
       ],
