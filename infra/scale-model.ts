@@ -370,13 +370,21 @@ function problemsOf(
   const due = fmt(load.duePerMinute);
   const { lease, start, tick } = a;
   const problems: string[] = [];
+  const design = settings.design ?? tickDesign;
+  const window = effectiveDesign(settings).lookAheadSeconds;
+  if (window < design.lookAheadSeconds) {
+    problems.push(
+      `a ${settings.tickTimeoutSeconds} s tick timeout cuts the tick's look-ahead to ${round1(window)} s of the ` +
+        `${design.lookAheadSeconds} s it needs (the tick waits for its last instant): the slots past it are not leased ahead`,
+    );
+  }
   if (!lease.fits) {
     problems.push(
       `leasing ${due} due runs ahead takes ~${round1(lease.seconds)} s (paced by ${lease.limitedBy}), more than the ` +
         `${round1(lease.leadSeconds)} s a tick has before their slot: the runs not leased in time start late`,
     );
   }
-  if (start.seconds > (settings.design ?? tickDesign).intervalSeconds) {
+  if (start.seconds > design.intervalSeconds) {
     problems.push(
       `invoking ${due} runs at their slot takes ~${round1(start.seconds)} s (paced by ${start.limitedBy}), ` +
         'longer than the minute between slots: every-minute slots are skipped',

@@ -241,6 +241,13 @@ export class Tickwork extends Construct {
     if (assessment.accountNeeds.length > 0) {
       Annotations.of(this).addInfo(`Tickwork: expectedLoad needs ${assessment.accountNeeds.join('; ')}`);
     }
+    const { lease, start } = assessment;
+    const seconds = (n: number) => `~${Math.round(n * 10) / 10} s`;
+    Annotations.of(this).addInfo(
+      `Tickwork: expectedLoad: the busiest minute's leases take ${seconds(lease.seconds)} of the ${lease.leadSeconds} s ` +
+        `before its slot; its runs start ${seconds(start.p99Seconds)} after the slot at p99 (paced by ${start.limitedBy}, ` +
+        'with the default Lambda quotas)',
+    );
   }
 
   private taskEnvironmentInput(): TaskFunctionEnv {
