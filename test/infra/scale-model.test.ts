@@ -92,7 +92,9 @@ describe('assessLoad', () => {
     expect(a.tick.checkSeconds).toBeCloseTo((10_000 * 0.8) / 1000 / (512 / 1769));
     expect(a.tick.durationSeconds).toBeCloseTo(122 + a.tick.checkSeconds);
     expect(a.tick.budgetSeconds).toBe(140);
-    expect(a.problems.join('\n')).toMatch(/a tick lives ~149\.6 s .* beyond its budget of 140 s: it is cut off/);
+    expect(a.problems.join('\n')).toMatch(
+      /a tick lives ~149\.6 s .* beyond its budget of 140 s: it is cut off/,
+    );
     // Three ticks alive at once (one a minute, each ~150 s), billed for their whole life.
     expect(a.tick.alive).toBe(3);
     expect(a.tick.gbSecondsPerMonth).toBeCloseTo(a.tick.durationSeconds * 0.5 * 43_800);
