@@ -154,11 +154,14 @@ async function unstarted(inner: TaskStore, due: number, started: ReadonlyMap<str
 }
 
 /** The collector, to measure what the tick holds rather than what it has not yet dropped. */
-setFlagsFromString('--expose-gc');
-const collect = runInNewContext('gc') as () => void;
+let collect: (() => void) | undefined;
 
 /** The heap still in use after a collection. */
 function liveHeap(): number {
+  if (!collect) {
+    setFlagsFromString('--expose-gc');
+    collect = runInNewContext('gc') as () => void;
+  }
   collect();
   return process.memoryUsage().heapUsed;
 }
