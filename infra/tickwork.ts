@@ -38,7 +38,14 @@ import { buildApiFunction, buildHttpApi } from './api.js';
 import { lambdaEnvironment } from './environment.js';
 import { adminRoutes, grantRoutes, operateRoutes, readRoutes } from './grants.js';
 import { failedRunsMetric, tickworkMetric } from './metrics.js';
-import { METRICS_NAMESPACE, metricNames, RUN_EVENT_SOURCE, serviceNames, TICK_INTERVAL } from './names.js';
+import {
+  METRICS_NAMESPACE,
+  metricNames,
+  RUN_EVENT_SOURCE,
+  serviceNames,
+  TICK_INTERVAL,
+  TICK_LOOKAHEAD,
+} from './names.js';
 import {
   settingsOf,
   type TaskFunctionEnv,
@@ -223,6 +230,7 @@ export class Tickwork extends Construct {
         tickMemoryMb: s.tickMemorySize,
         tickTimeoutSeconds: s.tickTimeout.toSeconds(),
         tableWarmWrites: Number.POSITIVE_INFINITY,
+        design: { intervalSeconds: TICK_INTERVAL.toSeconds(), lookAheadSeconds: TICK_LOOKAHEAD.toSeconds() },
       },
       runCosts,
       { ...awsLimits, tableWriteQuota: Number.POSITIVE_INFINITY },
@@ -231,7 +239,7 @@ export class Tickwork extends Construct {
       ...needs,
       accountNeeds: [
         ...needs.accountNeeds,
-        ...(needs.tableOfferedPerSecond > awsLimits.tableWriteQuota
+        ...(needs.tableWritesPerSecond > awsLimits.tableWriteQuota
           ? [`a per-table write quota above the default ${awsLimits.tableWriteQuota} units/s`]
           : []),
       ],
@@ -245,6 +253,13 @@ export class Tickwork extends Construct {
     if (assessment.accountNeeds.length > 0) {
       Annotations.of(this).addInfo(`Tickwork: expectedLoad needs ${assessment.accountNeeds.join('; ')}`);
     }
+    const { lease, start } = assessment;
+    const seconds = (n: number) => `~${Math.round(n * 10) / 10} s`;
+    Annotations.of(this).addInfo(
+      `Tickwork: expectedLoad: the busiest minute's leases take ${seconds(lease.seconds)} of the ${lease.leadSeconds} s ` +
+        `before its slot; its runs start ${seconds(start.p99Seconds)} after the slot at p99 (paced by ${start.limitedBy}, ` +
+        'with the default Lambda quotas)',
+    );
   }
 
   private taskEnvironmentInput(): TaskFunctionEnv {

@@ -26,17 +26,22 @@ function infosOf(props: Parameters<typeof aTickworkStack>[0]): string[] {
 const million = { tasks: 1_000_000, duePerMinute: 100_000 };
 
 describe('expectedLoad', () => {
-  it('warns that the defaults cannot start 100,000 due runs in a minute, naming the bound and the memory', () => {
+  it('warns that the defaults cannot lease 100,000 due runs before their slot, naming the bound, the tick life and the memory', () => {
     // Act
-    const warnings = warningsOf({ expectedLoad: million });
+    const warnings = warningsOf({ expectedLoad: million }).join('\n');
 
     // Assert
-    expect(warnings.join('\n')).toMatch(/starting 100,000 due runs takes ~\d+(\.\d)? s \(paced by tickCpu\)/);
-    expect(warnings.join('\n')).toMatch(/beyond the tick's budget of 140 s/);
-    expect(warnings.join('\n')).toMatch(/over 80% of its 512 MB/);
+    expect(warnings).toMatch(
+      /leasing 100,000 due runs ahead takes ~\d+(\.\d)? s \(paced by tickCpu\), more than the 60 s a tick has before their slot/,
+    );
+    expect(warnings).toMatch(
+      /invoking 100,000 runs at their slot takes ~\d+(\.\d)? s \(paced by tickCpu\), longer than the minute/,
+    );
+    expect(warnings).toMatch(/a tick lives ~\d+(\.\d)? s .* beyond its budget of 140 s/);
+    expect(warnings).toMatch(/over 80% of its 512 MB/);
   });
 
-  it('is quiet about the settings the model recommends for that load, and notes what the account needs', () => {
+  it('is quiet about the settings the model recommends for that load, and notes what the account needs and the figures', () => {
     // Arrange
     const r = recommendSettings(million);
 
@@ -53,18 +58,26 @@ describe('expectedLoad', () => {
     const infos = infosOf(props).join('\n');
     expect(infos).toContain('table warm throughput');
     expect(infos).toContain('Lambda concurrency');
+    // With the account's default Invoke quota (10,000 a second), 100,000 invokes take 10 s.
+    expect(infos).toMatch(
+      /leases take ~2(\.\d)? s of the 60 s before its slot; its runs start ~9\.9 s after the slot at p99 \(paced by invokeQuota/,
+    );
   });
 
-  it('warns when the tick timeout leaves too little time for the burst, and not with a longer one', () => {
-    // 20,000 runs at ~2.1 ms of a vCPU each: ~42 s for one 1,769 MB tick.
+  it('warns when the tick timeout cuts the look-ahead short, and not with the default timeout', () => {
+    // 20,000 runs leased at ~1.3 ms of a vCPU each: ~26 s for one 1,769 MB tick, within the 60 s lead.
     const load = { tasks: 20_000, duePerMinute: 20_000 };
-    const short = warningsOf({ expectedLoad: load, tickMemorySize: 1769, tickTimeout: Duration.seconds(30) });
-    expect(short.join('\n')).toMatch(
-      /starting 20,000 due runs takes ~4\d(\.\d)? s \(paced by tickCpu\), beyond the tick's budget of 25 s/,
+    const short = warningsOf({
+      expectedLoad: load,
+      tickMemorySize: 1769,
+      tickTimeout: Duration.seconds(120),
+    }).join('\n');
+    expect(short).toMatch(/a 120 s tick timeout cuts the tick's look-ahead to 107 s of the 122 s it needs/);
+    expect(short).toMatch(
+      /leasing 20,000 due runs ahead takes ~26(\.\d)? s \(paced by tickCpu\), more than the 0 s/,
     );
-    expect(
-      warningsOf({ expectedLoad: load, tickMemorySize: 1769, tickTimeout: Duration.seconds(60) }),
-    ).toEqual([]);
+    expect(short).toMatch(/a tick lives ~123 s .* beyond its budget of 110 s/);
+    expect(warningsOf({ expectedLoad: load, tickMemorySize: 1769 })).toEqual([]);
   });
 
   it('says nothing without a declared load, and nothing for a small one on the defaults', () => {
