@@ -24,8 +24,6 @@ export interface AwsLimits {
   readonly tableWriteQuota: number;
   /** A new on-demand table's (or GSI's) warm throughput: writes a second it serves at once. */
   readonly newTableWarmWrites: number;
-  /** A new on-demand table's warm throughput: reads a second it serves at once. */
-  readonly newTableWarmReads: number;
   /** The account's concurrent executions (Lambda's default quota). */
   readonly lambdaConcurrency: number;
   /** Invoke requests a second per unit of concurrency quota (asynchronous, non-AWS callers). */
@@ -43,7 +41,6 @@ export const awsLimits: AwsLimits = {
   partitionReadUnits: 3000,
   tableWriteQuota: 40_000,
   newTableWarmWrites: 4000,
-  newTableWarmReads: 12_000,
   lambdaConcurrency: 1000,
   invokesPerConcurrency: 10,
   lambdaScaleUpPerSecond: 100,
@@ -68,13 +65,6 @@ export interface RunCosts {
   readonly tickLeaseCpuMs: number;
   /** The tick's CPU per run at the slot, ms at one vCPU: the Invoke (the SDK's ~0.8 ms a call). */
   readonly tickInvokeCpuMs: number;
-  /**
-   * The tick's CPU per just-in-time check, ms at one vCPU: a strongly consistent GetItem (an SDK
-   * call, as an Invoke). An every-minute task leased by a tick is due again within that tick's
-   * window (its 2 s margin) while its lease is still unclaimed, so the tick reads it again just
-   * before that instant and finds the next tick took it.
-   */
-  readonly tickCheckCpuMs: number;
   /** Dispatch writes a tick has in flight: 3 batches of 25 (runTick at concurrency 64). */
   readonly writesInFlight: number;
   /** The tick's heap per leased run it holds until its instant, bytes (an estimate: the item read, its state, its plan). */
@@ -101,7 +91,6 @@ export const runCosts: RunCosts = {
   dueIndexReadUnits: 0.11,
   tickLeaseCpuMs: 1.3,
   tickInvokeCpuMs: 0.8,
-  tickCheckCpuMs: 0.8,
   writesInFlight: 75,
   tickHeapBytesPerDue: 6000,
   tickBaseHeapMb: 90,
@@ -211,10 +200,12 @@ export interface SlotStart {
 export interface TickFigures {
   /** The heap with the largest group's leased runs held until their instant, MB. */
   readonly heapMb: number;
-  /** The tick's life: its window (it waits for its last instant), then the just-in-time checks. */
+  /**
+   * The tick's life: its window (it waits for its last instant), then its last instant's invokes.
+   * It does not follow an every-minute task into its window's last 2 s (`followMarginMs`): the
+   * next tick plans that slot.
+   */
   readonly durationSeconds: number;
-  /** Of which the just-in-time checks at its window's end. */
-  readonly checkSeconds: number;
   /** Its timeout less the reserve it keeps. */
   readonly budgetSeconds: number;
   /** Ticks alive at once: each group's, one a minute, each living `durationSeconds`. */
@@ -235,8 +226,6 @@ export interface LoadAssessment {
   readonly concurrency: number;
   /** Base-table write units a second the ticks and the handlers offer at their peak. */
   readonly tableWritesPerSecond: number;
-  /** Strongly consistent reads a second of the just-in-time checks, at their peak. */
-  readonly tableReadsPerSecond: number;
   /** The partitions the lease phase offers more than their rate: they throttle (and retries stall). */
   readonly throttled: ('dueIndex' | 'table')[];
   /** What the settings cannot carry, in words; empty when they carry the load. */
@@ -342,22 +331,20 @@ function leasePhase(shape: Shape, s: ScaleSettings, costs: RunCosts, limits: Aws
 /** The tick's heap, life and cost: it holds its window's runs and lives until its last instant. */
 function tickFigures(shape: Shape, s: ScaleSettings, costs: RunCosts, limits: AwsLimits, start: SlotStart) {
   const design = effectiveDesign(s);
-  const checkSeconds = (shape.largestGroup * costs.tickCheckCpuMs) / 1000 / shape.cpuShare;
-  // Fired at its interval's first second, a tick waits the whole window, invokes its last
-  // instant's runs and checks the every-minute tasks due again in its margin.
-  const durationSeconds = design.lookAheadSeconds + Math.max(checkSeconds, start.seconds);
+  // Fired at its interval's first second, a tick waits the whole window and invokes its last
+  // instant's runs.
+  const durationSeconds = design.lookAheadSeconds + start.seconds;
   const gbSecondsPerMonth =
     s.tickShardGroups * durationSeconds * (s.tickMemoryMb / 1024) * ((43_800 * 60) / design.intervalSeconds);
   const tick: TickFigures = {
     heapMb: costs.tickBaseHeapMb + (shape.largestGroup * costs.tickHeapBytesPerDue) / 2 ** 20,
     durationSeconds,
-    checkSeconds,
     budgetSeconds: tickBudgetSeconds(s.tickTimeoutSeconds),
     alive: s.tickShardGroups * Math.ceil(durationSeconds / design.intervalSeconds),
     gbSecondsPerMonth,
     usdPerMonth: gbSecondsPerMonth * limits.lambdaGbSecondUsd,
   };
-  return { tick, checkRate: checkSeconds > 0 ? (s.tickShardGroups * shape.largestGroup) / checkSeconds : 0 };
+  return tick;
 }
 
 /** What the settings cannot carry, in words. */
@@ -392,8 +379,8 @@ function problemsOf(
   }
   if (tick.durationSeconds > tick.budgetSeconds) {
     problems.push(
-      `a tick lives ~${round1(tick.durationSeconds)} s (its window, then ~${round1(Math.max(tick.checkSeconds, start.seconds))} s ` +
-        `of invokes and checks at its end), beyond its budget of ${round1(tick.budgetSeconds)} s: it is cut off`,
+      `a tick lives ~${round1(tick.durationSeconds)} s (its window, then ~${round1(start.seconds)} s ` +
+        `of invokes at its end), beyond its budget of ${round1(tick.budgetSeconds)} s: it is cut off`,
     );
   }
   if (a.throttled.includes('dueIndex')) {
@@ -420,7 +407,6 @@ function problemsOf(
 function accountNeedsOf(
   limits: AwsLimits,
   tableWrites: number,
-  tableReads: number,
   concurrency: number,
 ): string[] {
   const needs: string[] = [];
@@ -431,11 +417,6 @@ function accountNeedsOf(
   }
   if (tableWrites > limits.tableWriteQuota) {
     needs.push(`a per-table write quota above ${fmt(limits.tableWriteQuota)} units/s`);
-  }
-  if (tableReads > limits.newTableWarmReads) {
-    needs.push(
-      `table warm throughput of ${fmt(tableReads)} strongly consistent reads/s for the ticks' just-in-time checks (a new table takes ${fmt(limits.newTableWarmReads)})`,
-    );
   }
   if (concurrency > limits.lambdaConcurrency) {
     needs.push(`Lambda concurrency of ${fmt(concurrency)} (default quota ${fmt(limits.lambdaConcurrency)})`);
@@ -467,12 +448,11 @@ export function assessLoad(
     fits: phase.seconds <= leadSeconds,
     writeRate: phase.writeRate,
   };
-  const { tick, checkRate } = tickFigures(shape, settings, costs, limits, start);
+  const tick = tickFigures(shape, settings, costs, limits, start);
   const runSeconds = load.runSeconds ?? 1;
   const handlers = Math.min(shape.due, Math.ceil((shape.due * runSeconds) / Math.max(start.seconds, 1e-9)));
   const concurrency = handlers + tick.alive;
   const tableWritesPerSecond = Math.ceil(phase.tableOffered);
-  const tableReadsPerSecond = Math.ceil(checkRate);
   return {
     lease,
     start,
@@ -481,7 +461,6 @@ export function assessLoad(
     largestGroup: shape.largestGroup,
     concurrency,
     tableWritesPerSecond,
-    tableReadsPerSecond,
     throttled: phase.throttled,
     problems: problemsOf(load, settings, limits, {
       lease,
@@ -490,7 +469,7 @@ export function assessLoad(
       throttled: phase.throttled,
       warm: shape.warm,
     }),
-    accountNeeds: accountNeedsOf(limits, tableWritesPerSecond, tableReadsPerSecond, concurrency),
+    accountNeeds: accountNeedsOf(limits, tableWritesPerSecond, concurrency),
   };
 }
 

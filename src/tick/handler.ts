@@ -110,6 +110,9 @@ export function makeTickHandler(
     const report = await runTick(deps, {
       budgetMs,
       lookAheadMs,
+      // The window's last seconds past the next interval (2 s of 122): the next tick plans what
+      // falls due there after a run of this one.
+      followMarginMs: (options.lookAheadMs ?? 0) % (options.intervalMs ?? 60_000),
       reap,
       ...(shards ? { shards } : {}),
       // A plan request from the API: the named tasks only, and not a tick of the schedule's.

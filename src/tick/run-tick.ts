@@ -50,6 +50,14 @@ export interface TickOptions {
    * tick reads its task anyway. Covers a tick that died after taking leases ahead. Default 10 s.
    */
   redeliverAfterMs?: number;
+  /**
+   * Look-ahead only: the end of the window (this long before its horizon) where a run's next slot
+   * is left to the next tick instead of being followed by this one. The window's margin past the
+   * next tick's interval is there for what is due when that tick may fire too late to plan it;
+   * following every every-minute task into it would re-read each one just before its next slot,
+   * which the next tick plans anyway. Default 0: follow to the horizon.
+   */
+  followMarginMs?: number;
   /** Waits until an instant (tests pass their own). Default: timers against the clock. */
   sleepUntil?: SleepUntil;
   /**
@@ -397,7 +405,13 @@ async function onInstant(tick: Tick, planned: Planned): Promise<void> {
   if (plan.starts.length > 0) tick.report.leasedAhead += plan.starts.length;
   await tick.agenda.at(at, { priority: task.priority, run, withdraw: () => withdrawRuns(tick, planned) });
   const next = dueAtOf(plan.task);
-  if (next && next > at && next <= tick.horizon) justInTime(tick, task.id, task.priority, next);
+  if (next && next > at && followed(tick, next)) justInTime(tick, task.id, task.priority, next);
+}
+
+/** Whether this tick plans a run's next slot itself (see `followMarginMs`). */
+function followed({ horizon, options }: Tick, next: Date): boolean {
+  const margin = options.followMarginMs ?? 0;
+  return margin > 0 ? next.getTime() < horizon.getTime() - margin : next <= horizon;
 }
 
 /**

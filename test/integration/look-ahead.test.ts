@@ -340,4 +340,15 @@ describe.each(engines)('look-ahead dispatch on %s', (_name, makeStore) => {
     const slots = h.sent.map((s) => Date.parse(s.event.scheduledFor)).sort((a, b) => a - b);
     expect(slots).toEqual([0, 1, 2].map((i) => first.getTime() + i * 1_000));
   }, 30_000);
+  it("leaves a run's next slot in the window's margin to the next tick", async () => {
+    const h = await setup(makeStore);
+    const first = new Date(Math.ceil((Date.now() + 1_000) / 1_000) * 1_000);
+    await h.taskDueAt(first, { schedule: '* * * * * *', overlap: 'allow' });
+
+    // Horizon 2.5 s after the first slot, its last second a margin: the slot at +2 s is not followed.
+    await h.tick({ lookAheadMs: first.getTime() - Date.now() + 2_500, followMarginMs: 1_000 });
+
+    const slots = h.sent.map((s) => Date.parse(s.event.scheduledFor)).sort((a, b) => a - b);
+    expect(slots).toEqual([first.getTime(), first.getTime() + 1_000]);
+  }, 30_000);
 });
