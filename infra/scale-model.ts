@@ -404,11 +404,7 @@ function problemsOf(
 }
 
 /** What the account must provide beyond the settings. */
-function accountNeedsOf(
-  limits: AwsLimits,
-  tableWrites: number,
-  concurrency: number,
-): string[] {
+function accountNeedsOf(limits: AwsLimits, tableWrites: number, concurrency: number): string[] {
   const needs: string[] = [];
   if (tableWrites > limits.newTableWarmWrites) {
     needs.push(
