@@ -242,8 +242,8 @@ export interface TaskStore {
   ): Promise<{ deleted: boolean }>;
 
   /**
-   * Tasks of one due-index shard whose due instant is at or before `now`, oldest first, read
-   * from the index (eventually consistent). `itemsRead` counts what the read returned.
+   * Tasks of one due-index shard whose due instant is at or before `now`, oldest first, found by
+   * the index and read eventually consistent. `itemsRead` counts the task records read.
    */
   queryDue(
     shard: number,

@@ -60,6 +60,7 @@ import type {
   TaskStore,
 } from '../core/ports.js';
 import { saveInBatches } from './dynamo-batch-save.js';
+import { readDueItems } from './dynamo-due-read.js';
 import {
   AUDIT_KIND,
   attr,
@@ -479,32 +480,9 @@ export class DynamoTaskStore implements TaskStore {
     }
     const { limit } = options;
     if (limit !== undefined) checkLimit(limit);
-    let tasks: TaskState[] = [];
-    let itemsRead = 0;
     const keys = dueKeysOf(shard, this.shardCount, this.formerShardCount);
-    for (const key of keys) {
-      const pages = queryPages(
-        this.doc,
-        {
-          TableName: this.tableName,
-          IndexName: tableDefinition.dueIndex.indexName,
-          KeyConditionExpression: '#shard = :shard AND #dueAt <= :now',
-          ExpressionAttributeNames: { '#shard': attr.dueShard, '#dueAt': attr.dueAt },
-          ExpressionAttributeValues: { ':shard': String(key), ':now': now.getTime() },
-        },
-        { limit },
-      );
-      for await (const page of pages) {
-        itemsRead += page.Count ?? 0;
-        for (const item of page.Items ?? []) tasks.push(taskFromItem(item));
-      }
-    }
-    // Several keys (a shrinking count): oldest first across them, as one key reads.
-    if (keys.length > 1) {
-      tasks.sort((a, b) => (a.dueKey?.getTime() ?? 0) - (b.dueKey?.getTime() ?? 0));
-      if (limit !== undefined) tasks = tasks.slice(0, limit);
-    }
-    return { tasks, usage: { itemsRead, writes: 0 } };
+    const { items, recordsRead } = await readDueItems(this.doc, this.tableName, keys, now, limit);
+    return { tasks: items.map(taskFromItem), usage: { itemsRead: recordsRead, writes: 0 } };
   }
 
   // ------------------------------------------------------------------------------ runs

@@ -1,22 +1,31 @@
 import {
   ConditionalCheckFailedException,
+  CreateTableCommand,
   DescribeTableCommand,
   DescribeTimeToLiveCommand,
   DynamoDBClient,
   ProvisionedThroughputExceededException,
   TransactionCanceledException,
 } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  DynamoDBDocumentClient,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
+import { ulid } from 'ulid';
 import { describe, expect, it } from 'vitest';
 import { shardOf } from '../../src/core/due.js';
 import { StoreUnavailableError } from '../../src/core/errors.js';
 import type { TaskState } from '../../src/core/model.js';
+import { taskToItem } from '../../src/store/dynamo-items.js';
 import { DynamoTaskStore } from '../../src/store/dynamo-task-store.js';
-import { ensureTable, tableDefinition } from '../../src/store/table-definition.js';
+import { createTableInput, ensureTable, tableDefinition } from '../../src/store/table-definition.js';
 import { CapacityMeter } from '../bench/capacity.js';
 import { aClaim, aRun, aTask, at } from '../support/builders.js';
-import { createTestTable } from '../support/dynamo.js';
+import { createTestTable, makeDynamoClient } from '../support/dynamo.js';
 import { describeAuditContract } from './audit-contract.js';
 import { describeTaskStoreContract } from './contract.js';
 
@@ -39,12 +48,12 @@ describe('DynamoTaskStore on DynamoDB Local', () => {
       ]).sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
     ).toEqual([
       [
-        'due',
+        'due2',
         [
           { AttributeName: 'dueShard', KeyType: 'HASH' },
           { AttributeName: 'dueAt', KeyType: 'RANGE' },
         ],
-        'ALL',
+        'KEYS_ONLY',
       ],
       [
         'runs',
@@ -68,6 +77,53 @@ describe('DynamoTaskStore on DynamoDB Local', () => {
       TimeToLiveStatus: 'ENABLED',
       AttributeName: tableDefinition.ttlAttribute,
     });
+  });
+
+  it('reads due tasks from a 0.2 table (former `due` index only), and upgrades it to due2', async () => {
+    const client = makeDynamoClient();
+    const tableName = `upgrade-${ulid().toLowerCase()}`;
+    // The table as 0.2 created it: the same, with `due` (ALL) where `due2` (keys only) is now.
+    const input = createTableInput(tableName);
+    const { formerDueIndex, dueIndex } = tableDefinition;
+    await client.send(
+      new CreateTableCommand({
+        ...input,
+        GlobalSecondaryIndexes: (input.GlobalSecondaryIndexes ?? []).map((index) =>
+          index.IndexName === dueIndex.indexName
+            ? { ...index, IndexName: formerDueIndex.indexName, Projection: { ProjectionType: 'ALL' } }
+            : index,
+        ),
+      }),
+    );
+    const store = new DynamoTaskStore({ client, tableName });
+    const task = aTask({ nextSlotAt: at(0) });
+    await store.createTask(task);
+    const shard = shardOf(task.id, store.shardCount);
+    const indexNames = async () =>
+      (
+        (await client.send(new DescribeTableCommand({ TableName: tableName }))).Table
+          ?.GlobalSecondaryIndexes ?? []
+      )
+        .filter((i) => i.IndexStatus !== 'DELETING')
+        .map((i) => `${i.IndexName}:${i.Projection?.ProjectionType}:${i.IndexStatus}`)
+        .sort();
+
+    // Before: due2 does not exist; the store reads the former index.
+    expect((await store.queryDue(shard, at(1))).tasks.map((t) => t.id)).toEqual([task.id]);
+
+    await ensureTable(client, tableName);
+
+    expect(await indexNames()).toEqual([
+      'due2:KEYS_ONLY:ACTIVE',
+      'runs:INCLUDE:ACTIVE',
+      'tasks:KEYS_ONLY:ACTIVE',
+    ]);
+    // The new index was backfilled from the items already there, and is what the store reads now.
+    const { tasks, usage } = await store.queryDue(shard, at(1));
+    expect(tasks).toEqual([(await store.getTask(task.id)) as TaskState]);
+    expect(usage).toEqual({ itemsRead: 1, writes: 0 });
+    await ensureTable(client, tableName); // idempotent
+    expect(await indexNames()).toHaveLength(3);
   });
 
   it('accounts consumed capacity per call (a due-index key change costs 3 write units)', async () => {
@@ -98,7 +154,8 @@ describe('DynamoTaskStore on DynamoDB Local', () => {
     // Creating also enters the keys-only task list index; later writes keep its key and cost it nothing.
     expect(await units(() => store.createTask(v1))).toEqual([0, 3, 1]);
     expect(await units(() => store.saveTask(v2, { expectedVersion: 1 }))).toEqual([0, 3, 1]);
-    expect(await units(() => store.saveTask(v3, { expectedVersion: 2 }))).toEqual([0, 2, 1]);
+    // A write that keeps the keys-only due index's key and changes nothing it projects: 0 there.
+    expect(await units(() => store.saveTask(v3, { expectedVersion: 2 }))).toEqual([0, 1, 1]);
     expect(await units(() => store.saveTask(v4, { expectedVersion: 3 }))).toEqual([0, 2, 1]);
     expect(await units(() => store.saveTask(v5, { expectedVersion: 4 }))).toEqual([0, 1, 1]);
     const record = aRun({ taskId: v1.id });
@@ -126,7 +183,8 @@ describe('DynamoTaskStore on DynamoDB Local', () => {
     ).toEqual([0, 3, 1]); // the run's index entry moves from `running` to `succeeded`: 2
     expect(await units(() => store.getTask(v1.id))).toEqual([1, 0, 1]);
     expect(await units(() => store.getRun(v1.id, claim.runId))).toEqual([1, 0, 1]);
-    expect(await units(() => store.queryDue(shard, at(3_600_000)))).toEqual([0.5, 0, 1]);
+    // The keys-only index's Query, then the records by key (BatchGetItem, eventually consistent).
+    expect(await units(() => store.queryDue(shard, at(3_600_000)))).toEqual([1, 0, 2]);
     expect(await units(() => store.getRuns([{ taskId: v1.id, runId: claim.runId }]))).toEqual([0.5, 0, 1]);
     expect(await units(() => store.listRuns(v1.id, { limit: 10 }))).toEqual([0.5, 0, 1]);
   });
@@ -142,6 +200,36 @@ describe('DynamoTaskStore faults (aws-sdk-client-mock)', () => {
       message: 'Rate of requests exceeds the allowed throughput',
       $metadata: {},
     });
+
+  it('reads the former due index while due2 is backfilling (an upgrade from 0.2)', async () => {
+    const { mock, store } = mockedStore();
+    const task = aTask({ nextSlotAt: at(0) });
+    const item = taskToItem(task, store.shardCount);
+    const backfilling = Object.assign(
+      new Error('Cannot read from backfilling global secondary index: due2'),
+      {
+        name: 'ValidationException',
+      },
+    );
+    mock
+      .on(QueryCommand, { IndexName: tableDefinition.dueIndex.indexName })
+      .rejects(backfilling)
+      .on(QueryCommand, { IndexName: tableDefinition.formerDueIndex.indexName })
+      .resolves({ Items: [item], Count: 1 })
+      .on(BatchGetCommand)
+      .resolves({ Responses: { mocked: [item] } });
+
+    const { tasks } = await store.queryDue(shardOf(task.id, store.shardCount), at(1));
+
+    expect(tasks.map((t) => t.id)).toEqual([task.id]);
+    // Any other refusal of the new index is not hidden.
+    mock.on(QueryCommand, { IndexName: tableDefinition.dueIndex.indexName }).rejects(
+      Object.assign(new Error('Query condition missed key schema element'), {
+        name: 'ValidationException',
+      }),
+    );
+    await expect(store.queryDue(0, at(1))).rejects.toThrow(/missed key schema/);
+  });
 
   it('reports throttling of a task save as the store being unavailable, not as a lost race', async () => {
     const { mock, store } = mockedStore();
