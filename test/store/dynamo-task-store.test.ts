@@ -1,6 +1,5 @@
 import {
   ConditionalCheckFailedException,
-  CreateTableCommand,
   DescribeTableCommand,
   DescribeTimeToLiveCommand,
   DynamoDBClient,
@@ -15,17 +14,16 @@ import {
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { ulid } from 'ulid';
 import { describe, expect, it } from 'vitest';
 import { shardOf } from '../../src/core/due.js';
 import { StoreUnavailableError } from '../../src/core/errors.js';
 import type { TaskState } from '../../src/core/model.js';
 import { taskToItem } from '../../src/store/dynamo-items.js';
 import { DynamoTaskStore } from '../../src/store/dynamo-task-store.js';
-import { createTableInput, ensureTable, tableDefinition } from '../../src/store/table-definition.js';
+import { ensureTable, tableDefinition } from '../../src/store/table-definition.js';
 import { CapacityMeter } from '../bench/capacity.js';
 import { aClaim, aRun, aTask, at } from '../support/builders.js';
-import { createTestTable, makeDynamoClient } from '../support/dynamo.js';
+import { createTestTable } from '../support/dynamo.js';
 import { describeAuditContract } from './audit-contract.js';
 import { describeTaskStoreContract } from './contract.js';
 
@@ -77,53 +75,6 @@ describe('DynamoTaskStore on DynamoDB Local', () => {
       TimeToLiveStatus: 'ENABLED',
       AttributeName: tableDefinition.ttlAttribute,
     });
-  });
-
-  it('reads due tasks from a 0.2 table (former `due` index only), and upgrades it to due2', async () => {
-    const client = makeDynamoClient();
-    const tableName = `upgrade-${ulid().toLowerCase()}`;
-    // The table as 0.2 created it: the same, with `due` (ALL) where `due2` (keys only) is now.
-    const input = createTableInput(tableName);
-    const { formerDueIndex, dueIndex } = tableDefinition;
-    await client.send(
-      new CreateTableCommand({
-        ...input,
-        GlobalSecondaryIndexes: (input.GlobalSecondaryIndexes ?? []).map((index) =>
-          index.IndexName === dueIndex.indexName
-            ? { ...index, IndexName: formerDueIndex.indexName, Projection: { ProjectionType: 'ALL' } }
-            : index,
-        ),
-      }),
-    );
-    const store = new DynamoTaskStore({ client, tableName });
-    const task = aTask({ nextSlotAt: at(0) });
-    await store.createTask(task);
-    const shard = shardOf(task.id, store.shardCount);
-    const indexNames = async () =>
-      (
-        (await client.send(new DescribeTableCommand({ TableName: tableName }))).Table
-          ?.GlobalSecondaryIndexes ?? []
-      )
-        .filter((i) => i.IndexStatus !== 'DELETING')
-        .map((i) => `${i.IndexName}:${i.Projection?.ProjectionType}:${i.IndexStatus}`)
-        .sort();
-
-    // Before: due2 does not exist; the store reads the former index.
-    expect((await store.queryDue(shard, at(1))).tasks.map((t) => t.id)).toEqual([task.id]);
-
-    await ensureTable(client, tableName);
-
-    expect(await indexNames()).toEqual([
-      'due2:KEYS_ONLY:ACTIVE',
-      'runs:INCLUDE:ACTIVE',
-      'tasks:KEYS_ONLY:ACTIVE',
-    ]);
-    // The new index was backfilled from the items already there, and is what the store reads now.
-    const { tasks, usage } = await store.queryDue(shard, at(1));
-    expect(tasks).toEqual([(await store.getTask(task.id)) as TaskState]);
-    expect(usage).toEqual({ itemsRead: 1, writes: 0 });
-    await ensureTable(client, tableName); // idempotent
-    expect(await indexNames()).toHaveLength(3);
   });
 
   it('accounts consumed capacity per call (a due-index key change costs 3 write units)', async () => {
