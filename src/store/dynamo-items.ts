@@ -512,7 +512,11 @@ function epochSeconds(date: Date): number {
   return Math.floor(date.getTime() / 1000);
 }
 
-/** The item of a run record; `expiresAt` becomes epoch seconds for TTL. */
+/**
+ * The item of a run record; `expiresAt` becomes epoch seconds for TTL. A `running` record (a
+ * claim's) has no run-index key yet: a run enters the index at its first heartbeat or when it
+ * ends, so a short run's entry is written once, under its final key.
+ */
 export function runToItem(run: RunRecord): Item {
   return compact({
     ...keys.run(run.taskId, run.runId),
@@ -520,7 +524,7 @@ export function runToItem(run: RunRecord): Item {
     [attr.runId]: run.runId,
     type: run.type,
     [attr.status]: run.status,
-    [attr.runPart]: runPartOf(run.runId, run.status),
+    [attr.runPart]: run.status === 'running' ? undefined : runPartOf(run.runId, run.status),
     trigger: run.trigger,
     attempt: run.attempt,
     scheduledFor: ms(run.scheduledFor),
@@ -647,9 +651,16 @@ export function runFromClaim(claim: RunClaim): RunRecord {
   });
 }
 
-/** Attributes a heartbeat sets. */
-export function heartbeatAttributes(update: { now: Date; leaseExpiresAt: Date; progress?: Progress }): Item {
+/**
+ * Attributes a heartbeat sets; the run-index key of `running`, which the first heartbeat adds (an
+ * index write) and later ones set to the value it has (none).
+ */
+export function heartbeatAttributes(
+  runId: string,
+  update: { now: Date; leaseExpiresAt: Date; progress?: Progress },
+): Item {
   return compact({
+    [attr.runPart]: runPartOf(runId, 'running'),
     [attr.heartbeatAt]: ms(update.now),
     [attr.leaseExpiresAt]: ms(update.leaseExpiresAt),
     [attr.progress]: progressToMap(update.progress),

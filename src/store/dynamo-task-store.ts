@@ -747,7 +747,7 @@ export class DynamoTaskStore implements TaskStore {
     fence: RunFence,
     update: { now: Date; leaseExpiresAt: Date; progress?: Progress },
   ): Promise<HeartbeatResult> {
-    const result = await this.fencedUpdate(taskId, runId, fence, heartbeatAttributes(update));
+    const result = await this.fencedUpdate(taskId, runId, fence, heartbeatAttributes(runId, update));
     if (result.held) return { held: true, cancelRequested: result.item[attr.cancelRequested] === true };
     const status = result.old?.[attr.status];
     return typeof status === 'string'

@@ -425,7 +425,7 @@ export class MemoryTaskStore implements TaskStore {
         ? { held: false, status: status as RunRecord['status'] }
         : { held: false };
     }
-    Object.assign(item, structuredClone(heartbeatAttributes(update)));
+    Object.assign(item, structuredClone(heartbeatAttributes(runId, update)));
     return { held: true, cancelRequested: item[attr.cancelRequested] === true };
   }
 

@@ -116,11 +116,17 @@ describe('DynamoTaskStore on DynamoDB Local', () => {
     ).toEqual([0, 8, 1]);
     // A lost race reports no capacity (DynamoDB bills it, but the exception carries none).
     expect(await units(() => store.saveTask(v6, { expectedVersion: 5 }))).toEqual([0, 0, 1]);
-    // The claim enters the run index (1); a heartbeat writes nothing it projects (0).
-    expect(await units(() => store.claimRun(claim))).toEqual([0, 2, 1]);
+    // The claim does not enter the run index (0); the first heartbeat puts it under `running`
+    // (1); later ones set the same key and nothing it projects (0).
+    expect(await units(() => store.claimRun(claim))).toEqual([0, 1, 1]);
     expect(
       await units(() =>
         store.heartbeat(v1.id, claim.runId, fence, { now: at(1), leaseExpiresAt: at(600_000) }),
+      ),
+    ).toEqual([0, 2, 1]);
+    expect(
+      await units(() =>
+        store.heartbeat(v1.id, claim.runId, fence, { now: at(2), leaseExpiresAt: at(600_001) }),
       ),
     ).toEqual([0, 1, 1]);
     expect(
@@ -132,6 +138,23 @@ describe('DynamoTaskStore on DynamoDB Local', () => {
         }),
       ),
     ).toEqual([0, 3, 1]); // the run's index entry moves from `running` to `succeeded`: 2
+    // A run that ends before its first heartbeat enters the index once, at its end: 1.
+    const short = aClaim({ taskId: v1.id, requestId: 'req-short' });
+    await store.claimRun(short);
+    expect(
+      await units(() =>
+        store.completeRun(
+          v1.id,
+          short.runId,
+          { token: 1, requestId: 'req-short' },
+          {
+            status: 'succeeded',
+            finishedAt: at(3),
+            durationMs: 1,
+          },
+        ),
+      ),
+    ).toEqual([0, 2, 1]);
     expect(await units(() => store.getTask(v1.id))).toEqual([1, 0, 1]);
     expect(await units(() => store.getRun(v1.id, claim.runId))).toEqual([1, 0, 1]);
     // The keys-only index's Query, then the records by key (BatchGetItem, eventually consistent).
