@@ -78,6 +78,7 @@ const descriptorFields = [
   'catchUpWindowSeconds',
   'retry',
   'stopOnError',
+  'idempotent',
   'timeoutSeconds',
   'hidden',
   'system',

@@ -328,6 +328,8 @@ export function taskToItem(task: TaskState, shardCount: number, holdMs = DEFAULT
       maxBackoffSeconds: task.retry.maxBackoffSeconds,
     },
     stopOnError: task.stopOnError,
+    // Stored only when set: a task of an earlier version reads as not idempotent.
+    idempotent: task.idempotent === true ? true : undefined,
     timeoutSeconds: task.timeoutSeconds,
     hidden: task.hidden,
     system: task.system,
@@ -468,6 +470,7 @@ export function taskFromItem(item: Item): TaskState {
     nextSlotAt: r.optDate('nextSlotAt'),
     disabledReason: r.optStr('disabledReason'),
     dueKey: r.optDate(attr.dueAt),
+    idempotent: r.optBool('idempotent') === true ? true : undefined,
   });
 }
 
@@ -482,6 +485,7 @@ export const optionalTaskAttributes: readonly string[] = [
   'description',
   'nextSlotAt',
   'disabledReason',
+  'idempotent',
   attr.dueShard,
   attr.dueAt,
 ];

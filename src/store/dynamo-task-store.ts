@@ -49,6 +49,7 @@ import type {
   IdempotencyRecord,
   IdempotencyResult,
   Page,
+  RecordResult,
   RunClaim,
   RunFence,
   RunOutcome,
@@ -703,6 +704,33 @@ export class DynamoTaskStore implements TaskStore {
       // Our own write, retried by the SDK after an ambiguous failure: the claim is ours.
       if (old[WRITE_ID] === writeId) return { claimed: true, run: runFromItem(old) };
       return { claimed: false, existing: runFromItem(old) };
+    }
+  }
+
+  async recordRun(record: RunRecord): Promise<RecordResult> {
+    const writeId = randomUUID();
+    try {
+      await send(
+        this.doc,
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...runToItem(record), [WRITE_ID]: writeId },
+          ConditionExpression: 'attribute_not_exists(#pk)',
+          ExpressionAttributeNames: { '#pk': attr.pk },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return { recorded: true, run: runFromItem(runToItem(record)) };
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      const old = oldItemOf(error) ?? (await this.getItem(keys.run(record.taskId, record.runId)));
+      if (!old)
+        throw new Error(`record of run ${record.runId} failed its condition, yet none exists`, {
+          cause: error,
+        });
+      // Our own write, retried by the SDK after an ambiguous failure: recorded.
+      if (old[WRITE_ID] === writeId) return { recorded: true, run: runFromItem(old) };
+      return { recorded: false, existing: runFromItem(old) };
     }
   }
 

@@ -24,6 +24,7 @@ import type {
   IdempotencyRecord,
   IdempotencyResult,
   Page,
+  RecordResult,
   RunClaim,
   RunFence,
   RunOutcome,
@@ -399,6 +400,14 @@ export class MemoryTaskStore implements TaskStore {
     if (existing) return { claimed: false, existing: runFromItem(existing) };
     this.put(item);
     return { claimed: true, run: runFromItem(structuredClone(item)) };
+  }
+
+  async recordRun(record: RunRecord): Promise<RecordResult> {
+    const item = runToItem(structuredClone(record));
+    const existing = this.get(keyOf(item));
+    if (existing) return { recorded: false, existing: runFromItem(existing) };
+    this.put(item);
+    return { recorded: true, run: runFromItem(structuredClone(item)) };
   }
 
   /** The stored run item if it is running with this lease. */

@@ -314,6 +314,7 @@ export async function runCost(ctx: SectionContext): Promise<SectionResult> {
   );
 
   const contended = await losingAttempt(ctx, taskBytes, queryFormula);
+  const idempotent = await idempotentRuns(ctx, n);
 
   const notes = [
     `items: task ${taskBytes} B, finished run ${runBytes} B (DynamoDB size rules); write units round up per 1 KB, reads per 4 KB`,
@@ -353,6 +354,12 @@ export async function runCost(ctx: SectionContext): Promise<SectionResult> {
         section: 'cost',
         name: 'dispatch WRU with a 1,024-char lastResult on the task (formula)',
         value: wru(taskBytes + 1024),
+        unit: '',
+      },
+      {
+        section: 'cost',
+        name: `idempotent task (opt-in, no claim write): WRU per run (formula ${wru(taskBytes) + wru(runBytes) + 1})`,
+        value: round(idempotent.writeUnitsPerRun),
         unit: '',
       },
       {
@@ -402,6 +409,7 @@ export async function runCost(ctx: SectionContext): Promise<SectionResult> {
       taskItemBytes: taskBytes,
       runItemBytes: runBytes,
       contended,
+      idempotent,
     },
     notes,
   };
@@ -422,6 +430,54 @@ async function waitFor(done: () => boolean, timeoutMs = 10_000) {
     if (clockMs() > until) throw new Error('cost: timed out waiting for invokes');
     await new Promise((r) => setTimeout(r, 5));
   }
+}
+
+/**
+ * The opt-in for idempotent tasks, measured the same way on a table of its own: the second
+ * dispatch of `n` every-minute tasks with `idempotent: true`, and their handlers, which skip the
+ * claim's write and record each run once at its end (`recordRun`).
+ */
+async function idempotentRuns(ctx: SectionContext, n: number) {
+  const { tableName, store } = await freshTable(ctx.env, 'cost-idem');
+  const meter = new MethodMeter(ctx.env.meter, tableName);
+  const metered = shardsOneAtATime(meter.wrap(unbatched(store)));
+  const t0 = Math.floor(Date.now() / 60_000) * 60_000;
+  let nowMs = t0 + 1000;
+  const clock = { now: () => new Date(nowMs) };
+  for (let i = 0; i < n; i++) {
+    await store.createTask({
+      ...benchTask({ id: taskId('idem', i), schedule: '* * * * *', nextSlotAt: new Date(t0) }),
+      idempotent: true,
+    });
+  }
+  const events: RunEvent[] = [];
+  ctx.stub.reset();
+  ctx.stub.latencyMs = 0;
+  ctx.stub.handler = async (event) => {
+    events.push(event);
+  };
+  const deps = await tickDeps(metered, makeInvoker(ctx.env.lambdaEndpoint), clock);
+  const tick = () => runTick(deps, { concurrency: 1, recordTick: false, now: clock.now() });
+  await tick();
+  await waitFor(() => events.length >= n);
+  const handler = sdkHandler(metered, () => 'done', { clock });
+  meter.reset();
+  for (const event of [...events]) await handler(event, FUNCTION_NAME);
+  const handlers = ['claimRun', 'completeRun', 'recordRun', 'heartbeat'].reduce(
+    (sum, method) => sum + meter.get(method).writeUnits,
+    0,
+  );
+  nowMs = t0 + 61_000;
+  meter.reset();
+  const second = await tick();
+  if (second.started !== n) throw new Error(`cost: the idempotent tick started ${second.started} of ${n}`);
+  const dispatch = dispatchUnits(meter).writeUnits;
+  return {
+    runs: n,
+    dispatchWriteUnitsPerRun: dispatch / n,
+    handlerWriteUnitsPerRun: handlers / n,
+    writeUnitsPerRun: (dispatch + handlers) / n,
+  };
 }
 
 /**

@@ -20,6 +20,7 @@ const taskFieldOptions = {
   'max-attempts': { type: 'string' },
   'backoff-seconds': { type: 'string' },
   'stop-on-error': { type: 'boolean' },
+  idempotent: { type: 'boolean' },
   'max-runs': { type: 'string' },
   description: { type: 'string' },
   hidden: { type: 'boolean' },
@@ -31,7 +32,8 @@ const TASK_FIELD_HELP = `  --file, -f <path|->     task JSON (fields as POST /ta
   --param k=v             a parameter (value read as JSON when it parses, else text); repeatable
   --overlap skip|queue-one|allow|replace   --catch-up run-once|skip|run-all
   --priority <n>  --timeout <seconds>  --max-attempts <n>  --backoff-seconds <n>
-  --stop-on-error  --max-runs <n>  --description <text>  --hidden  --disabled`;
+  --stop-on-error  --max-runs <n>  --description <text>  --hidden  --disabled
+  --idempotent            the body may run twice for a slot: one write a run fewer, no exactly-once start`;
 
 /** The task JSON of `--file` (a path, or `-` for stdin), or an empty object. */
 function fileBody(file: string | undefined): Record<string, unknown> {
@@ -62,6 +64,7 @@ export function taskBody(values: Values): Record<string, unknown> {
   set('description', values.description);
   set('hidden', values.hidden);
   set('stopOnError', values['stop-on-error']);
+  set('idempotent', values.idempotent);
   if (values.disabled) body.enabled = false;
   const params = parseParams(values.param as string[] | undefined);
   if (params) body.parameters = { ...(body.parameters as object | undefined), ...params };
