@@ -14,6 +14,7 @@ describe('the task item', () => {
         maxRuns: 3,
         disabledReason: 'paused',
         nextSlotAt: at(60_000),
+        idempotent: true,
       }),
       4,
     );
