@@ -103,6 +103,15 @@ export interface TickworkProps {
    */
   readonly formerShardCount?: number;
   /**
+   * Upgrading a table created by 0.2 or earlier: keep its former due index (`due`, every
+   * attribute projected) beside the keys-only `due2` this version creates. CloudFormation cannot
+   * change an index's projection, nor create one index and delete another in one update, so the
+   * upgrade takes two deploys: the first with this prop (creates `due2`; the tick reads `due`
+   * until `due2` has backfilled), the second without it once `due2` is `ACTIVE` (deletes `due`).
+   * See docs/operating.md, "Upgrading". @default false
+   */
+  readonly keepFormerDueIndex?: boolean;
+  /**
    * Split the tick over this many schedules (1..shardCount), each firing the tick every minute
    * with `{ "shards": [...] }`, its share of the due-index shards (round robin). A busy minute's
    * runs are then dispatched by that many tick invocations at once, each with its own CPU: for

@@ -37,7 +37,10 @@ export function buildTable(scope: Construct, props: TickworkProps): Table {
       ? { encryption: TableEncryption.CUSTOMER_MANAGED, encryptionKey: props.encryptionKey }
       : {}),
   });
-  for (const index of globalIndexes()) {
+  const indexes: ReturnType<typeof globalIndexes> = props.keepFormerDueIndex
+    ? [...globalIndexes(), { ...tableDefinition.formerDueIndex }]
+    : globalIndexes();
+  for (const index of indexes) {
     table.addGlobalSecondaryIndex({
       indexName: index.indexName,
       partitionKey: attribute(index.partitionKey),
@@ -85,7 +88,7 @@ const TABLE_READS: StoreStatement = {
  * PartiQL `UPDATE` as `PartiQLUpdate`. Only the deploy writes the type registry (`TYPES`): no
  * function's writes reach it, and a task function's reach task partitions only.
  *
- * - tick: `queryDue` (the `due` index), `listTaskTypes` (Query), `getRuns` (BatchGetItem),
+ * - tick: `queryDue` (the `due2` index, the former `due` while `due2` backfills), `listTaskTypes` (Query), `getRuns` (BatchGetItem),
  *   `getTask` (GetItem), `saveTask` (PutItem, or a transaction of Put and Update), `saveTasks`
  *   (PartiQL UPDATEs), `requestCancel` (UpdateItem, PutItem), `updateSchedulerState` (UpdateItem);
  *   the backfill pump: `listBackfills` (Query), `saveBackfill` (PutItem), `deleteBackfill`
@@ -102,6 +105,8 @@ export const storeAccess: Record<StoreRole, readonly StoreStatement[]> = {
   tick: [
     TABLE_READS,
     { actions: ['dynamodb:Query'], index: tableDefinition.dueIndex.indexName },
+    // Read only while `due2` backfills on a table upgraded from 0.2 (`keepFormerDueIndex`).
+    { actions: ['dynamodb:Query'], index: tableDefinition.formerDueIndex.indexName },
     // Lapsed `running` records (the run index's `running` partitions).
     { actions: ['dynamodb:Query'], index: tableDefinition.runIndex.indexName },
     {

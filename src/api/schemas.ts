@@ -133,6 +133,10 @@ const taskFields = {
   stopOnError: z
     .boolean()
     .openapi({ description: 'Disable the task after a failed final attempt (default false).' }),
+  idempotent: z.boolean().openapi({
+    description:
+      "The body may run twice for one slot without harm (default false). Its runs skip the claim's write, one write unit a run fewer, and give up exactly-once starts: a duplicate delivery may run the body again; the first outcome is recorded.",
+  }),
   timeoutSeconds: z.int().min(1).max(900).openapi({
     description:
       "The run's deadline, counted from its start (default 300). The task's signal then fires with reason `timeout`; the run is recorded `timed-out` when the task stops, or 5 s later if it does not, and is retried per `retry`.",
@@ -185,6 +189,7 @@ export const TaskInputSchema = z
     catchUpWindowSeconds: taskFields.catchUpWindowSeconds.optional(),
     retry: taskFields.retry.optional(),
     stopOnError: taskFields.stopOnError.optional(),
+    idempotent: taskFields.idempotent.optional(),
     timeoutSeconds: taskFields.timeoutSeconds.optional(),
     hidden: taskFields.hidden.optional(),
     startAt: isoInstant.optional().openapi({ description: 'No slot before this instant.' }),
@@ -472,6 +477,7 @@ export const TaskViewSchema = z
     catchUpWindowSeconds: z.int(),
     retry: z.object({ maxAttempts: z.int(), backoffSeconds: z.number(), maxBackoffSeconds: z.number() }),
     stopOnError: z.boolean(),
+    idempotent: z.boolean().optional().openapi({ description: 'Present, `true`, on an idempotent task.' }),
     timeoutSeconds: z.number(),
     hidden: z.boolean(),
     system: z.boolean(),

@@ -171,6 +171,7 @@ export async function createTask(
     catchUpWindowSeconds: input.catchUpWindowSeconds ?? taskDefaults.catchUpWindowSeconds,
     retry: { ...taskDefaults.retry, ...input.retry },
     stopOnError: input.stopOnError ?? taskDefaults.stopOnError,
+    ...(input.idempotent === true ? { idempotent: true } : {}),
     timeoutSeconds: input.timeoutSeconds ?? taskDefaults.timeoutSeconds,
     hidden: input.hidden ?? taskDefaults.hidden,
     system: input.system ?? false,
@@ -241,6 +242,8 @@ function applyPatch(deps: ApiDeps, current: TaskState, patch: SystemPatch, now: 
   set('catchUpWindowSeconds', patch.catchUpWindowSeconds);
   if (patch.retry) next.retry = { ...taskDefaults.retry, ...patch.retry };
   set('stopOnError', patch.stopOnError);
+  // `false` is the absent field: a task item stores the flag only when set.
+  set('idempotent', patch.idempotent === false ? null : patch.idempotent);
   set('timeoutSeconds', patch.timeoutSeconds);
   set('hidden', patch.hidden);
   set(

@@ -215,6 +215,7 @@ export function taskView(snapshot: TaskSnapshot, now: Date, hasLogReader: boolea
     catchUpWindowSeconds: task.catchUpWindowSeconds,
     retry: { ...task.retry },
     stopOnError: task.stopOnError,
+    ...(task.idempotent === true ? { idempotent: true } : {}),
     timeoutSeconds: task.timeoutSeconds,
     hidden: task.hidden,
     system: task.system,

@@ -78,6 +78,10 @@ function taskPolicies(task: TaskView): [string, unknown][] {
     ['catch-up', `${task.catchUp} (at most ${task.catchUpMaxRuns}, window ${task.catchUpWindowSeconds} s)`],
     ['retry', `${task.retry.maxAttempts} attempt(s), backoff ${task.retry.backoffSeconds} s`],
     ['stop on error', task.stopOnError ? 'yes' : 'no'],
+    [
+      'idempotent',
+      task.idempotent === true ? 'yes (runs skip the claim: a duplicate delivery may run twice)' : 'no',
+    ],
     ['timeout', `${task.timeoutSeconds} s`],
     ['priority', task.priority],
     ['window', task.startAt || task.endAt ? `${task.startAt ?? '-'} to ${task.endAt ?? '-'}` : null],

@@ -84,6 +84,7 @@ const descriptorFields = [
   'catchUpWindowSeconds',
   'retry',
   'stopOnError',
+  'idempotent',
   'timeoutSeconds',
   'hidden',
   'system',

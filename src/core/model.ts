@@ -119,6 +119,12 @@ export interface TaskConfig {
   retry: RetryPolicy;
   /** Disable the task after its final failed attempt. */
   stopOnError: boolean;
+  /**
+   * The body may run twice for one slot without harm: its runs skip the claim's write (one write
+   * unit a run fewer) and give up exactly-once starts (docs/writing-tasks.md, "Idempotent tasks").
+   * Absent: false.
+   */
+  idempotent?: boolean;
   timeoutSeconds: number;
   /** Left out of lists unless asked for. */
   hidden: boolean;

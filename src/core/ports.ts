@@ -65,6 +65,12 @@ export type ClaimResult =
   /** The run already has a record: a duplicate delivery, or a run reclaimed or cancelled before it started. */
   | { claimed: false; existing: RunRecord };
 
+/** What {@link TaskStore.recordRun} did. */
+export type RecordResult =
+  | { recorded: true; run: RunRecord }
+  /** The run already has a record: another delivery's, or a time-out's or cancel's. */
+  | { recorded: false; existing: RunRecord };
+
 /** What the task SDK asks of a claim. */
 /**
  * What fences the writes of a run's holder after its claim: the run's fencing token (from the
@@ -242,8 +248,8 @@ export interface TaskStore {
   ): Promise<{ deleted: boolean }>;
 
   /**
-   * Tasks of one due-index shard whose due instant is at or before `now`, oldest first, read
-   * from the index (eventually consistent). `itemsRead` counts what the read returned.
+   * Tasks of one due-index shard whose due instant is at or before `now`, oldest first, found by
+   * the index and read eventually consistent. `itemsRead` counts the task records read.
    */
   queryDue(
     shard: number,
@@ -284,6 +290,11 @@ export interface TaskStore {
 
   /** Creates the run's record as `running` if it has none yet (the claim). */
   claimRun(claim: RunClaim): Promise<ClaimResult>;
+  /**
+   * Creates a finished run's record if the run has none yet: the one write of a run of an
+   * idempotent task that ended unclaimed. The first record wins; a later one gets it back.
+   */
+  recordRun(record: RunRecord): Promise<RecordResult>;
   /**
    * Extends the run's own lease and stores progress (when given), if the run is `running` with
    * this token and request id; returns whether cancellation was asked for, in the same request.

@@ -328,6 +328,8 @@ export function taskToItem(task: TaskState, shardCount: number, holdMs = DEFAULT
       maxBackoffSeconds: task.retry.maxBackoffSeconds,
     },
     stopOnError: task.stopOnError,
+    // Stored only when set: a task of an earlier version reads as not idempotent.
+    idempotent: task.idempotent === true ? true : undefined,
     timeoutSeconds: task.timeoutSeconds,
     hidden: task.hidden,
     system: task.system,
@@ -476,6 +478,7 @@ export function taskFromItem(item: Item): TaskState {
     lastSucceededAt: r.optDate('lastSucceededAt'),
     overdueReportedAt: r.optDate('overdueReportedAt'),
     dueKey: r.optDate(attr.dueAt),
+    idempotent: r.optBool('idempotent') === true ? true : undefined,
   });
 }
 
@@ -494,6 +497,7 @@ export const optionalTaskAttributes: readonly string[] = [
   'mustSucceedSetAt',
   'lastSucceededAt',
   'overdueReportedAt',
+  'idempotent',
   attr.dueShard,
   attr.dueAt,
 ];
@@ -524,7 +528,11 @@ function epochSeconds(date: Date): number {
   return Math.floor(date.getTime() / 1000);
 }
 
-/** The item of a run record; `expiresAt` becomes epoch seconds for TTL. */
+/**
+ * The item of a run record; `expiresAt` becomes epoch seconds for TTL. A `running` record (a
+ * claim's) has no run-index key yet: a run enters the index at its first heartbeat or when it
+ * ends, so a short run's entry is written once, under its final key.
+ */
 export function runToItem(run: RunRecord): Item {
   return compact({
     ...keys.run(run.taskId, run.runId),
@@ -532,7 +540,7 @@ export function runToItem(run: RunRecord): Item {
     [attr.runId]: run.runId,
     type: run.type,
     [attr.status]: run.status,
-    [attr.runPart]: runPartOf(run.runId, run.status),
+    [attr.runPart]: run.status === 'running' ? undefined : runPartOf(run.runId, run.status),
     trigger: run.trigger,
     attempt: run.attempt,
     scheduledFor: ms(run.scheduledFor),
@@ -659,9 +667,16 @@ export function runFromClaim(claim: RunClaim): RunRecord {
   });
 }
 
-/** Attributes a heartbeat sets. */
-export function heartbeatAttributes(update: { now: Date; leaseExpiresAt: Date; progress?: Progress }): Item {
+/**
+ * Attributes a heartbeat sets; the run-index key of `running`, which the first heartbeat adds (an
+ * index write) and later ones set to the value it has (none).
+ */
+export function heartbeatAttributes(
+  runId: string,
+  update: { now: Date; leaseExpiresAt: Date; progress?: Progress },
+): Item {
   return compact({
+    [attr.runPart]: runPartOf(runId, 'running'),
     [attr.heartbeatAt]: ms(update.now),
     [attr.leaseExpiresAt]: ms(update.leaseExpiresAt),
     [attr.progress]: progressToMap(update.progress),

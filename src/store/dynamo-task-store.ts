@@ -49,6 +49,7 @@ import type {
   IdempotencyRecord,
   IdempotencyResult,
   Page,
+  RecordResult,
   RunClaim,
   RunFence,
   RunOutcome,
@@ -60,6 +61,7 @@ import type {
   TaskStore,
 } from '../core/ports.js';
 import { saveInBatches } from './dynamo-batch-save.js';
+import { readDueItems } from './dynamo-due-read.js';
 import {
   AUDIT_KIND,
   attr,
@@ -479,32 +481,9 @@ export class DynamoTaskStore implements TaskStore {
     }
     const { limit } = options;
     if (limit !== undefined) checkLimit(limit);
-    let tasks: TaskState[] = [];
-    let itemsRead = 0;
     const keys = dueKeysOf(shard, this.shardCount, this.formerShardCount);
-    for (const key of keys) {
-      const pages = queryPages(
-        this.doc,
-        {
-          TableName: this.tableName,
-          IndexName: tableDefinition.dueIndex.indexName,
-          KeyConditionExpression: '#shard = :shard AND #dueAt <= :now',
-          ExpressionAttributeNames: { '#shard': attr.dueShard, '#dueAt': attr.dueAt },
-          ExpressionAttributeValues: { ':shard': String(key), ':now': now.getTime() },
-        },
-        { limit },
-      );
-      for await (const page of pages) {
-        itemsRead += page.Count ?? 0;
-        for (const item of page.Items ?? []) tasks.push(taskFromItem(item));
-      }
-    }
-    // Several keys (a shrinking count): oldest first across them, as one key reads.
-    if (keys.length > 1) {
-      tasks.sort((a, b) => (a.dueKey?.getTime() ?? 0) - (b.dueKey?.getTime() ?? 0));
-      if (limit !== undefined) tasks = tasks.slice(0, limit);
-    }
-    return { tasks, usage: { itemsRead, writes: 0 } };
+    const { items, recordsRead } = await readDueItems(this.doc, this.tableName, keys, now, limit);
+    return { tasks: items.map(taskFromItem), usage: { itemsRead: recordsRead, writes: 0 } };
   }
 
   // ------------------------------------------------------------------------------ runs
@@ -731,6 +710,33 @@ export class DynamoTaskStore implements TaskStore {
     }
   }
 
+  async recordRun(record: RunRecord): Promise<RecordResult> {
+    const writeId = randomUUID();
+    try {
+      await send(
+        this.doc,
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...runToItem(record), [WRITE_ID]: writeId },
+          ConditionExpression: 'attribute_not_exists(#pk)',
+          ExpressionAttributeNames: { '#pk': attr.pk },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return { recorded: true, run: runFromItem(runToItem(record)) };
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      const old = oldItemOf(error) ?? (await this.getItem(keys.run(record.taskId, record.runId)));
+      if (!old)
+        throw new Error(`record of run ${record.runId} failed its condition, yet none exists`, {
+          cause: error,
+        });
+      // Our own write, retried by the SDK after an ambiguous failure: recorded.
+      if (old[WRITE_ID] === writeId) return { recorded: true, run: runFromItem(old) };
+      return { recorded: false, existing: runFromItem(old) };
+    }
+  }
+
   /**
    * An update by the run's holder, on condition it is still running with this lease: the new
    * item when it held, the item as it was (if any) when it did not.
@@ -772,7 +778,7 @@ export class DynamoTaskStore implements TaskStore {
     fence: RunFence,
     update: { now: Date; leaseExpiresAt: Date; progress?: Progress },
   ): Promise<HeartbeatResult> {
-    const result = await this.fencedUpdate(taskId, runId, fence, heartbeatAttributes(update));
+    const result = await this.fencedUpdate(taskId, runId, fence, heartbeatAttributes(runId, update));
     if (result.held) return { held: true, cancelRequested: result.item[attr.cancelRequested] === true };
     const status = result.old?.[attr.status];
     return typeof status === 'string'

@@ -24,6 +24,7 @@ import type {
   IdempotencyRecord,
   IdempotencyResult,
   Page,
+  RecordResult,
   RunClaim,
   RunFence,
   RunOutcome,
@@ -403,6 +404,14 @@ export class MemoryTaskStore implements TaskStore {
     return { claimed: true, run: runFromItem(structuredClone(item)) };
   }
 
+  async recordRun(record: RunRecord): Promise<RecordResult> {
+    const item = runToItem(structuredClone(record));
+    const existing = this.get(keyOf(item));
+    if (existing) return { recorded: false, existing: runFromItem(existing) };
+    this.put(item);
+    return { recorded: true, run: runFromItem(structuredClone(item)) };
+  }
+
   /** The stored run item if it is running with this lease. */
   private fenced(key: ItemKey, fence: RunFence): Item | undefined {
     const item = this.items.get(mapKey(key));
@@ -427,7 +436,7 @@ export class MemoryTaskStore implements TaskStore {
         ? { held: false, status: status as RunRecord['status'] }
         : { held: false };
     }
-    Object.assign(item, structuredClone(heartbeatAttributes(update)));
+    Object.assign(item, structuredClone(heartbeatAttributes(runId, update)));
     return { held: true, cancelRequested: item[attr.cancelRequested] === true };
   }
 

@@ -12,14 +12,15 @@
  *   (`dueKeysOf`): each old key is read by exactly one new shard, so by one shard group.
  *
  * `reshard-keys.ts` holds that rule; {@link reshardDueIndex} then moves every task still under a key of another count, so that
- * `formerShardCount` can be dropped. Each move is a compare-and-set on the task's version: a task
- * a tick rewrote meanwhile is left as that tick wrote it. The lease of a run is never in the
+ * `formerShardCount` can be dropped. Each move is a compare-and-set on the task's index keys as
+ * read (the keys-only index holds nothing else): a task a tick rewrote under another key
+ * meanwhile is left as that tick wrote it. The lease of a run is never in the
  * shard key, so nothing a move touches can start a run twice.
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { shardOf } from '../core/due.js';
-import { attr, type Item } from './dynamo-items.js';
+import { attr, type Item, keys } from './dynamo-items.js';
 import { isConditionFailure, queryPages, send } from './dynamo-support.js';
 import { MAX_SHARD_COUNT } from './reshard-keys.js';
 import { tableDefinition } from './table-definition.js';
@@ -42,7 +43,7 @@ export interface ReshardReport {
 /**
  * Moves every task of the due index whose shard key is not its key under `shardCount` and that
  * is not due within `horizonMs`, one conditional update each (`dueShard` only, if the task's
- * version and keys are still those read). Tasks due sooner are rewritten by their dispatch.
+ * index keys are still those read). Tasks due sooner are rewritten by their dispatch.
  * Reads every key from `"0"` to `"63"`, so it needs no memory of the old count. Safe to run while
  * ticks run, and again: a second run moves nothing. Run it once every function uses the new count.
  */
@@ -75,7 +76,7 @@ export async function reshardDueIndex(options: {
     for await (const page of pages) {
       for (const item of page.Items ?? []) {
         report.read++;
-        const target = shardOf(item[attr.id] as string, shardCount);
+        const target = shardOf(String(item[attr.pk]).slice(keys.task('').pk.length), shardCount);
         if (target === key) continue;
         // A tick reads the keys of its shards one after another: a task moved between two of
         // those reads would be missed for a minute. Only tasks no tick is about to read move.
@@ -102,11 +103,10 @@ async function moveTask(doc: DynamoDBDocumentClient, tableName: string, item: It
         TableName: tableName,
         Key: { [attr.pk]: item[attr.pk], [attr.sk]: item[attr.sk] },
         UpdateExpression: 'SET #shard = :target',
-        ConditionExpression: '#version = :version AND #shard = :read AND #dueAt = :dueAt',
-        ExpressionAttributeNames: { '#shard': attr.dueShard, '#version': attr.version, '#dueAt': attr.dueAt },
+        ConditionExpression: '#shard = :read AND #dueAt = :dueAt',
+        ExpressionAttributeNames: { '#shard': attr.dueShard, '#dueAt': attr.dueAt },
         ExpressionAttributeValues: {
           ':target': String(target),
-          ':version': item[attr.version],
           ':read': item[attr.dueShard],
           ':dueAt': item[attr.dueAt],
         },

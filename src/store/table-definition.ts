@@ -11,6 +11,8 @@ import {
   type DynamoDBClient,
   ResourceInUseException,
   ResourceNotFoundException,
+  type TableDescription,
+  UpdateTableCommand,
   UpdateTimeToLiveCommand,
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
@@ -34,12 +36,27 @@ export interface KeyAttribute {
 export interface TableDefinition {
   readonly partitionKey: KeyAttribute;
   readonly sortKey: KeyAttribute;
-  /** The sparse due index: only task items with something to do carry its keys. */
+  /**
+   * The sparse due index: only task items with something to do carry its keys. Keys only: the
+   * tick reads the records themselves by key after each page (BatchGetItem), so a dispatch that
+   * keeps the task's index key (`dueIndexKey`) costs this index nothing.
+   */
   readonly dueIndex: {
     readonly indexName: string;
     /** `"0"`..`"S-1"`: the shard of the task id. */
     readonly partitionKey: KeyAttribute;
     /** Epoch milliseconds: the next instant the tick must look at the task. */
+    readonly sortKey: KeyAttribute;
+    readonly projection: 'KEYS_ONLY';
+  };
+  /**
+   * The due index of tables created by 0.2 and earlier: same keys, every attribute projected. A projection
+   * cannot change in place, so an upgraded table keeps it until `dueIndex` is `ACTIVE` beside it;
+   * the store reads it only while the new one cannot be read (docs/operating.md, "Upgrading").
+   */
+  readonly formerDueIndex: {
+    readonly indexName: string;
+    readonly partitionKey: KeyAttribute;
     readonly sortKey: KeyAttribute;
     readonly projection: 'ALL';
   };
@@ -87,6 +104,12 @@ export const tableDefinition: TableDefinition = {
   partitionKey: { name: 'pk', type: 'S' },
   sortKey: { name: 'sk', type: 'S' },
   dueIndex: {
+    indexName: 'due2',
+    partitionKey: { name: 'dueShard', type: 'S' },
+    sortKey: { name: 'dueAt', type: 'N' },
+    projection: 'KEYS_ONLY',
+  },
+  formerDueIndex: {
     indexName: 'due',
     partitionKey: { name: 'dueShard', type: 'S' },
     sortKey: { name: 'dueAt', type: 'N' },
@@ -173,8 +196,9 @@ function uniqueAttributes(attributes: KeyAttribute[]): KeyAttribute[] {
 
 /**
  * Creates the table when it does not exist, waits until it is `ACTIVE` and enables TTL on
- * {@link TableDefinition.ttlAttribute}. Idempotent: safe to call on every start of the local
- * runtime and from several processes at once.
+ * {@link TableDefinition.ttlAttribute}; a table of an earlier layout gets the keys-only due index
+ * in place of its former one ({@link upgradeDueIndex}). Idempotent: safe to call on every start of
+ * the local runtime and from several processes at once.
  */
 export async function ensureTable(
   client: DynamoDBClient,
@@ -183,7 +207,8 @@ export async function ensureTable(
 ): Promise<void> {
   let exists = true;
   try {
-    await client.send(new DescribeTableCommand({ TableName: tableName }));
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    if (Table) await upgradeDueIndex(client, Table, options.maxWaitSeconds ?? 120);
   } catch (error) {
     if (!(error instanceof ResourceNotFoundException)) throw error;
     exists = false;
@@ -213,5 +238,87 @@ export async function ensureTable(
   } catch (error) {
     // A concurrent caller enabled it first ("TimeToLive is already enabled").
     if (!(error instanceof Error && /already enabled/i.test(error.message))) throw error;
+  }
+}
+
+/**
+ * Brings a table created by 0.2 or earlier to the keys-only due index, the way DynamoDB allows
+ * (one index created or deleted per `UpdateTable`, a projection never changed in place): creates
+ * {@link TableDefinition.dueIndex} beside the former one, waits until it is `ACTIVE` (the store
+ * reads the former one meanwhile), then deletes the former one. What the construct does over two
+ * deploys, for tables `ensureTable` manages (the local runtime's).
+ */
+export async function upgradeDueIndex(
+  client: DynamoDBClient,
+  table: TableDescription,
+  maxWaitSeconds: number,
+): Promise<void> {
+  const tableName = table.TableName as string;
+  const names = new Set((table.GlobalSecondaryIndexes ?? []).map((i) => i.IndexName));
+  const { dueIndex, formerDueIndex } = tableDefinition;
+  if (!names.has(dueIndex.indexName) && !names.has(formerDueIndex.indexName)) return;
+  if (!names.has(dueIndex.indexName)) {
+    await updateIndexes(client, tableName, maxWaitSeconds, {
+      AttributeDefinitions: [dueIndex.partitionKey, dueIndex.sortKey].map((a) => ({
+        AttributeName: a.name,
+        AttributeType: a.type,
+      })),
+      GlobalSecondaryIndexUpdates: [
+        {
+          Create: {
+            IndexName: dueIndex.indexName,
+            KeySchema: [
+              { AttributeName: dueIndex.partitionKey.name, KeyType: 'HASH' },
+              { AttributeName: dueIndex.sortKey.name, KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: dueIndex.projection },
+          },
+        },
+      ],
+    });
+  }
+  if (names.has(formerDueIndex.indexName)) {
+    await updateIndexes(client, tableName, maxWaitSeconds, {
+      GlobalSecondaryIndexUpdates: [{ Delete: { IndexName: formerDueIndex.indexName } }],
+    });
+  }
+}
+
+/**
+ * One `UpdateTable` of the indexes, then waits until the table and every index it keeps are
+ * `ACTIVE` (an index being deleted is no longer read: its end is not waited for).
+ */
+async function updateIndexes(
+  client: DynamoDBClient,
+  tableName: string,
+  maxWaitSeconds: number,
+  update: Omit<ConstructorParameters<typeof UpdateTableCommand>[0], 'TableName'>,
+): Promise<void> {
+  await waitUntilIndexesActive(client, tableName, maxWaitSeconds);
+  try {
+    await client.send(new UpdateTableCommand({ TableName: tableName, ...update }));
+  } catch (error) {
+    // Another process made the same change first: its index exists, or is already gone.
+    const raced =
+      error instanceof Error &&
+      /already exists|does not exist|not found|ResourceInUse/i.test(`${error.name} ${error.message}`);
+    if (!raced) throw error;
+  }
+  await waitUntilIndexesActive(client, tableName, maxWaitSeconds);
+}
+
+async function waitUntilIndexesActive(client: DynamoDBClient, tableName: string, maxWaitSeconds: number) {
+  const until = Date.now() + maxWaitSeconds * 1000;
+  for (;;) {
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    const busy =
+      Table?.TableStatus !== 'ACTIVE' ||
+      (Table.GlobalSecondaryIndexes ?? []).some(
+        (i) => i.IndexStatus !== 'ACTIVE' && i.IndexStatus !== 'DELETING',
+      );
+    if (!busy) return;
+    if (Date.now() > until)
+      throw new Error(`table ${tableName}: indexes not ACTIVE after ${maxWaitSeconds} s`);
+    await new Promise((done) => setTimeout(done, 500));
   }
 }

@@ -30,6 +30,7 @@ import type {
 import { idempotencyKeyOf, parseRunEvent, type RunEvent } from '../core/run-event.js';
 import { makeNotifier, makeStore } from '../deps.js';
 import { newId } from '../ids.js';
+import { runFromClaim } from '../store/dynamo-items.js';
 import { type SettleResult, settleTask } from '../tick/settle.js';
 import { defaultTimeoutGraceMs, endingOf, raceTimeout } from './deadline.js';
 import type { TaskContext, TaskImplementation, TaskTypes } from './define-task.js';
@@ -38,6 +39,7 @@ import { TaskTypeNotServedError } from './errors.js';
 import { cloudWatchLogsUrl } from './logs-link.js';
 import { outcomeOf, runErrorOf, truncateUtf8 } from './outcome.js';
 import { RunLease, runLeaseMs } from './run-lease.js';
+import { leaseStoreOf, type PendingClaim, recordEnd } from './unclaimed.js';
 
 /** Options of {@link createTaskHandler}; all optional (tests and the local runtime set some). */
 export interface TaskHandlerOptions {
@@ -235,6 +237,8 @@ interface Invocation {
   remainingTimeMs: () => number;
   /** Where this invocation runs, from the Lambda context (recorded on the run). */
   ranOn: Pick<RunClaim, 'functionName' | 'functionVersion' | 'logStream'>;
+  /** An idempotent task's claim, while not written (`unclaimed.ts`). */
+  pending: PendingClaim;
 }
 
 /**
@@ -269,6 +273,7 @@ async function runOnce(
       ...(context?.functionVersion ? { functionVersion: context.functionVersion } : {}),
       ...(context?.logStreamName ? { logStream: context.logStreamName } : {}),
     },
+    pending: {},
   };
   const claim = await claimRun(inv, deps);
   if ('refused' in claim) return refuseRun(inv, deps, claim);
@@ -279,7 +284,7 @@ async function runOnce(
     });
     return { ...inv.ids, claimed: false, existingStatus: claim.existing.status };
   }
-  inv.logger.info('run claimed');
+  inv.logger.info(inv.pending.claim ? 'run started unclaimed (idempotent task)' : 'run claimed');
   // The body gets what the claim recorded (from the lease, or a scheduled run's task as it is now).
   const checked = await checkRun(
     { ...inv, run: { ...inv.run, parameters: claim.run.parameters } },
@@ -311,7 +316,7 @@ async function claimRun(inv: Invocation, deps: HandlerDeps): Promise<ClaimResult
     return existing ? { claimed: false, existing } : found;
   }
   const { lease } = found;
-  return deps.store.claimRun({
+  const claim: RunClaim = {
     ...ids,
     type: run.type,
     token: lease.token,
@@ -333,7 +338,11 @@ async function claimRun(inv: Invocation, deps: HandlerDeps): Promise<ClaimResult
     ...inv.ranOn,
     ...(lease.replayOf !== undefined ? { replayOf: lease.replayOf } : {}),
     expiresAt: historyExpiry({ historyRetentionDays: run.historyRetentionDays }, startedAt),
-  });
+  };
+  if (task?.idempotent !== true) return deps.store.claimRun(claim);
+  // An idempotent task's run starts without the claim's write (`unclaimed.ts`).
+  inv.pending.claim = claim;
+  return { claimed: true, run: runFromClaim(claim) };
 }
 
 /** A run event no lease holds as sent: nothing runs, nothing is written; a warning and a metric. */
@@ -405,7 +414,7 @@ async function runBodyUnderLease(
 ): Promise<RunOutcome> {
   const { run, logger, requestId, remainingTimeMs, startedAt } = inv;
   const lease = new RunLease({
-    store: deps.store,
+    store: leaseStoreOf(deps.store, inv.pending),
     clock: deps.clock,
     ...inv.ids,
     fence: inv.fence,
@@ -450,9 +459,13 @@ async function finishRun(
   outcome: RunOutcome,
 ): Promise<TaskInvocationResult> {
   const { ids, logger } = inv;
-  const completed = await deps.store.completeRun(ids.taskId, ids.runId, inv.fence, outcome);
+  const unclaimed = inv.pending.claim !== undefined;
+  const completed = await recordEnd(deps.store, inv.pending, ids, inv.fence, outcome);
   if (!completed.completed) {
-    logger.warn('completion refused: the run lost its lease and was reclaimed; nothing overwritten', {
+    const why = unclaimed
+      ? 'completion refused: the run already has a record (another delivery of this idempotent run, a cancel or a time-out); nothing overwritten'
+      : 'completion refused: the run lost its lease and was reclaimed; nothing overwritten';
+    logger.warn(why, {
       status: outcome.status,
       currentStatus: completed.current?.status,
     });

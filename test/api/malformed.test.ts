@@ -37,6 +37,7 @@ const knownFields = new Set([
   'catchUpWindowSeconds',
   'retry',
   'stopOnError',
+  'idempotent',
   'timeoutSeconds',
   'hidden',
   'startAt',
@@ -99,7 +100,7 @@ const wrongValue = fc.oneof(
 const wrongTypeField = fc.tuple(fc.constantFrom(...knownFields), wrongValue).filter(([field, value]) => {
   // Skip the few combinations that are valid: strings where strings go, booleans where booleans go.
   const strings = ['name', 'schedule', 'description', 'timezone'];
-  const booleans = ['enabled', 'stopOnError', 'hidden'];
+  const booleans = ['enabled', 'stopOnError', 'idempotent', 'hidden'];
   if (strings.includes(field) && typeof value === 'string')
     return field === 'schedule' || field === 'timezone';
   if (booleans.includes(field) && typeof value === 'boolean') return false;

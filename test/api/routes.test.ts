@@ -74,6 +74,21 @@ describe('task types and tasks', () => {
     expect(stored?.nextSlotAt?.toISOString()).toBe(created.body.nextSlots[0]);
   });
 
+  it('takes `idempotent` as a boolean: shown when true, removed by a PATCH to false', async () => {
+    const created = await call('POST', '/tasks', aTaskInput({ id: 'idem-1', idempotent: true }));
+    expect(created.status).toBe(201);
+    expect(created.body.idempotent).toBe(true);
+    expect((await store.getTask('idem-1'))?.idempotent).toBe(true);
+    const refused = await call('POST', '/tasks', aTaskInput({ id: 'idem-2', idempotent: 'yes' }));
+    expect(refused.status).toBe(400);
+    expect(refused.body.error.details).toEqual([expect.objectContaining({ field: 'idempotent' })]);
+
+    const patched = await call('PATCH', '/tasks/idem-1', { idempotent: false }, { 'if-match': '"1"' });
+    expect(patched.status).toBe(200);
+    expect(patched.body).not.toHaveProperty('idempotent');
+    expect((await store.getTask('idem-1'))?.idempotent).toBeUndefined();
+  });
+
   it('POST /tasks generates an id, refuses a duplicate id with 409', async () => {
     const generated = await call('POST', '/tasks', aTaskInput());
     expect(generated.status).toBe(201);

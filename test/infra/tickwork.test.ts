@@ -177,6 +177,26 @@ describe('the table', () => {
     expect(table.Properties.AttributeDefinitions).toHaveLength(expected.length);
   });
 
+  it('keeps the former due index beside due2 while a 0.2 table upgrades (keepFormerDueIndex)', () => {
+    const names = (template: ReturnType<typeof theDefaultStack>['template']) => {
+      const table = Object.values(template.findResources('AWS::DynamoDB::Table'))[0] as {
+        Properties: {
+          GlobalSecondaryIndexes: { IndexName: string; Projection: { ProjectionType: string } }[];
+        };
+      };
+      return table.Properties.GlobalSecondaryIndexes.map(
+        (i) => `${i.IndexName}:${i.Projection.ProjectionType}`,
+      );
+    };
+    expect(names(theDefaultStack().template)).toEqual(['due2:KEYS_ONLY', 'tasks:KEYS_ONLY', 'runs:INCLUDE']);
+    expect(names(aTickworkStack({ keepFormerDueIndex: true }).template)).toEqual([
+      'due2:KEYS_ONLY',
+      'tasks:KEYS_ONLY',
+      'runs:INCLUDE',
+      'due:ALL',
+    ]);
+  });
+
   it('is retained when it leaves the stack, unless told otherwise', () => {
     theDefaultStack().template.hasResource('AWS::DynamoDB::Table', {
       DeletionPolicy: 'Retain',
@@ -233,6 +253,7 @@ describe('least privilege', () => {
       sortedAccess([
         { on: 'table', actions: [...tableReads, 'dynamodb:PartiQLUpdate'].sort() },
         { on: 'index/due', actions: ['dynamodb:Query'] },
+        { on: 'index/due2', actions: ['dynamodb:Query'] },
         { on: 'index/runs', actions: ['dynamodb:Query'] },
         { on: 'table', partitions: taskOrScheduler, actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'] },
         { on: 'table', partitions: ['SCHEDULER'], actions: ['dynamodb:DeleteItem'] },

@@ -171,6 +171,10 @@ describe('a run starts only from its lease', () => {
       requestId: 'req-real',
       trigger: h.real.trigger,
     });
+    // Both beat once before their holders died: that is what lists a run as `running`.
+    const beat = { now: past, leaseExpiresAt: orphan.leaseExpiresAt };
+    await h.store.heartbeat(h.task.id, orphan.runId, { token: 7, requestId: 'req-orphan' }, beat);
+    await h.store.heartbeat(h.task.id, h.real.runId, { token: h.real.token, requestId: 'req-real' }, beat);
 
     const report = await runTick(h.deps, { now: new Date(), recordTick: false, reap: true });
 

@@ -174,6 +174,54 @@ describe('task SDK against DynamoDB Local, driven by the real tick', () => {
     expect(items[0]).toMatchObject({ status: 'succeeded', result: 'done', runId: event.runId });
   });
 
+  it('an idempotent task: duplicates may each run the body, one record is kept, the first outcome', async () => {
+    let bodies = 0;
+    const h = await harness(
+      {
+        'sdk.idem': async () => {
+          bodies++;
+          return `done ${bodies}`;
+        },
+      },
+      { copies: 3 },
+    );
+    const task = await h.createDueTask({ type: 'sdk.idem', idempotent: true });
+
+    expect((await h.tick()).started).toBe(1);
+    await h.invoker.settled();
+
+    // No claim stops a duplicate: every delivery ran the body; the first record won.
+    expect(bodies).toBe(3);
+    const results = h.invoker.deliveries.map((d) => d.result);
+    const recorded = results.map((r) => (r && 'recorded' in r ? r.recorded : undefined));
+    expect(recorded.filter((r) => r === true)).toHaveLength(1);
+    expect(recorded.filter((r) => r === false)).toHaveLength(2);
+    const { items } = await h.store.listRuns(task.id, { limit: 10 });
+    expect(items).toHaveLength(1);
+    expect(items[0]).toMatchObject({ status: 'succeeded', trigger: 'schedule', attempt: 1 });
+  });
+
+  it('an idempotent run that outlives a heartbeat interval is claimed at its first beat', async () => {
+    const hold = gate();
+    const h = await harness({
+      'sdk.idem-long': async () => {
+        await hold.promise;
+        return 'long';
+      },
+    });
+    const task = await h.createDueTask({ type: 'sdk.idem-long', idempotent: true });
+    await h.tick();
+    const event = h.invoker.deliveries[0]?.event as RunEvent;
+    const runId = event.runId;
+    // The run started unclaimed; its first heartbeat writes the claim.
+    await waitFor(async () => (await h.store.getRun(task.id, runId))?.status === 'running', 2_000, {
+      what: 'the claim at the first heartbeat',
+    });
+    hold.open();
+    await h.invoker.settled();
+    expect(await h.store.getRun(task.id, runId)).toMatchObject({ status: 'succeeded', result: 'long' });
+  });
+
   it('fires the signal within heartbeat interval + 1 s of a cancel request, and the run ends cancelled', async () => {
     let abortedAt: number | undefined;
     let reason: CancelReason | undefined;

@@ -630,6 +630,34 @@ export function describeTaskStoreContract(name: string, makeStore: () => Promise
         for (const existing of losers) expect(existing).toEqual(winners[0]);
       });
 
+      it("records an unclaimed run's end once (an idempotent task): the first record wins", async () => {
+        const run = aRun({ status: 'succeeded', result: 'first', finishedAt: at(5_000), durationMs: 5 });
+
+        const results = await Promise.all([
+          store.recordRun(run),
+          store.recordRun({ ...run, result: 'second', requestId: 'req-other' }),
+        ]);
+
+        const winners = results.flatMap((r) => (r.recorded ? [r.run] : []));
+        const losers = results.flatMap((r) => (r.recorded ? [] : [r.existing]));
+        expect(winners).toHaveLength(1);
+        expect(losers).toEqual(winners);
+        expect(await store.getRun(run.taskId, run.runId)).toEqual(winners[0]);
+        // Listed across tasks under its end state, as a completed claim would be.
+        const { items } = await store.listRunsAcross({ statuses: ['succeeded'], limit: 5 });
+        expect(items.map((r) => r.runId)).toEqual([run.runId]);
+        // A claim after it, or a record after a claim, finds the record there.
+        expect(await store.claimRun(aClaim({ taskId: run.taskId, runId: run.runId }))).toMatchObject({
+          claimed: false,
+          existing: { status: 'succeeded' },
+        });
+        const claimed = aClaim();
+        await store.claimRun(claimed);
+        expect(
+          await store.recordRun(aRun({ taskId: claimed.taskId, runId: claimed.runId, status: 'failed' })),
+        ).toMatchObject({ recorded: false, existing: { status: 'running' } });
+      });
+
       it('reads runs in a batch, keyed by run id, without the missing ones', async () => {
         const a = aClaim();
         const b = aClaim({ taskId: 'task-2' });

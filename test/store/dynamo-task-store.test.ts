@@ -6,12 +6,19 @@ import {
   ProvisionedThroughputExceededException,
   TransactionCanceledException,
 } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  DynamoDBDocumentClient,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
 import { shardOf } from '../../src/core/due.js';
 import { StoreUnavailableError } from '../../src/core/errors.js';
 import type { TaskState } from '../../src/core/model.js';
+import { taskToItem } from '../../src/store/dynamo-items.js';
 import { DynamoTaskStore } from '../../src/store/dynamo-task-store.js';
 import { ensureTable, tableDefinition } from '../../src/store/table-definition.js';
 import { CapacityMeter } from '../bench/capacity.js';
@@ -39,12 +46,12 @@ describe('DynamoTaskStore on DynamoDB Local', () => {
       ]).sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
     ).toEqual([
       [
-        'due',
+        'due2',
         [
           { AttributeName: 'dueShard', KeyType: 'HASH' },
           { AttributeName: 'dueAt', KeyType: 'RANGE' },
         ],
-        'ALL',
+        'KEYS_ONLY',
       ],
       [
         'runs',
@@ -98,7 +105,8 @@ describe('DynamoTaskStore on DynamoDB Local', () => {
     // Creating also enters the keys-only task list index; later writes keep its key and cost it nothing.
     expect(await units(() => store.createTask(v1))).toEqual([0, 3, 1]);
     expect(await units(() => store.saveTask(v2, { expectedVersion: 1 }))).toEqual([0, 3, 1]);
-    expect(await units(() => store.saveTask(v3, { expectedVersion: 2 }))).toEqual([0, 2, 1]);
+    // A write that keeps the keys-only due index's key and changes nothing it projects: 0 there.
+    expect(await units(() => store.saveTask(v3, { expectedVersion: 2 }))).toEqual([0, 1, 1]);
     expect(await units(() => store.saveTask(v4, { expectedVersion: 3 }))).toEqual([0, 2, 1]);
     expect(await units(() => store.saveTask(v5, { expectedVersion: 4 }))).toEqual([0, 1, 1]);
     const record = aRun({ taskId: v1.id });
@@ -108,11 +116,17 @@ describe('DynamoTaskStore on DynamoDB Local', () => {
     ).toEqual([0, 8, 1]);
     // A lost race reports no capacity (DynamoDB bills it, but the exception carries none).
     expect(await units(() => store.saveTask(v6, { expectedVersion: 5 }))).toEqual([0, 0, 1]);
-    // The claim enters the run index (1); a heartbeat writes nothing it projects (0).
-    expect(await units(() => store.claimRun(claim))).toEqual([0, 2, 1]);
+    // The claim does not enter the run index (0); the first heartbeat puts it under `running`
+    // (1); later ones set the same key and nothing it projects (0).
+    expect(await units(() => store.claimRun(claim))).toEqual([0, 1, 1]);
     expect(
       await units(() =>
         store.heartbeat(v1.id, claim.runId, fence, { now: at(1), leaseExpiresAt: at(600_000) }),
+      ),
+    ).toEqual([0, 2, 1]);
+    expect(
+      await units(() =>
+        store.heartbeat(v1.id, claim.runId, fence, { now: at(2), leaseExpiresAt: at(600_001) }),
       ),
     ).toEqual([0, 1, 1]);
     expect(
@@ -124,9 +138,27 @@ describe('DynamoTaskStore on DynamoDB Local', () => {
         }),
       ),
     ).toEqual([0, 3, 1]); // the run's index entry moves from `running` to `succeeded`: 2
+    // A run that ends before its first heartbeat enters the index once, at its end: 1.
+    const short = aClaim({ taskId: v1.id, requestId: 'req-short' });
+    await store.claimRun(short);
+    expect(
+      await units(() =>
+        store.completeRun(
+          v1.id,
+          short.runId,
+          { token: 1, requestId: 'req-short' },
+          {
+            status: 'succeeded',
+            finishedAt: at(3),
+            durationMs: 1,
+          },
+        ),
+      ),
+    ).toEqual([0, 2, 1]);
     expect(await units(() => store.getTask(v1.id))).toEqual([1, 0, 1]);
     expect(await units(() => store.getRun(v1.id, claim.runId))).toEqual([1, 0, 1]);
-    expect(await units(() => store.queryDue(shard, at(3_600_000)))).toEqual([0.5, 0, 1]);
+    // The keys-only index's Query, then the records by key (BatchGetItem, eventually consistent).
+    expect(await units(() => store.queryDue(shard, at(3_600_000)))).toEqual([1, 0, 2]);
     expect(await units(() => store.getRuns([{ taskId: v1.id, runId: claim.runId }]))).toEqual([0.5, 0, 1]);
     expect(await units(() => store.listRuns(v1.id, { limit: 10 }))).toEqual([0.5, 0, 1]);
   });
@@ -142,6 +174,36 @@ describe('DynamoTaskStore faults (aws-sdk-client-mock)', () => {
       message: 'Rate of requests exceeds the allowed throughput',
       $metadata: {},
     });
+
+  it('reads the former due index while due2 is backfilling (an upgrade from 0.2)', async () => {
+    const { mock, store } = mockedStore();
+    const task = aTask({ nextSlotAt: at(0) });
+    const item = taskToItem(task, store.shardCount);
+    const backfilling = Object.assign(
+      new Error('Cannot read from backfilling global secondary index: due2'),
+      {
+        name: 'ValidationException',
+      },
+    );
+    mock
+      .on(QueryCommand, { IndexName: tableDefinition.dueIndex.indexName })
+      .rejects(backfilling)
+      .on(QueryCommand, { IndexName: tableDefinition.formerDueIndex.indexName })
+      .resolves({ Items: [item], Count: 1 })
+      .on(BatchGetCommand)
+      .resolves({ Responses: { mocked: [item] } });
+
+    const { tasks } = await store.queryDue(shardOf(task.id, store.shardCount), at(1));
+
+    expect(tasks.map((t) => t.id)).toEqual([task.id]);
+    // Any other refusal of the new index is not hidden.
+    mock.on(QueryCommand, { IndexName: tableDefinition.dueIndex.indexName }).rejects(
+      Object.assign(new Error('Query condition missed key schema element'), {
+        name: 'ValidationException',
+      }),
+    );
+    await expect(store.queryDue(0, at(1))).rejects.toThrow(/missed key schema/);
+  });
 
   it('reports throttling of a task save as the store being unavailable, not as a lost race', async () => {
     const { mock, store } = mockedStore();

@@ -19,7 +19,10 @@ interface Seed {
   trigger?: Trigger;
 }
 
-/** Records a run through the store's own writes: a claim, then a completion unless it runs on. */
+/**
+ * Records a run through the store's own writes: a claim, then a completion, or, for one that runs
+ * on, a heartbeat (a run enters the index's `running` partitions at its first).
+ */
 async function seed(store: TaskStore, s: Seed): Promise<string> {
   const runId = ulid(T0.getTime() + s.offsetMs);
   const fence = { token: 1, requestId: `req-${runId}` };
@@ -34,7 +37,13 @@ async function seed(store: TaskStore, s: Seed): Promise<string> {
     }),
   );
   const status = s.status ?? 'succeeded';
-  if (status === 'running') return runId;
+  if (status === 'running') {
+    await store.heartbeat(s.taskId, runId, fence, {
+      now: at(s.offsetMs + 1000),
+      leaseExpiresAt: at(s.offsetMs + 60_000),
+    });
+    return runId;
+  }
   if (status !== 'succeeded' && status !== 'failed' && status !== 'cancelled') {
     throw new Error(`seed cannot record ${status}`);
   }
@@ -129,6 +138,37 @@ function describeRunIndex(name: string, makeStore: () => Promise<TaskStore>): vo
       expect(await ids({ to: at(59_999) })).toHaveLength(1);
     });
 
+    it('lists a run from its first heartbeat or its end, never from its claim alone', async () => {
+      const runId = ulid(T0.getTime());
+      const fence = { token: 1, requestId: 'req-1' };
+      await store.claimRun(aClaim({ taskId: 'h', runId, requestId: fence.requestId }));
+      expect((await store.listRunsAcross({ limit: 5 })).items).toEqual([]);
+      await store.heartbeat('h', runId, fence, { now: at(1000), leaseExpiresAt: at(60_000) });
+      await store.heartbeat('h', runId, fence, { now: at(2000), leaseExpiresAt: at(61_000) });
+      expect((await store.listRunsAcross({ statuses: ['running'], limit: 5 })).items).toMatchObject([
+        { runId, status: 'running' },
+      ]);
+
+      // A short run, never heartbeating, is listed once it ended, under its end state.
+      const short = ulid(T0.getTime() + 1);
+      await store.claimRun(aClaim({ taskId: 's', runId: short, requestId: 'req-2' }));
+      await store.completeRun(
+        's',
+        short,
+        { token: 1, requestId: 'req-2' },
+        {
+          status: 'failed',
+          finishedAt: at(500),
+          durationMs: 400,
+          error: { name: 'Error', message: 'boom' },
+        },
+      );
+      expect((await store.listRunsAcross({ statuses: ['failed'], limit: 5 })).items).toMatchObject([
+        { runId: short, status: 'failed', durationMs: 400 },
+      ]);
+      expect((await store.listLapsedRuns(at(3_600_000))).runs.map((r) => r.runId)).toEqual([runId]);
+    });
+
     it('moves a run from `running` to its end state, and a time-out too', async () => {
       const runId = await seed(store, { taskId: 't', offsetMs: 0, status: 'running' });
       expect(
@@ -187,7 +227,15 @@ function describeRunIndex(name: string, makeStore: () => Promise<TaskStore>): vo
 
     it('keeps `replayOf` on records and on pending and active runs', async () => {
       const runId = ulid();
-      await store.claimRun(aClaim({ taskId: 'r', runId, trigger: 'replay', replayOf: 'ORIGINAL' }));
+      await store.claimRun(
+        aClaim({ taskId: 'r', runId, trigger: 'replay', replayOf: 'ORIGINAL', requestId: 'req-r' }),
+      );
+      await store.heartbeat(
+        'r',
+        runId,
+        { token: 1, requestId: 'req-r' },
+        { now: at(1), leaseExpiresAt: at(60_000) },
+      );
       expect(await store.getRun('r', runId)).toMatchObject({ trigger: 'replay', replayOf: 'ORIGINAL' });
       expect((await store.listRunsAcross({ trigger: 'replay', limit: 5 })).items[0]).toMatchObject({
         replayOf: 'ORIGINAL',

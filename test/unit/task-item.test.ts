@@ -18,6 +18,7 @@ describe('the task item', () => {
         mustSucceedSetAt: at(0),
         lastSucceededAt: at(-1_000),
         overdueReportedAt: at(-500),
+        idempotent: true,
       }),
       4,
     );

@@ -20,6 +20,7 @@ const taskFieldOptions = {
   'max-attempts': { type: 'string' },
   'backoff-seconds': { type: 'string' },
   'stop-on-error': { type: 'boolean' },
+  idempotent: { type: 'boolean' },
   'max-runs': { type: 'string' },
   'must-succeed-every': { type: 'string' },
   description: { type: 'string' },
@@ -34,7 +35,8 @@ const TASK_FIELD_HELP = `  --file, -f <path|->     task JSON (fields as POST /ta
   --priority <n>  --timeout <seconds>  --max-attempts <n>  --backoff-seconds <n>
   --stop-on-error  --max-runs <n>  --description <text>  --hidden  --disabled
   --must-succeed-every <duration|none>   a dead-man promise (26h, 90m, 2d; at least 1m): the
-                          tick emits Tickwork Task Overdue when no run succeeded within it; none removes it`;
+                          tick emits Tickwork Task Overdue when no run succeeded within it; none removes it
+  --idempotent            the body may run twice for a slot: one write a run fewer, no exactly-once start`;
 
 /** The task JSON of `--file` (a path, or `-` for stdin), or an empty object. */
 function fileBody(file: string | undefined): Record<string, unknown> {
@@ -67,6 +69,7 @@ export function taskBody(values: Values): Record<string, unknown> {
   set('description', values.description);
   set('hidden', values.hidden);
   set('stopOnError', values['stop-on-error']);
+  set('idempotent', values.idempotent);
   if (values.disabled) body.enabled = false;
   const params = parseParams(values.param as string[] | undefined);
   if (params) body.parameters = { ...(body.parameters as object | undefined), ...params };
