@@ -133,8 +133,11 @@ export async function startLambdaEndpoint(options: LambdaEndpointOptions): Promi
     const timeoutMs = (typeTimeout ?? fn.timeoutSeconds) * 1000;
     const tail: string[] = [];
     const record = (stream: 'stdout' | 'stderr', text: string, at: Date) => {
-      tail.push(text);
-      if (tail.length > 200) tail.shift();
+      // Only a RequestResponse invoke can ask for its log's tail.
+      if (!async) {
+        tail.push(text);
+        if (tail.length > 200) tail.shift();
+      }
       if (target) options.logs.append(target.taskId, target.runId, parseLogLine(text, stream, at));
       options.onLine?.(fn.name, { stream, text });
     };
@@ -159,14 +162,14 @@ export async function startLambdaEndpoint(options: LambdaEndpointOptions): Promi
   // Long because: one branch per Lambda Invoke mode (Event, RequestResponse, DryRun) and its errors.
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const requestId = randomUUID();
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const match = invokePath.exec(url.pathname);
+    const pathname = (req.url ?? '/').split('?')[0] ?? '/';
+    const match = invokePath.exec(pathname);
     if (!match || req.method !== 'POST') {
       sendError(
         res,
         404,
         'UnknownOperationException',
-        `Unknown operation ${req.method} ${url.pathname}`,
+        `Unknown operation ${req.method} ${pathname}`,
         requestId,
       );
       return;

@@ -3,7 +3,7 @@
  * running one invocation at a time (as a Lambda execution environment does), reused while warm.
  *
  * ```
- *  invoke ─► queue ─► idle worker? ─yes─► busy ── result + end markers ──► idle (reused)
+ *  invoke ─► queue ─► idle worker? ─yes─► busy ── lines…, result (IPC) ──► idle (reused)
  *                       │ no                 │ timeout: SIGKILL, Sandbox.Timedout
  *                       ▼                    │ exit (crash): Runtime.ExitError
  *            spawn (≤ maxWorkers) ─ ready ─┘   └─► worker gone; the pool spawns another when needed
@@ -12,16 +12,20 @@
  *
  * Isolation: a worker is a child process, so a task that hangs is really stopped at its timeout
  * (SIGKILL), and one that crashes (`process.exit`, an uncaught error) takes only its own worker.
+ *
+ * Output: an invocation's lines come over the IPC channel before its result (`worker-main.ts`);
+ * what reaches the pipes (output between invocations, a child process's) is given to the
+ * invocation running then, or else to `onStrayLine`.
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { LocalFunction } from './config.js';
-import {
-  endMarker,
-  type FromWorker,
-  type LambdaErrorPayload,
-  type ToWorker,
-  type WorkerInit,
+import type {
+  CapturedLine,
+  FromWorker,
+  LambdaErrorPayload,
+  ToWorker,
+  WorkerInit,
 } from './worker-protocol.js';
 
 /** One invocation asked of the pool. */
@@ -72,8 +76,6 @@ interface Current {
   timer: NodeJS.Timeout;
   settle: (outcome: InvocationOutcome) => void;
   result?: InvocationOutcome;
-  markers: { stdout: boolean; stderr: boolean };
-  flushTimer?: NodeJS.Timeout;
 }
 
 interface Queued {
@@ -227,15 +229,21 @@ export class FunctionPool {
   }
 
   private onLine(worker: Worker, stream: 'stdout' | 'stderr', text: string): void {
-    const current = worker.current;
-    if (current && text === endMarker(current.request.requestId)) {
-      current.markers[stream] = true;
-      this.maybeFinish(worker);
-      return;
-    }
     if (text.trim() === '') return;
+    const current = worker.current;
     if (current && !current.result) current.request.onLine?.({ stream, text, at: new Date() });
     else this.options.onStrayLine?.({ stream, text });
+  }
+
+  /** Lines an invocation wrote, sent over IPC (`worker-main.ts`). */
+  private onCaptured(worker: Worker, requestId: string, lines: CapturedLine[]): void {
+    const current = worker.current;
+    const mine = current && !current.result && current.request.requestId === requestId;
+    for (const line of lines) {
+      if (line.text.trim() === '') continue;
+      if (mine) current.request.onLine?.({ stream: line.stream, text: line.text, at: new Date(line.at) });
+      else this.options.onStrayLine?.({ stream: line.stream, text: line.text });
+    }
   }
 
   private onMessage(worker: Worker, message: FromWorker): void {
@@ -265,6 +273,9 @@ export class FunctionPool {
         worker.child.kill('SIGKILL');
         return;
       }
+      case 'lines':
+        this.onCaptured(worker, message.requestId, message.lines);
+        return;
       case 'result': {
         const current = worker.current;
         if (!current || current.request.requestId !== message.requestId || current.result) return;
@@ -272,9 +283,8 @@ export class FunctionPool {
         current.result = message.ok
           ? { ok: true, payload: message.payload, durationMs }
           : { ok: false, error: message.error, durationMs };
-        // The output written before the result may still be in the pipes: wait for the end markers.
-        current.flushTimer = setTimeout(() => this.finish(worker), 1000);
-        this.maybeFinish(worker);
+        // Its lines came before it on the same channel: the invocation is complete.
+        this.finish(worker);
         return;
       }
       case 'store-call': {
@@ -309,16 +319,10 @@ export class FunctionPool {
     }
   }
 
-  private maybeFinish(worker: Worker): void {
-    const current = worker.current;
-    if (current?.result && current.markers.stdout && current.markers.stderr) this.finish(worker);
-  }
-
   private finish(worker: Worker): void {
     const current = worker.current;
     if (!current?.result) return;
     clearTimeout(current.timer);
-    clearTimeout(current.flushTimer);
     worker.current = undefined;
     if (worker.state === 'busy' && worker.stale) {
       worker.state = 'dead';
@@ -343,7 +347,6 @@ export class FunctionPool {
       startedAt,
       timer,
       settle: queued.resolve,
-      markers: { stdout: false, stderr: false },
     };
     const message: ToWorker = {
       kind: 'invoke',
