@@ -18,6 +18,7 @@
  * invocation running then, or else to `onStrayLine`.
  */
 import { type ChildProcess, fork } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { createInterface } from 'node:readline';
 import type { LocalFunction } from './config.js';
 import type {
@@ -56,9 +57,9 @@ export interface FunctionPoolOptions {
   execArgv: string[];
   /** The workers' environment (endpoints, table, credentials); the function's own variables are added. */
   env: Record<string, string | undefined>;
-  /** Most workers (concurrent invocations) of this function; further invocations queue. */
+  /** Most workers (concurrent invocations) of this function; further invocations queue. Default {@link defaultMaxWorkers}. */
   maxWorkers?: number;
-  /** Idle workers beyond the first are stopped after this long. */
+  /** Idle workers beyond the first are stopped after this long. Default {@link defaultIdleTimeoutMs}. */
   idleTimeoutMs?: number;
   memorySizeMb?: number;
   /** Set when handlers must reach the runtime's in-memory store (see {@link WorkerInit.ipcStore}). */
@@ -98,6 +99,19 @@ class Worker {
     this.exited = new Promise((done) => child.once('exit', () => done()));
   }
 }
+
+/**
+ * Workers per function by default: two per core, from 2 to 8. Each worker is a process with its own
+ * cold start (about 2-3 s of CPU here, the SDK's modules through tsx), and on a small machine more
+ * workers than that only share the same cores.
+ */
+export const defaultMaxWorkers = Math.max(2, Math.min(8, 2 * availableParallelism()));
+
+/**
+ * How long an idle worker beyond the first lives: five minutes, as Lambda keeps an idle execution
+ * environment for minutes, so a burst every minute (every-minute tasks) finds its workers warm.
+ */
+export const defaultIdleTimeoutMs = 5 * 60_000;
 
 const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
 
@@ -170,7 +184,7 @@ export class FunctionPool {
   }
 
   private get maxWorkers(): number {
-    return this.options.maxWorkers ?? 8;
+    return this.options.maxWorkers ?? defaultMaxWorkers;
   }
 
   private pump(): void {
@@ -423,7 +437,7 @@ export class FunctionPool {
     const idle = [...this.workers]
       .filter((w) => w.state === 'idle')
       .sort((a, b) => a.idleSince - b.idleSince);
-    const timeout = this.options.idleTimeoutMs ?? 60_000;
+    const timeout = this.options.idleTimeoutMs ?? defaultIdleTimeoutMs;
     for (const w of idle.slice(0, -1)) {
       if (Date.now() - w.idleSince > timeout) {
         w.state = 'dead';
