@@ -223,7 +223,9 @@ export class FunctionPool {
         TICKWORK_WORKER_INIT: JSON.stringify(init),
       },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-      serialization: 'advanced',
+      // Structured clone only where store calls pass `Date`s and `Map`s (the in-memory mode); the
+      // JSON channel costs less per message, and invocations carry only JSON.
+      serialization: this.options.ipcStore ? 'advanced' : 'json',
     });
     const worker = new Worker(child, this);
     this.workers.add(worker);

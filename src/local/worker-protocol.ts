@@ -1,6 +1,7 @@
 /**
  * Messages between the local runtime and a worker process (one Lambda execution environment).
- * The IPC channel uses `serialization: 'advanced'` (structured clone), so `Date` and `Map` pass.
+ * In the in-memory mode the IPC channel uses `serialization: 'advanced'` (structured clone), so the
+ * `Date`s and `Map`s of store calls pass; otherwise it is JSON (every other message is JSON).
  */
 
 /** Lambda's own error shape: the body of an invoke that answered `X-Amz-Function-Error`. */
