@@ -46,6 +46,8 @@ export interface MinuteRow {
   cpuSecondsPer1000: number;
   /** The store's server (DynamoDB Local's JVM, PostgreSQL, Redis): its share of that CPU. */
   serverCpuShare: number;
+  /** The server's own CPU per 1,000 runs: a floor for the whole, whatever the rest costs. */
+  serverCpuSecondsPer1000: number;
   /** The tree's CPU in this minute, in cores (CPU seconds per second). */
   cores: number;
   skipped: number;
@@ -146,6 +148,8 @@ function minuteRows(
       startedInTime: one.starts.filter((s) => s.at < slot + MINUTE).length,
       cpuSecondsPer1000: startedThen > 0 ? round(cpuMs / startedThen, 2) : Number.NaN,
       serverCpuShare: cpuMs > 0 ? round((to.serverMs - from.serverMs) / cpuMs, 2) : Number.NaN,
+      serverCpuSecondsPer1000:
+        startedThen > 0 ? round((to.serverMs - from.serverMs) / startedThen, 2) : Number.NaN,
       cores: round(cpuMs / (to.at - from.at), 2),
       skipped: one.skipped,
       duplicates: one.duplicates,
@@ -269,12 +273,12 @@ export function formatMinutes(rows: PeerRow[]): string {
       [
         `${r.system}, N = ${r.n.toLocaleString('en-US')}, ${r.instances} instance(s):`,
         '',
-        '| slot | started (before next slot) | drain | lateness p50 / p99 | CPU s per 1,000 runs | tree cores | server share | skipped, missing, duplicates | load avg |',
+        "| slot | started (before next slot) | drain | lateness p50 / p99 | CPU s per 1,000 runs (the server's) | tree cores | server share | skipped, missing, duplicates | load avg |",
         '|---|---:|---|---|---:|---:|---:|---|---:|',
         ...r.minutes.map(
           (m) =>
             `| ${m.slot.slice(11, 16)} | ${m.started} (${m.startedInTime}) | ${seconds(m.drainMs)} | ` +
-            `${seconds(m.latenessP50Ms)} / ${seconds(m.latenessP99Ms)} | ${perMille(m.cpuSecondsPer1000)} | ` +
+            `${seconds(m.latenessP50Ms)} / ${seconds(m.latenessP99Ms)} | ${perMille(m.cpuSecondsPer1000)} (${perMille(m.serverCpuSecondsPer1000)}) | ` +
             `${m.cores} | ${m.serverCpuShare} | ${m.skipped}, ${m.missing}, ${m.duplicates} | ${m.load1} |`,
         ),
       ].join('\n'),
