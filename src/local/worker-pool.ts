@@ -37,6 +37,8 @@ export interface InvocationRequest {
   invokedFunctionArn: string;
   /** Receives every line the invocation wrote, as it is read. */
   onLine?: (line: { stream: 'stdout' | 'stderr'; text: string; at: Date }) => void;
+  /** Called when a worker takes the invocation from the queue. */
+  onStart?: () => void;
 }
 
 /** How an invocation ended. */
@@ -355,6 +357,7 @@ export class FunctionPool {
   private start(worker: Worker, queued: Queued): void {
     const { request } = queued;
     worker.state = 'busy';
+    request.onStart?.();
     const startedAt = Date.now();
     const deadline = startedAt + request.timeoutMs;
     const timer = setTimeout(() => this.timeOut(worker), request.timeoutMs);
