@@ -118,6 +118,13 @@ export async function startLambdaEndpoint(options: LambdaEndpointOptions): Promi
   const arnOf = (name: string) => `arn:aws:lambda:${region}:${accountId}:function:${name}`;
   let refusing = false;
   let inFlight = 0;
+  /**
+   * Tickwork run events accepted as Event invokes that no worker has taken yet, by function and
+   * payload. A tick delivers an unclaimed lease again, byte for byte, once its instant is 10 s
+   * past; when the first delivery is still waiting here, the second is not queued (its claim
+   * would find the run already recorded by the first and end there).
+   */
+  const waiting = new Set<string>();
 
   const run = async (
     pool: FunctionPool,
@@ -125,16 +132,21 @@ export async function startLambdaEndpoint(options: LambdaEndpointOptions): Promi
     payload: unknown,
     requestId: string,
     async: boolean,
+    waitingKey?: string,
   ): Promise<{ outcome: InvocationOutcome; tail: string[] }> => {
     inFlight++;
+    if (waitingKey !== undefined) waiting.add(waitingKey);
     const fn = pool.fn;
     const target = runOf(payload);
     const typeTimeout = target ? options.typeTimeoutsSeconds.get(target.type) : undefined;
     const timeoutMs = (typeTimeout ?? fn.timeoutSeconds) * 1000;
     const tail: string[] = [];
     const record = (stream: 'stdout' | 'stderr', text: string, at: Date) => {
-      tail.push(text);
-      if (tail.length > 200) tail.shift();
+      // Only a RequestResponse invoke can ask for its log's tail.
+      if (!async) {
+        tail.push(text);
+        if (tail.length > 200) tail.shift();
+      }
       if (target) options.logs.append(target.taskId, target.runId, parseLogLine(text, stream, at));
       options.onLine?.(fn.name, { stream, text });
     };
@@ -146,6 +158,7 @@ export async function startLambdaEndpoint(options: LambdaEndpointOptions): Promi
         timeoutMs,
         invokedFunctionArn: arnOf(fn.name),
         onLine: (line) => record(line.stream, line.text, line.at),
+        ...(waitingKey !== undefined ? { onStart: () => waiting.delete(waitingKey) } : {}),
       });
       record('stdout', `END RequestId: ${requestId}`, new Date());
       record('stdout', `REPORT RequestId: ${requestId}\tDuration: ${outcome.durationMs} ms`, new Date());
@@ -153,20 +166,21 @@ export async function startLambdaEndpoint(options: LambdaEndpointOptions): Promi
       return { outcome, tail };
     } finally {
       inFlight--;
+      if (waitingKey !== undefined) waiting.delete(waitingKey);
     }
   };
 
   // Long because: one branch per Lambda Invoke mode (Event, RequestResponse, DryRun) and its errors.
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const requestId = randomUUID();
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const match = invokePath.exec(url.pathname);
+    const pathname = (req.url ?? '/').split('?')[0] ?? '/';
+    const match = invokePath.exec(pathname);
     if (!match || req.method !== 'POST') {
       sendError(
         res,
         404,
         'UnknownOperationException',
-        `Unknown operation ${req.method} ${url.pathname}`,
+        `Unknown operation ${req.method} ${pathname}`,
         requestId,
       );
       return;
@@ -231,7 +245,16 @@ export async function startLambdaEndpoint(options: LambdaEndpointOptions): Promi
     if (async) {
       res.writeHead(202, { 'x-amzn-requestid': requestId, 'content-length': 0 });
       res.end();
-      void run(pool, payloadText, payload, requestId, true);
+      const target = runOf(payload);
+      const waitingKey = target ? `${pool.fn.name}\u0000${payloadText}` : undefined;
+      if (target && waitingKey !== undefined && waiting.has(waitingKey)) {
+        options.logs.append(target.taskId, target.runId, {
+          at: new Date().toISOString(),
+          message: `RequestId: ${requestId}: the same run event is still queued here; this delivery was not queued again`,
+        });
+        return;
+      }
+      void run(pool, payloadText, payload, requestId, true, waitingKey);
       return;
     }
     const { outcome, tail } = await run(pool, payloadText, payload, requestId, false);

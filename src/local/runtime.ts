@@ -556,6 +556,9 @@ function addWorkerPools(
         LANG: process.env.LANG,
         NODE_ENV: process.env.NODE_ENV,
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+        // As for the tick and the API (bundled.ts): no CloudWatch reads metrics here, and an EMF
+        // line per run would fill the run's log.
+        POWERTOOLS_METRICS_DISABLED: 'true',
         ...workerEnv,
       },
       ...(options.maxWorkers ? { maxWorkers: options.maxWorkers } : {}),

@@ -7,11 +7,17 @@
  * SIGINT (a Ctrl-C in the terminal reaches the whole process group) so that running tasks can
  * end during the runtime's grace period; the runtime kills it when that ends. It exits when the
  * runtime goes away (IPC disconnect), so no worker outlives its runtime.
+ *
+ * Output: what an invocation writes through `process.stdout` and `process.stderr` (`console.*`,
+ * Powertools loggers) goes to the runtime over the IPC channel, line by line as it is written and
+ * tagged with its invocation, so the runtime has all of it once the result arrives (the channel
+ * keeps order). Output outside an invocation, and bytes written to the file descriptors directly
+ * (a child process that inherits them), still go through the pipes.
  */
 import { pathToFileURL } from 'node:url';
 import type { TaskStore } from '../core/ports.js';
 import {
-  endMarker,
+  type CapturedLine,
   type FromWorker,
   lambdaErrorOf,
   type ToWorker,
@@ -80,8 +86,49 @@ async function loadHandler(): Promise<Handler> {
   return handler as Handler;
 }
 
-function writeMarker(stream: NodeJS.WriteStream, requestId: string): Promise<void> {
-  return new Promise((done) => stream.write(`\n${endMarker(requestId)}\n`, () => done()));
+/** The invocation running now, and the end of a line each stream has begun but not finished. */
+let capturing: { requestId: string; partial: { stdout: string; stderr: string } } | undefined;
+
+/** Sends the complete lines of `text` to the runtime; keeps an unfinished last line for later. */
+function captureText(stream: 'stdout' | 'stderr', text: string): void {
+  const into = capturing;
+  if (!into) return;
+  const parts = `${into.partial[stream]}${text}`.split('\n');
+  into.partial[stream] = parts.pop() ?? '';
+  const at = Date.now();
+  const lines: CapturedLine[] = [];
+  for (const part of parts) lines.push({ stream, text: part.endsWith('\r') ? part.slice(0, -1) : part, at });
+  if (lines.length > 0) send({ kind: 'lines', requestId: into.requestId, lines });
+}
+
+/** Routes `process[stream]`'s writes during an invocation to {@link captureText}. */
+function captureStream(stream: 'stdout' | 'stderr'): void {
+  const target = process[stream];
+  const write = target.write.bind(target) as (...args: unknown[]) => boolean;
+  target.write = ((chunk: unknown, encoding?: unknown, callback?: unknown): boolean => {
+    if (!capturing) return write(chunk, encoding, callback);
+    const done = typeof encoding === 'function' ? encoding : callback;
+    const charset = typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8';
+    const text =
+      typeof chunk === 'string'
+        ? charset === 'utf8' || charset === 'utf-8'
+          ? chunk
+          : Buffer.from(chunk, charset).toString('utf8')
+        : Buffer.from(chunk as Uint8Array).toString('utf8');
+    captureText(stream, text);
+    if (typeof done === 'function') process.nextTick(done as () => void);
+    return true;
+  }) as typeof target.write;
+}
+
+/** Ends the capture of an invocation: a last line without its newline is sent as it is. */
+function endCapture(): void {
+  const ended = capturing;
+  if (!ended) return;
+  for (const stream of ['stdout', 'stderr'] as const) {
+    if (ended.partial[stream] !== '') captureText(stream, '\n');
+  }
+  capturing = undefined;
 }
 
 async function invoke(handler: Handler, message: Extract<ToWorker, { kind: 'invoke' }>): Promise<void> {
@@ -100,6 +147,7 @@ async function invoke(handler: Handler, message: Extract<ToWorker, { kind: 'invo
     succeed: () => {},
   };
   let result: FromWorker;
+  capturing = { requestId: message.requestId, partial: { stdout: '', stderr: '' } };
   try {
     const event = message.payload.trim() === '' ? {} : JSON.parse(message.payload);
     const value = await handler(event, context);
@@ -120,13 +168,12 @@ async function invoke(handler: Handler, message: Extract<ToWorker, { kind: 'invo
     );
     result = { kind: 'result', requestId: message.requestId, ok: false, error: lambdaErrorOf(error) };
   }
-  await Promise.all([
-    writeMarker(process.stdout, message.requestId),
-    writeMarker(process.stderr, message.requestId),
-  ]);
+  endCapture();
   send(result);
 }
 
+captureStream('stdout');
+captureStream('stderr');
 try {
   const handler = await loadHandler();
   process.on('message', (message: ToWorker) => {

@@ -3,7 +3,7 @@
  * running one invocation at a time (as a Lambda execution environment does), reused while warm.
  *
  * ```
- *  invoke ─► queue ─► idle worker? ─yes─► busy ── result + end markers ──► idle (reused)
+ *  invoke ─► queue ─► idle worker? ─yes─► busy ── lines…, result (IPC) ──► idle (reused)
  *                       │ no                 │ timeout: SIGKILL, Sandbox.Timedout
  *                       ▼                    │ exit (crash): Runtime.ExitError
  *            spawn (≤ maxWorkers) ─ ready ─┘   └─► worker gone; the pool spawns another when needed
@@ -12,16 +12,21 @@
  *
  * Isolation: a worker is a child process, so a task that hangs is really stopped at its timeout
  * (SIGKILL), and one that crashes (`process.exit`, an uncaught error) takes only its own worker.
+ *
+ * Output: an invocation's lines come over the IPC channel before its result (`worker-main.ts`);
+ * what reaches the pipes (output between invocations, a child process's) is given to the
+ * invocation running then, or else to `onStrayLine`.
  */
 import { type ChildProcess, fork } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { createInterface } from 'node:readline';
 import type { LocalFunction } from './config.js';
-import {
-  endMarker,
-  type FromWorker,
-  type LambdaErrorPayload,
-  type ToWorker,
-  type WorkerInit,
+import type {
+  CapturedLine,
+  FromWorker,
+  LambdaErrorPayload,
+  ToWorker,
+  WorkerInit,
 } from './worker-protocol.js';
 
 /** One invocation asked of the pool. */
@@ -32,6 +37,8 @@ export interface InvocationRequest {
   invokedFunctionArn: string;
   /** Receives every line the invocation wrote, as it is read. */
   onLine?: (line: { stream: 'stdout' | 'stderr'; text: string; at: Date }) => void;
+  /** Called when a worker takes the invocation from the queue. */
+  onStart?: () => void;
 }
 
 /** How an invocation ended. */
@@ -52,9 +59,9 @@ export interface FunctionPoolOptions {
   execArgv: string[];
   /** The workers' environment (endpoints, table, credentials); the function's own variables are added. */
   env: Record<string, string | undefined>;
-  /** Most workers (concurrent invocations) of this function; further invocations queue. */
+  /** Most workers (concurrent invocations) of this function; further invocations queue. Default {@link defaultMaxWorkers}. */
   maxWorkers?: number;
-  /** Idle workers beyond the first are stopped after this long. */
+  /** Idle workers beyond the first are stopped after this long. Default {@link defaultIdleTimeoutMs}. */
   idleTimeoutMs?: number;
   memorySizeMb?: number;
   /** Set when handlers must reach the runtime's in-memory store (see {@link WorkerInit.ipcStore}). */
@@ -72,8 +79,6 @@ interface Current {
   timer: NodeJS.Timeout;
   settle: (outcome: InvocationOutcome) => void;
   result?: InvocationOutcome;
-  markers: { stdout: boolean; stderr: boolean };
-  flushTimer?: NodeJS.Timeout;
 }
 
 interface Queued {
@@ -96,6 +101,19 @@ class Worker {
     this.exited = new Promise((done) => child.once('exit', () => done()));
   }
 }
+
+/**
+ * Workers per function by default: two per core, from 2 to 8. Each worker is a process with its own
+ * cold start (about 2-3 s of CPU here, the SDK's modules through tsx), and on a small machine more
+ * workers than that only share the same cores.
+ */
+export const defaultMaxWorkers = Math.max(2, Math.min(8, 2 * availableParallelism()));
+
+/**
+ * How long an idle worker beyond the first lives: five minutes, as Lambda keeps an idle execution
+ * environment for minutes, so a burst every minute (every-minute tasks) finds its workers warm.
+ */
+export const defaultIdleTimeoutMs = 5 * 60_000;
 
 const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
 
@@ -168,7 +186,7 @@ export class FunctionPool {
   }
 
   private get maxWorkers(): number {
-    return this.options.maxWorkers ?? 8;
+    return this.options.maxWorkers ?? defaultMaxWorkers;
   }
 
   private pump(): void {
@@ -207,7 +225,9 @@ export class FunctionPool {
         TICKWORK_WORKER_INIT: JSON.stringify(init),
       },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-      serialization: 'advanced',
+      // Structured clone only where store calls pass `Date`s and `Map`s (the in-memory mode); the
+      // JSON channel costs less per message, and invocations carry only JSON.
+      serialization: this.options.ipcStore ? 'advanced' : 'json',
     });
     const worker = new Worker(child, this);
     this.workers.add(worker);
@@ -227,15 +247,21 @@ export class FunctionPool {
   }
 
   private onLine(worker: Worker, stream: 'stdout' | 'stderr', text: string): void {
-    const current = worker.current;
-    if (current && text === endMarker(current.request.requestId)) {
-      current.markers[stream] = true;
-      this.maybeFinish(worker);
-      return;
-    }
     if (text.trim() === '') return;
+    const current = worker.current;
     if (current && !current.result) current.request.onLine?.({ stream, text, at: new Date() });
     else this.options.onStrayLine?.({ stream, text });
+  }
+
+  /** Lines an invocation wrote, sent over IPC (`worker-main.ts`). */
+  private onCaptured(worker: Worker, requestId: string, lines: CapturedLine[]): void {
+    const current = worker.current;
+    const mine = current && !current.result && current.request.requestId === requestId;
+    for (const line of lines) {
+      if (line.text.trim() === '') continue;
+      if (mine) current.request.onLine?.({ stream: line.stream, text: line.text, at: new Date(line.at) });
+      else this.options.onStrayLine?.({ stream: line.stream, text: line.text });
+    }
   }
 
   private onMessage(worker: Worker, message: FromWorker): void {
@@ -265,6 +291,9 @@ export class FunctionPool {
         worker.child.kill('SIGKILL');
         return;
       }
+      case 'lines':
+        this.onCaptured(worker, message.requestId, message.lines);
+        return;
       case 'result': {
         const current = worker.current;
         if (!current || current.request.requestId !== message.requestId || current.result) return;
@@ -272,9 +301,8 @@ export class FunctionPool {
         current.result = message.ok
           ? { ok: true, payload: message.payload, durationMs }
           : { ok: false, error: message.error, durationMs };
-        // The output written before the result may still be in the pipes: wait for the end markers.
-        current.flushTimer = setTimeout(() => this.finish(worker), 1000);
-        this.maybeFinish(worker);
+        // Its lines came before it on the same channel: the invocation is complete.
+        this.finish(worker);
         return;
       }
       case 'store-call': {
@@ -309,16 +337,10 @@ export class FunctionPool {
     }
   }
 
-  private maybeFinish(worker: Worker): void {
-    const current = worker.current;
-    if (current?.result && current.markers.stdout && current.markers.stderr) this.finish(worker);
-  }
-
   private finish(worker: Worker): void {
     const current = worker.current;
     if (!current?.result) return;
     clearTimeout(current.timer);
-    clearTimeout(current.flushTimer);
     worker.current = undefined;
     if (worker.state === 'busy' && worker.stale) {
       worker.state = 'dead';
@@ -335,6 +357,7 @@ export class FunctionPool {
   private start(worker: Worker, queued: Queued): void {
     const { request } = queued;
     worker.state = 'busy';
+    request.onStart?.();
     const startedAt = Date.now();
     const deadline = startedAt + request.timeoutMs;
     const timer = setTimeout(() => this.timeOut(worker), request.timeoutMs);
@@ -343,7 +366,6 @@ export class FunctionPool {
       startedAt,
       timer,
       settle: queued.resolve,
-      markers: { stdout: false, stderr: false },
     };
     const message: ToWorker = {
       kind: 'invoke',
@@ -420,7 +442,7 @@ export class FunctionPool {
     const idle = [...this.workers]
       .filter((w) => w.state === 'idle')
       .sort((a, b) => a.idleSince - b.idleSince);
-    const timeout = this.options.idleTimeoutMs ?? 60_000;
+    const timeout = this.options.idleTimeoutMs ?? defaultIdleTimeoutMs;
     for (const w of idle.slice(0, -1)) {
       if (Date.now() - w.idleSince > timeout) {
         w.state = 'dead';

@@ -1,6 +1,7 @@
 /**
  * Messages between the local runtime and a worker process (one Lambda execution environment).
- * The IPC channel uses `serialization: 'advanced'` (structured clone), so `Date` and `Map` pass.
+ * In the in-memory mode the IPC channel uses `serialization: 'advanced'` (structured clone), so the
+ * `Date`s and `Map`s of store calls pass; otherwise it is JSON (every other message is JSON).
  */
 
 /** Lambda's own error shape: the body of an invoke that answered `X-Amz-Function-Error`. */
@@ -38,18 +39,21 @@ export type ToWorker =
   | { kind: 'store-result'; id: number; ok: true; value: unknown }
   | { kind: 'store-result'; id: number; ok: false; error: { name: string; message: string } };
 
+/** A line an invocation wrote (without its newline), and when (epoch ms). */
+export interface CapturedLine {
+  stream: 'stdout' | 'stderr';
+  text: string;
+  at: number;
+}
+
 /** Worker → runtime. */
 export type FromWorker =
   | { kind: 'ready' }
+  | { kind: 'lines'; requestId: string; lines: CapturedLine[] }
   | { kind: 'init-error'; error: LambdaErrorPayload }
   | { kind: 'result'; requestId: string; ok: true; payload: string }
   | { kind: 'result'; requestId: string; ok: false; error: LambdaErrorPayload }
   | { kind: 'store-call'; id: number; method: string; args: unknown[] };
-
-/** The line a worker writes to stdout and stderr after an invocation, so the runtime knows its output is all read. */
-export function endMarker(requestId: string): string {
-  return `\u001etickwork-end ${requestId}`;
-}
 
 /** Turns anything thrown into Lambda's error shape. */
 export function lambdaErrorOf(error: unknown, fallbackType = 'Error'): LambdaErrorPayload {

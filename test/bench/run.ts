@@ -13,7 +13,9 @@ function usage(message?: string): never {
   if (message) process.stderr.write(`${message}\n`);
   process.stderr.write(
     `usage: npm run bench -- [--quick] [--json <path>] [--only <${SECTIONS.join('|')}>]\n` +
-      '       npm run bench -- --peers [--peers-sizes 1000,10000] [--peers-only tickwork,pg-boss,bullmq]\n',
+      '       npm run bench -- --peers [--peers-sizes 1000,10000] [--peers-only tickwork,pg-boss,bullmq]\n' +
+      '                        [--minutes 2] [--instances 1,2] [--dev-root <checkout>]\n' +
+      '       npm run bench -- --local [--peers-sizes 1000,10000] [--minutes 5]   (= --peers --peers-only tickwork --instances 1)\n',
   );
   process.exit(2);
 }
@@ -23,7 +25,7 @@ interface Args {
   json: string;
   only?: SectionName;
   /** `--peers`: the peers comparison instead of the sections (test/bench/peers/). */
-  peers?: { sizes?: number[]; systems?: string[] };
+  peers?: { sizes?: number[]; systems?: string[]; minutes?: number; instances?: number[]; devRoot?: string };
 }
 
 function parseArgs(argv: string[]): Args {
@@ -47,6 +49,17 @@ function parseArgs(argv: string[]): Args {
       peers = { ...peers, sizes };
     } else if (arg === '--peers-only')
       peers = { ...peers, systems: (argv[++i] ?? '').toLowerCase().split(',') };
+    else if (arg === '--local') peers = { systems: ['tickwork'], instances: [1], minutes: 5, ...peers };
+    else if (arg === '--minutes') {
+      const minutes = Number(argv[++i]);
+      if (!Number.isInteger(minutes) || minutes < 1 || minutes > 60) usage('--minutes takes 1 to 60');
+      peers = { ...peers, minutes };
+    } else if (arg === '--instances') {
+      const instances = (argv[++i] ?? '').split(',').map(Number);
+      if (!instances.every((n) => n === 1 || n === 2)) usage('--instances takes 1, 2 or 1,2');
+      peers = { ...peers, instances };
+    } else if (arg === '--dev-root')
+      peers = { ...peers, devRoot: resolve(argv[++i] ?? usage('--dev-root needs a path')) };
     else if (arg === '--help' || arg === '-h') usage();
     else usage(`unknown argument ${arg}`);
   }
@@ -56,7 +69,7 @@ function parseArgs(argv: string[]): Args {
 
 /** `--peers`: the comparison of issue 19, its table on stdout and its rows as JSON. */
 async function runPeersCommand(args: Args): Promise<void> {
-  const { formatPeers, runPeers } = await import('./peers/peers.js');
+  const { formatMinutes, formatPeers, runPeers } = await import('./peers/peers.js');
   const path = resolve(args.json);
   mkdirSync(dirname(path), { recursive: true });
   const done: unknown[] = [];
@@ -69,7 +82,7 @@ async function runPeersCommand(args: Args): Promise<void> {
       writeFileSync(path, `${JSON.stringify(done, null, 2)}\n`);
     },
   });
-  process.stdout.write(`${formatPeers(rows)}\n`);
+  process.stdout.write(`${formatPeers(rows)}\n\n${formatMinutes(rows)}\n`);
   process.stdout.write(`\nJSON: ${path}\n`);
 }
 

@@ -48,6 +48,7 @@ describe('local Lambda endpoint', () => {
       fn('hang', 'hang', 1),
       fn('crash', 'crash', 30),
       fn('chatty', 'chatty', 30),
+      fn('slow', 'slow', 30),
     ];
     for (const f of functions) {
       pools.set(
@@ -56,7 +57,7 @@ describe('local Lambda endpoint', () => {
           entry: workerEntry,
           execArgv: ['--import', 'tsx'],
           env: { PATH: process.env.PATH, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
-          maxWorkers: 2,
+          maxWorkers: f.name === 'slow' ? 1 : 2,
         }),
       );
     }
@@ -145,6 +146,30 @@ describe('local Lambda endpoint', () => {
       {
         what: 'the background invocation to end',
       },
+    );
+  });
+
+  it('queues a run event once while it waits for a worker; a later delivery is queued again', async () => {
+    const invoker = new LambdaTaskInvoker(client);
+    const busy = runEvent({ taskId: 'task-busy', runId: '01J00000000000000000000002' });
+    const event = runEvent({ taskId: 'task-twice', runId: '01J00000000000000000000003' });
+    // The one worker is busy with another run: the next run event waits, and the tick's second
+    // delivery of it, byte for byte, finds it waiting.
+    expect(await invoker.invoke('slow', busy)).toEqual({ accepted: true });
+    for (let i = 0; i < 3; i++) expect(await invoker.invoke('slow', event)).toEqual({ accepted: true });
+    const ended = () => logs.read(event.taskId, event.runId)?.lines.some((l) => l.message.startsWith('END'));
+    await waitFor(ended, 15_000, { what: 'the waiting run event to run' });
+    const messages = (logs.read(event.taskId, event.runId)?.lines ?? []).map((l) => l.message);
+    expect(messages.filter((m) => m.startsWith('START')).length).toBe(1);
+    expect(messages.filter((m) => m.includes('was not queued again')).length).toBe(2);
+    // Once a worker took it, the same event is an ordinary (duplicate) delivery and runs.
+    expect(await invoker.invoke('slow', event)).toEqual({ accepted: true });
+    await waitFor(
+      () =>
+        (logs.read(event.taskId, event.runId)?.lines ?? []).filter((l) => l.message.startsWith('END'))
+          .length === 2,
+      15_000,
+      { what: 'the later delivery to run' },
     );
   });
 

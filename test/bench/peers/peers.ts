@@ -7,6 +7,7 @@
  * server, Tickwork's workers), peak resident memory of both, duplicates (a slot started twice) and missing slots.
  * Not part of `npm test`: it takes a quarter of an hour or more.
  */
+import { loadavg } from 'node:os';
 import { clockMs, percentile, round, sleep } from '../harness.js';
 import { treeCpuMs, treeRssMiB } from './services.js';
 import { bullMqSystem, type PeerSystem, pgBossSystem, type Start, tickworkSystem } from './systems.js';
@@ -23,11 +24,48 @@ export interface PeerRow {
   peakRssMiB: number;
   duplicates: number;
   missing: number;
+  /** Slots recorded skipped (Tickwork's overlap policy: the task's previous run had not started). */
+  skipped: number;
+  /** One row per measured minute. */
+  minutes: MinuteRow[];
+}
+
+/** One measured minute: the runs of its slot, and the CPU spent from its slot to the next. */
+export interface MinuteRow {
+  /** The slot, ISO 8601. */
+  slot: string;
+  /** Runs of this slot started (by the end of the run). */
+  started: number;
+  /** Last start minus the slot, ms; NaN when some slot never started. */
+  drainMs: number;
+  latenessP50Ms: number;
+  latenessP99Ms: number;
+  /** Runs of this slot started before the next slot. */
+  startedInTime: number;
+  /** CPU of the whole process tree in this minute per 1,000 runs started in it (by start time). */
+  cpuSecondsPer1000: number;
+  /** The store's server (DynamoDB Local's JVM, PostgreSQL, Redis): its share of that CPU. */
+  serverCpuShare: number;
+  /** The server's own CPU per 1,000 runs: a floor for the whole, whatever the rest costs. */
+  serverCpuSecondsPer1000: number;
+  /** The tree's CPU in this minute, in cores (CPU seconds per second). */
+  cores: number;
+  skipped: number;
+  duplicates: number;
+  missing: number;
+  /** The machine's 1-minute load average at the minute's end. */
+  load1: number;
 }
 
 export interface PeersOptions {
   sizes?: number[];
   systems?: string[];
+  /** Minutes measured per row (default 2). */
+  minutes?: number;
+  /** Instance counts: 1 at every size, then 2 at the smallest (default [1, 2]). */
+  instances?: number[];
+  /** Another checkout whose `tickwork dev` the Tickwork rows run (a before/after comparison). */
+  devRoot?: string;
   log?: (line: string) => void;
   /** Called with each row as soon as it is measured. */
   onRow?: (row: PeerRow) => void;
@@ -36,7 +74,9 @@ export interface PeersOptions {
 const MINUTE = 60_000;
 
 /** Starts of the measured slots: lateness, drain, duplicates and missing. */
-export function summarise(starts: Start[], n: number, slots: number[]) {
+export function summarise(records: Start[], n: number, slots: number[]) {
+  const starts = records.filter((s) => !s.skipped);
+  const skipped = records.filter((s) => s.skipped && slots.includes(s.slot)).length;
   const measured = starts.filter((s) => slots.includes(s.slot));
   const seen = new Map<string, number>();
   for (const s of measured) {
@@ -56,6 +96,8 @@ export function summarise(starts: Start[], n: number, slots: number[]) {
     duplicates: measured.length - seen.size,
     missing: n * slots.length - seen.size,
     runs: seen.size,
+    skipped,
+    starts: [...seen.entries()].map(([key, at]) => ({ slot: Number(key.split('@')[1]), at })),
   };
 }
 
@@ -72,13 +114,74 @@ async function waitSampling(at: number, pids: number[], peak: number): Promise<n
   return top;
 }
 
-async function measure(system: PeerSystem, n: number, instances: number, log: (line: string) => void) {
+interface Sample {
+  at: number;
+  treeMs: number;
+  serverMs: number;
+}
+
+function sample(serverPid: number): Sample {
+  return { at: Date.now(), treeMs: treeCpuMs(process.pid), serverMs: treeCpuMs(serverPid) };
+}
+
+/** Per measured minute: its slot's starts, and the CPU from its sample to the next. */
+function minuteRows(
+  summary: ReturnType<typeof summarise>,
+  records: Start[],
+  n: number,
+  slots: number[],
+  samples: Sample[],
+  loads: number[],
+): MinuteRow[] {
+  return slots.map((slot, i) => {
+    const one = summarise(records, n, [slot]);
+    const from = samples[i] as Sample;
+    const to = samples[i + 1] as Sample;
+    const startedThen = summary.starts.filter((s) => s.at >= from.at && s.at < to.at).length;
+    const cpuMs = to.treeMs - from.treeMs;
+    return {
+      slot: new Date(slot).toISOString(),
+      started: one.runs,
+      drainMs: one.drainMs[0] as number,
+      latenessP50Ms: one.latenessP50Ms,
+      latenessP99Ms: one.latenessP99Ms,
+      startedInTime: one.starts.filter((s) => s.at < slot + MINUTE).length,
+      cpuSecondsPer1000: startedThen > 0 ? round(cpuMs / startedThen, 2) : Number.NaN,
+      serverCpuShare: cpuMs > 0 ? round((to.serverMs - from.serverMs) / cpuMs, 2) : Number.NaN,
+      serverCpuSecondsPer1000:
+        startedThen > 0 ? round((to.serverMs - from.serverMs) / startedThen, 2) : Number.NaN,
+      cores: round(cpuMs / (to.at - from.at), 2),
+      skipped: one.skipped,
+      duplicates: one.duplicates,
+      missing: one.missing,
+      load1: loads[i] as number,
+    };
+  });
+}
+
+/**
+ * One row: `n` tasks, `instances` schedulers, `minutes` consecutive slots measured.
+ *
+ * Long because: set-up, the sampled minutes and the summary are one measurement's timeline.
+ */
+async function measure(
+  system: PeerSystem,
+  run: { n: number; instances: number; minutes: number; devRoot?: string },
+  log: (line: string) => void,
+) {
+  const { n, instances, minutes } = run;
   // The first measured slot: a minute boundary far enough ahead for the setup (10,000 schedules).
   const setupBudget = 20_000 + n * 8;
   const firstSlot = Math.ceil((Date.now() + setupBudget) / MINUTE) * MINUTE;
-  const slots = [firstSlot, firstSlot + MINUTE];
+  const slots = Array.from({ length: minutes }, (_, i) => firstSlot + i * MINUTE);
   const begun = clockMs();
-  const running = await system.start({ n, instances, firstSlot: new Date(firstSlot), log });
+  const running = await system.start({
+    n,
+    instances,
+    firstSlot: new Date(firstSlot),
+    log,
+    ...(run.devRoot ? { devRoot: run.devRoot } : {}),
+  });
   log(`  peers: ${system.name}, n=${n} x${instances}: set up in ${round((clockMs() - begun) / 1000, 1)} s`);
   if (Date.now() > firstSlot - 2_000)
     log('  peers: setup overran the first slot; its lateness includes that');
@@ -86,14 +189,19 @@ async function measure(system: PeerSystem, n: number, instances: number, log: (l
   // descendants: its tree holds the whole system.
   const pids = [process.pid];
   let peak = await waitSampling(firstSlot - 1_000, pids, 0);
-  const cpu0 = pids.map(treeCpuMs);
-  // Both minutes, then until just before a third slot would fire.
-  peak = await waitSampling(firstSlot + 2 * MINUTE - 2_000, pids, peak);
-  const cpu1 = pids.map(treeCpuMs);
-  const starts = await running.starts();
+  const samples = [sample(running.serverPid)];
+  const loads: number[] = [];
+  // Every measured minute, then until just before the slot after the last would fire.
+  for (let i = 1; i <= minutes; i++) {
+    peak = await waitSampling(firstSlot + i * MINUTE - (i === minutes ? 2_000 : 1_000), pids, peak);
+    samples.push(sample(running.serverPid));
+    loads.push(round(loadavg()[0] as number, 2));
+    log(`  peers: minute ${i} of ${minutes} measured (load average ${loads.at(-1)})`);
+  }
+  const records = await running.starts();
   await running.stop();
-  const summary = summarise(starts, n, slots);
-  const cpuMs = cpu1.reduce((sum, c, i) => sum + c - (cpu0[i] as number), 0);
+  const summary = summarise(records, n, slots);
+  const cpuMs = (samples.at(-1) as Sample).treeMs - (samples[0] as Sample).treeMs;
   const row: PeerRow = {
     system: system.name,
     n,
@@ -105,6 +213,8 @@ async function measure(system: PeerSystem, n: number, instances: number, log: (l
     peakRssMiB: Math.round(peak),
     duplicates: summary.duplicates,
     missing: summary.missing,
+    skipped: summary.skipped,
+    minutes: minuteRows(summary, records, n, slots, samples, loads),
   };
   log(`  peers: ${JSON.stringify(row)}`);
   return row;
@@ -124,9 +234,15 @@ export async function runPeers(options: PeersOptions = {}): Promise<PeerRow[]> {
     rows.push(row);
     options.onRow?.(row);
   };
+  const minutes = options.minutes ?? 2;
+  const instances = options.instances ?? [1, 2];
+  const devRoot = options.devRoot ? { devRoot: options.devRoot } : {};
   for (const system of chosen) {
-    for (const n of sizes) add(await measure(system, n, 1, log));
-    add(await measure(system, Math.min(...sizes), 2, log));
+    for (const count of instances) {
+      // Several instances at the smallest size only, as a check of duplicates.
+      for (const n of count === 1 ? sizes : [Math.min(...sizes)])
+        add(await measure(system, { n, instances: count, minutes, ...devRoot }, log));
+    }
   }
   return rows;
 }
@@ -146,4 +262,26 @@ export function formatPeers(rows: PeerRow[]): string {
     );
   }
   return lines.join('\n');
+}
+
+const perMille = (ms: number) => (Number.isNaN(ms) ? '-' : String(ms));
+
+/** Each row's minutes, as one Markdown table per row. */
+export function formatMinutes(rows: PeerRow[]): string {
+  return rows
+    .map((r) =>
+      [
+        `${r.system}, N = ${r.n.toLocaleString('en-US')}, ${r.instances} instance(s):`,
+        '',
+        "| slot | started (before next slot) | drain | lateness p50 / p99 | CPU s per 1,000 runs (the server's) | tree cores | server share | skipped, missing, duplicates | load avg |",
+        '|---|---:|---|---|---:|---:|---:|---|---:|',
+        ...r.minutes.map(
+          (m) =>
+            `| ${m.slot.slice(11, 16)} | ${m.started} (${m.startedInTime}) | ${seconds(m.drainMs)} | ` +
+            `${seconds(m.latenessP50Ms)} / ${seconds(m.latenessP99Ms)} | ${perMille(m.cpuSecondsPer1000)} (${perMille(m.serverCpuSecondsPer1000)}) | ` +
+            `${m.cores} | ${m.serverCpuShare} | ${m.skipped}, ${m.missing}, ${m.duplicates} | ${m.load1} |`,
+        ),
+      ].join('\n'),
+    )
+    .join('\n\n');
 }

@@ -28,8 +28,10 @@ export interface Start {
   task: string;
   /** The slot's instant, ms. */
   slot: number;
-  /** When the handler began, ms. */
+  /** When the handler began, ms (when the slot was recorded, for a skipped one). */
   at: number;
+  /** Not a start: the slot was recorded skipped (Tickwork's overlap policy). */
+  skipped?: boolean;
 }
 
 export interface Running {
@@ -46,6 +48,8 @@ export interface Setup {
   /** The first measured slot: every task is first due then. */
   firstSlot: Date;
   log: (line: string) => void;
+  /** Another checkout whose `tickwork dev` runs (Tickwork only; default this one). */
+  devRoot?: string;
 }
 
 export interface PeerSystem {
@@ -55,24 +59,25 @@ export interface PeerSystem {
 
 const taskName = (i: number) => `peer-${String(i).padStart(5, '0')}`;
 
-/** The runs of each task, from the store: its starts are its claimed runs. */
+/** The runs of each task, from the store: its starts are its claimed runs; skipped slots too. */
 async function startsFromStore(store: TaskStore, n: number): Promise<Start[]> {
   const limit = pLimit(16);
   const lists = await Promise.all(
-    Array.from({ length: n }, (_, i) => limit(() => store.listRuns(taskName(i), { limit: 20 }))),
+    Array.from({ length: n }, (_, i) => limit(() => store.listRuns(taskName(i), { limit: 100 }))),
   );
   return lists.flatMap((page) =>
-    page.items.flatMap((run) =>
-      run.startedAt
-        ? [{ task: run.taskId, slot: run.scheduledFor.getTime(), at: run.startedAt.getTime() }]
-        : [],
-    ),
+    page.items.flatMap((run): Start[] => {
+      const slot = run.scheduledFor.getTime();
+      if (run.startedAt) return [{ task: run.taskId, slot, at: run.startedAt.getTime() }];
+      if (run.status === 'skipped') return [{ task: run.taskId, slot, at: slot, skipped: true }];
+      return [];
+    }),
   );
 }
 
 /** One `tickwork dev` process on a shared engine; resolves once its tick timer runs. */
-function startDev(endpoint: string, table: string): Promise<ChildProcess> {
-  const root = fileURLToPath(new URL('../../../', import.meta.url));
+function startDev(endpoint: string, table: string, devRoot?: string): Promise<ChildProcess> {
+  const root = devRoot ?? fileURLToPath(new URL('../../../', import.meta.url));
   const child = spawn(
     join(root, 'node_modules/.bin/tsx'),
     ['src/cli/main.ts', 'dev', '--dynamodb-endpoint', endpoint, '--table', table, '--no-demo', '--port', '0'],
@@ -104,11 +109,13 @@ function stopDev(child: ChildProcess): Promise<void> {
 
 export const tickworkSystem: PeerSystem = {
   name: 'Tickwork local runtime (DynamoDB Local)',
-  async start({ n, instances, firstSlot, log }) {
+  async start({ n, instances, firstSlot, log, devRoot }) {
     const engine = await startDynamoDbLocal();
     const table = 'peers';
     // Each instance a `tickwork dev` process, as a team would run two on one engine.
-    const devs = await Promise.all(Array.from({ length: instances }, () => startDev(engine.endpoint, table)));
+    const devs = await Promise.all(
+      Array.from({ length: instances }, () => startDev(engine.endpoint, table, devRoot)),
+    );
     const client = new DynamoDBClient({
       endpoint: engine.endpoint,
       region: 'us-east-1',
