@@ -65,8 +65,13 @@ describe.skipIf(onLocalStack)('two runtimes on one table', () => {
       runs.every((r) => r.status === 'succeeded' || r.status === 'skipped' || withdrawn(r)),
       statuses.join('\n'),
     ).toBe(true);
-    // Every run either runtime's tick started is in the history once: none started twice.
-    expect(startedBy(a) + startedBy(b)).toBe(runs.filter((r) => r.startedAt !== null).length);
+    // Every run either runtime's tick started is in the history once: none started twice. A
+    // withdrawn lease is still invoked at its instant (its claim drops it), so it may count too.
+    const invoked = startedBy(a) + startedBy(b);
+    const started = runs.filter((r) => r.startedAt !== null).length;
+    const context = `${statuses.join('\n')}\n${a.output().slice(-1_500)}\n${b.output().slice(-1_500)}`;
+    expect(invoked, context).toBeGreaterThanOrEqual(started);
+    expect(invoked, context).toBeLessThanOrEqual(started + runs.filter(withdrawn).length);
     console.info(`runtime A started ${startedBy(a)} runs, runtime B ${startedBy(b)}`);
   }, 60_000);
 });
