@@ -683,7 +683,21 @@ export class DynamoTaskStore implements TaskStore {
   }
 
   async claimRun(claim: RunClaim): Promise<ClaimResult> {
-    const run = runFromClaim(claim);
+    const put = await this.putRunIfAbsent(runFromClaim(claim), 'claim');
+    return put.won ? { claimed: true, run: put.run } : { claimed: false, existing: put.run };
+  }
+
+  async recordRun(record: RunRecord): Promise<RecordResult> {
+    const put = await this.putRunIfAbsent(record, 'record');
+    return put.won ? { recorded: true, run: put.run } : { recorded: false, existing: put.run };
+  }
+
+  /**
+   * Puts a run record unless one exists: won with the record written, or lost with the one that
+   * was there. A write of ours retried by the SDK after an ambiguous failure is recognised by its
+   * write id and counts as won.
+   */
+  private async putRunIfAbsent(run: RunRecord, what: string): Promise<{ won: boolean; run: RunRecord }> {
     const writeId = randomUUID();
     try {
       await send(
@@ -696,44 +710,16 @@ export class DynamoTaskStore implements TaskStore {
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
-      return { claimed: true, run: runFromItem(runToItem(run)) };
+      return { won: true, run: runFromItem(runToItem(run)) };
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
-      const old = oldItemOf(error) ?? (await this.getItem(keys.run(claim.taskId, claim.runId)));
-      if (!old)
-        throw new Error(`claim of run ${claim.runId} failed its condition, yet no record exists`, {
+      const old = oldItemOf(error) ?? (await this.getItem(keys.run(run.taskId, run.runId)));
+      if (!old) {
+        throw new Error(`${what} of run ${run.runId} failed its condition, yet no record exists`, {
           cause: error,
         });
-      // Our own write, retried by the SDK after an ambiguous failure: the claim is ours.
-      if (old[WRITE_ID] === writeId) return { claimed: true, run: runFromItem(old) };
-      return { claimed: false, existing: runFromItem(old) };
-    }
-  }
-
-  async recordRun(record: RunRecord): Promise<RecordResult> {
-    const writeId = randomUUID();
-    try {
-      await send(
-        this.doc,
-        new PutCommand({
-          TableName: this.tableName,
-          Item: { ...runToItem(record), [WRITE_ID]: writeId },
-          ConditionExpression: 'attribute_not_exists(#pk)',
-          ExpressionAttributeNames: { '#pk': attr.pk },
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
-      );
-      return { recorded: true, run: runFromItem(runToItem(record)) };
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-      const old = oldItemOf(error) ?? (await this.getItem(keys.run(record.taskId, record.runId)));
-      if (!old)
-        throw new Error(`record of run ${record.runId} failed its condition, yet none exists`, {
-          cause: error,
-        });
-      // Our own write, retried by the SDK after an ambiguous failure: recorded.
-      if (old[WRITE_ID] === writeId) return { recorded: true, run: runFromItem(old) };
-      return { recorded: false, existing: runFromItem(old) };
+      }
+      return { won: old[WRITE_ID] === writeId, run: runFromItem(old) };
     }
   }
 
