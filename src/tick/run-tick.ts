@@ -400,10 +400,12 @@ async function onInstant(tick: Tick, planned: Planned): Promise<void> {
   const run = async () => tally(tick, await afterSave(tick.deps, task, plan, at));
   if (at <= tick.now) {
     await tick.invokes(run);
-    return;
+  } else {
+    if (plan.starts.length > 0) tick.report.leasedAhead += plan.starts.length;
+    await tick.agenda.at(at, { priority: task.priority, run, withdraw: () => withdrawRuns(tick, planned) });
   }
-  if (plan.starts.length > 0) tick.report.leasedAhead += plan.starts.length;
-  await tick.agenda.at(at, { priority: task.priority, run, withdraw: () => withdrawRuns(tick, planned) });
+  // A sub-minute task's next slot in the window, whether this one was due at the tick's start or
+  // planned ahead (without look-ahead the window ends now: nothing to follow).
   const next = dueAtOf(plan.task);
   if (next && next > at && followed(tick, next)) justInTime(tick, task.id, task.priority, next);
 }

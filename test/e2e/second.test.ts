@@ -30,12 +30,21 @@ describe.skipIf(onLocalStack)('local runtime on its default one-minute tick', ()
         expected.push(new Date(slot).toISOString());
       const bySlot = new Map(runs.map((r) => [r.scheduledFor, r]));
       expect(runs.length, 'one run per slot').toBe(bySlot.size);
+      const history = `${JSON.stringify(runs.map((r) => [r.scheduledFor, r.status, r.latenessMs]))}\n${dev.output().slice(-2_000)}`;
+      let started = 0;
       for (const slot of expected) {
         const run = bySlot.get(slot);
-        expect(run, `the slot ${slot} ran (${dev.output().slice(-2_000)})`).toBeDefined();
-        expect(run?.status).toMatch(/^(succeeded|running)$/);
+        expect(run, `the slot ${slot} ran: ${history}`).toBeDefined();
+        // A slow machine may still be running the previous run: the default overlap skips the slot.
+        if (run?.status === 'skipped') {
+          expect(run.note, `${slot}: ${history}`).toMatch(/^overlap policy skip/);
+          continue;
+        }
+        started++;
+        expect(run?.status, `${slot}: ${history}`).toMatch(/^(succeeded|running)$/);
         expect(run?.latenessMs ?? Number.POSITIVE_INFINITY, `lateness of ${slot}`).toBeLessThan(1_000);
       }
+      expect(started, 'most slots started').toBeGreaterThanOrEqual(Math.ceil(expected.length * 0.8));
     } finally {
       await dev.stop();
     }

@@ -351,4 +351,15 @@ describe.each(engines)('look-ahead dispatch on %s', (_name, makeStore) => {
     const slots = h.sent.map((s) => Date.parse(s.event.scheduledFor)).sort((a, b) => a - b);
     expect(slots).toEqual([first.getTime(), first.getTime() + 1_000]);
   }, 30_000);
+  it('follows a sub-minute task that was already due when the tick started into the rest of its window', async () => {
+    const h = await setup(makeStore);
+    const first = new Date(Math.floor(Date.now() / 1_000) * 1_000);
+    await h.taskDueAt(first, { schedule: '* * * * * *', overlap: 'allow' });
+
+    await h.tick({ lookAheadMs: 2_500 });
+
+    const slots = h.sent.map((s) => Date.parse(s.event.scheduledFor)).sort((a, b) => a - b);
+    expect(slots.length).toBeGreaterThanOrEqual(3);
+    expect(slots).toEqual(slots.map((_, i) => first.getTime() + i * 1_000));
+  }, 30_000);
 });
