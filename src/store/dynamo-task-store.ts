@@ -89,7 +89,6 @@ import {
   runFromClaim,
   runFromItem,
   runIdOfIdempotency,
-  runSummaryFromItem,
   runToItem,
   schedulerAttributes,
   schedulerFromItem,
@@ -115,13 +114,7 @@ import {
   WRITE_ID,
 } from './dynamo-support.js';
 import { checkFormerShardCount, dueKeysOf } from './reshard-keys.js';
-import {
-  encodeRunToken,
-  mergeRunPartitions,
-  type PartitionRead,
-  runKeyRange,
-  runPartitions,
-} from './run-index.js';
+import { type PartitionRead, pageOfRuns, runKeyRange, runPartitions } from './run-index.js';
 import {
   checkDistinct,
   checkHold,
@@ -585,15 +578,7 @@ export class DynamoTaskStore implements TaskStore {
         ...(typeof last === 'string' ? { last } : {}),
       };
     };
-    const page = await mergeRunPartitions(runPartitions(query.statuses), read, {
-      limit: query.limit,
-      ...range,
-    });
-    const items = page.items.map(runSummaryFromItem);
-    const usage = { itemsRead: page.evaluated, writes: 0 };
-    return page.next === undefined
-      ? { items, usage }
-      : { items, nextToken: encodeRunToken(page.next), usage };
+    return pageOfRuns(query, read, range);
   }
 
   async listLapsedRuns(

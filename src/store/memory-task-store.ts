@@ -63,7 +63,6 @@ import {
   runFromItem,
   runIdOfIdempotency,
   runIndexProjection,
-  runSummaryFromItem,
   runToItem,
   schedulerAttributes,
   schedulerFromItem,
@@ -76,13 +75,7 @@ import {
   timeOutAttributes,
 } from './dynamo-items.js';
 import { checkFormerShardCount, dueKeysOf } from './reshard-keys.js';
-import {
-  encodeRunToken,
-  mergeRunPartitions,
-  type PartitionRead,
-  runKeyRange,
-  runPartitions,
-} from './run-index.js';
+import { type PartitionRead, pageOfRuns, runKeyRange, runPartitions } from './run-index.js';
 import {
   checkDistinct,
   checkHold,
@@ -340,15 +333,7 @@ export class MemoryTaskStore implements TaskStore {
         ...(inRange.length > limit && last ? { last: String(last[attr.runId]) } : {}),
       };
     };
-    const page = await mergeRunPartitions(runPartitions(query.statuses), read, {
-      limit: query.limit,
-      ...range,
-    });
-    const items = page.items.map(runSummaryFromItem);
-    const usage = { itemsRead: page.evaluated, writes: 0 };
-    return page.next === undefined
-      ? { items, usage }
-      : { items, nextToken: encodeRunToken(page.next), usage };
+    return pageOfRuns(query, read, range);
   }
 
   async listLapsedRuns(

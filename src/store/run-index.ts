@@ -11,8 +11,8 @@
 import { encodeTime } from 'ulid';
 import { ValidationError } from '../core/errors.js';
 import { RunStatus } from '../core/model.js';
-import type { RunQuery } from '../core/ports.js';
-import type { Item } from './dynamo-items.js';
+import type { Page, RunQuery, RunSummary, StoreUsage } from '../core/ports.js';
+import { type Item, runSummaryFromItem } from './dynamo-items.js';
 import { RUN_INDEX_SHARDS } from './table-definition.js';
 
 /** Below every run id (ids start with a letter or digit). */
@@ -138,4 +138,22 @@ export async function mergeRunPartitions(
     }
     await fetch(open.find((c) => c.below === frontier) as Cursor);
   }
+}
+
+/**
+ * A page of `GET /runs` from either store: the query's partitions merged (`mergeRunPartitions`)
+ * through the store's own partition read, as run summaries with the next page's token.
+ */
+export async function pageOfRuns(
+  query: RunQuery,
+  read: ReadPartition,
+  range: { above: string; below: string },
+): Promise<Page<RunSummary> & { usage: StoreUsage }> {
+  const page = await mergeRunPartitions(runPartitions(query.statuses), read, {
+    limit: query.limit,
+    ...range,
+  });
+  const items = page.items.map(runSummaryFromItem);
+  const usage = { itemsRead: page.evaluated, writes: 0 };
+  return page.next === undefined ? { items, usage } : { items, nextToken: encodeRunToken(page.next), usage };
 }
