@@ -42,7 +42,11 @@ describe.skipIf(onLocalStack)('local runtime on its default one-minute tick', ()
         }
         started++;
         expect(run?.status, `${slot}: ${history}`).toMatch(/^(succeeded|running)$/);
-        expect(run?.latenessMs ?? Number.POSITIVE_INFINITY, `lateness of ${slot}`).toBeLessThan(1_000);
+        // Seconds, not the minute a slot waited before (the bench measures the milliseconds): a
+        // loaded machine delays a local worker's start by a second or two.
+        expect(run?.latenessMs ?? Number.POSITIVE_INFINITY, `lateness of ${slot}: ${history}`).toBeLessThan(
+          3_000,
+        );
       }
       expect(started, 'most slots started').toBeGreaterThanOrEqual(Math.ceil(expected.length * 0.8));
     } finally {
