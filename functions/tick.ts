@@ -18,5 +18,6 @@ export const handler = makeTickHandler(deps, {
   reserveMs: env.TICKWORK_TICK_RESERVE_MS,
   lookAheadMs: env.TICKWORK_LOOKAHEAD_MS,
   intervalMs: env.TICKWORK_TICK_INTERVAL_MS,
+  sendAheadMs: env.TICKWORK_SEND_AHEAD_MS,
   metrics,
 });

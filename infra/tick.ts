@@ -18,7 +18,14 @@ import type { Construct } from 'constructs';
 import { shardGroups } from '../src/core/due.js';
 import { bundledFunction } from './bundled-function.js';
 import { lambdaEnvironment } from './environment.js';
-import { METRICS_NAMESPACE, serviceNames, TICK_INTERVAL, TICK_LOOKAHEAD, tickReserveMs } from './names.js';
+import {
+  METRICS_NAMESPACE,
+  serviceNames,
+  TICK_INTERVAL,
+  TICK_LOOKAHEAD,
+  TICK_SEND_AHEAD,
+  tickReserveMs,
+} from './names.js';
 import type { TickFunctionEnv, TickworkSettings } from './props.js';
 import { grantStore } from './table.js';
 
@@ -43,6 +50,7 @@ export function buildTickFunction(
     TICKWORK_DUE_KEY_HOLD_MS: TICK_INTERVAL.toMilliseconds(),
     TICKWORK_TICK_RESERVE_MS: tickReserveMs(settings.tickTimeout),
     TICKWORK_LOOKAHEAD_MS: TICK_LOOKAHEAD.toMilliseconds(),
+    TICKWORK_SEND_AHEAD_MS: TICK_SEND_AHEAD.toMilliseconds(),
     TICKWORK_TICK_INTERVAL_MS: TICK_INTERVAL.toMilliseconds(),
     TICKWORK_EVENT_BUS: eventBus.eventBusName,
     POWERTOOLS_SERVICE_NAME: serviceNames.tick,

@@ -250,6 +250,7 @@ async function runOnce(
   context: TaskLambdaContext | undefined,
   deps: HandlerDeps,
 ): Promise<TaskInvocationResult> {
+  await holdUntilInstant(run, deps.clock);
   const requestId = context?.awsRequestId ?? randomUUID();
   const inv: Invocation = {
     run,
@@ -294,6 +295,20 @@ async function runOnce(
   const leaseExpiresAt = claim.run.leaseExpiresAt ?? new Date(inv.startedAt.getTime() + deps.leaseDurationMs);
   const outcome = await runBodyUnderLease(inv, deps, checked, leaseExpiresAt);
   return finishRun(inv, deps, outcome);
+}
+
+/** The longest a run event sent ahead of its instant is held; beyond it (skew, a forged event) it claims at once. */
+export const MAX_HOLD_MS = 10_000;
+
+/**
+ * A run sent before its instant (the tick sends a large burst of one second early: `agenda.ts`,
+ * "Sending ahead") waits for it here, before its claim, so it starts on its second and a cancel,
+ * edit or pause before the instant is still found by the claim. The instant is the lease's own
+ * dispatch time, which the claim checks against the lease.
+ */
+async function holdUntilInstant(run: RunEvent, clock: Clock): Promise<void> {
+  const wait = Date.parse(run.dispatchedAt) - clock.now().getTime();
+  if (wait > 0 && wait <= MAX_HOLD_MS) await new Promise((done) => setTimeout(done, wait));
 }
 
 /**

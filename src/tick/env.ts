@@ -11,6 +11,11 @@ export const tickEnvSchema = storeEnvSchema.extend({
    * remaining time.
    */
   TICKWORK_LOOKAHEAD_MS: z.coerce.number().int().min(0).default(0),
+  /**
+   * Look-ahead only: the most a burst's first invokes may go before their instant, in ms (0: every
+   * invoke at its instant). The task SDK holds a run sent early until its instant.
+   */
+  TICKWORK_SEND_AHEAD_MS: z.coerce.number().int().min(0).max(10_000).default(0),
   /** How often the tick fires (the start of its interval anchors the look-ahead), in ms. */
   TICKWORK_TICK_INTERVAL_MS: z.coerce.number().int().min(100).default(60_000),
   /** EventBridge bus that receives run notices (`source: tickwork`); none are sent when empty. */

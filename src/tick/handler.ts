@@ -2,6 +2,7 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
+import { InvokePace } from './agenda.js';
 import { reapsAt } from './reaper.js';
 import { runTick, type TickDeps, type TickReport } from './run-tick.js';
 
@@ -95,9 +96,13 @@ export function makeTickHandler(
     lookAheadMs?: number;
     /** The tick's interval, for that start (default one minute). */
     intervalMs?: number;
+    /** How far before its instant a large burst may start sending (`TickOptions.sendAheadMs`). */
+    sendAheadMs?: number;
     metrics?: Metrics;
   },
 ) {
+  // Learned over the invocations of this environment: a warm tick sends ahead at its own pace.
+  const invokePace = new InvokePace();
   return async (event: unknown, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<TickReport> => {
     const { shards, tasks } = readTickEvent(event);
     const remaining = context?.getRemainingTimeInMillis() ?? 60_000;
@@ -114,6 +119,8 @@ export function makeTickHandler(
       // falls due there after a run of this one.
       followMarginMs: (options.lookAheadMs ?? 0) % (options.intervalMs ?? 60_000),
       reap,
+      sendAheadMs: options.sendAheadMs ?? 0,
+      invokePace,
       ...(shards ? { shards } : {}),
       // A plan request from the API: the named tasks only, and not a tick of the schedule's.
       ...(tasks ? { taskIds: tasks, recordTick: false } : {}),

@@ -7,7 +7,7 @@ import { dueAtOf } from '../core/due.js';
 import { isTerminal, type RunRecord, RunStatus, type TaskState } from '../core/model.js';
 import { dispatchedRecord, type PlanSettings, type TaskPlan } from '../core/plan.js';
 import type { Notice } from '../core/ports.js';
-import { Agenda, clockSleep, type SleepUntil } from './agenda.js';
+import { Agenda, clockSleep, InvokePace, type SleepUntil } from './agenda.js';
 
 import { pumpBackfills } from './backfill.js';
 import {
@@ -61,6 +61,15 @@ export interface TickOptions {
   /** Waits until an instant (tests pass their own). Default: timers against the clock. */
   sleepUntil?: SleepUntil;
   /**
+   * Look-ahead only: the most an instant's first invokes may go before it, when more runs are
+   * due at it than this process sends within {@link SEND_AHEAD_TAIL_MS} at its measured pace
+   * (`agenda.ts`, "Sending ahead"); the task SDK holds each such run until its instant before it
+   * claims. Default 0: every invoke at its instant.
+   */
+  sendAheadMs?: number;
+  /** The pace of invokes this process learned (keep one per process). Default: a fresh one. */
+  invokePace?: InvokePace;
+  /**
    * Reap `running` records no lease holds (`reaper.ts`). The tick function asks for it in one
    * minute of five, in the tick that reads shard 0. Default: no.
    */
@@ -79,6 +88,9 @@ export interface TickOptions {
  * write to land before the slot.
  */
 export const JUST_IN_TIME_LEAD_MS = 250;
+
+/** With send-ahead, how much of a burst of one instant may still be sent after the instant. */
+export const SEND_AHEAD_TAIL_MS = 250;
 
 /** The shards a tick reads: `requested` checked against the store's count, or all of them. */
 export function tickShards(shardCount: number, requested?: readonly number[]): number[] {
@@ -191,6 +203,10 @@ function beginTick(deps: TickDeps, options: TickOptions): Tick {
   if (!Number.isFinite(lookAheadMs) || lookAheadMs < 0) {
     throw new RangeError(`lookAheadMs must be 0 or more, not ${lookAheadMs}`);
   }
+  const sendAheadMs = options.sendAheadMs ?? 0;
+  if (!Number.isFinite(sendAheadMs) || sendAheadMs < 0) {
+    throw new RangeError(`sendAheadMs must be 0 or more, not ${sendAheadMs}`);
+  }
   const invokes = pLimit(concurrency);
   const sleepUntil = options.sleepUntil ?? clockSleep(deps.clock);
   const report = newReport(startedAt, shards);
@@ -200,7 +216,11 @@ function beginTick(deps: TickDeps, options: TickOptions): Tick {
     startedAt,
     now,
     horizon: new Date(now.getTime() + lookAheadMs),
-    agenda: new Agenda(deps, invokes, sleepUntil, (message) => report.errors.push({ message })),
+    agenda: new Agenda(deps, invokes, sleepUntil, (message) => report.errors.push({ message }), {
+      maxMs: sendAheadMs,
+      tailMs: SEND_AHEAD_TAIL_MS,
+      pace: options.invokePace ?? new InvokePace(),
+    }),
     sleepUntil,
     budgetMs: options.budgetMs ?? 45_000,
     report,

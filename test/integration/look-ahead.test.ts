@@ -14,6 +14,7 @@ import type { TaskState } from '../../src/core/model.js';
 import type { RunEvent, TaskStore } from '../../src/core/ports.js';
 import { MemoryTaskStore } from '../../src/store/memory-task-store.js';
 import { createTaskHandler } from '../../src/task/index.js';
+import { InvokePace } from '../../src/tick/agenda.js';
 import { TaskTypeRegistry } from '../../src/tick/registry.js';
 import { runTick, type TickOptions } from '../../src/tick/run-tick.js';
 import { aTask } from '../support/builders.js';
@@ -361,5 +362,60 @@ describe.each(engines)('look-ahead dispatch on %s', (_name, makeStore) => {
     const slots = h.sent.map((s) => Date.parse(s.event.scheduledFor)).sort((a, b) => a - b);
     expect(slots.length).toBeGreaterThanOrEqual(3);
     expect(slots).toEqual(slots.map((_, i) => first.getTime() + i * 1_000));
+  }, 30_000);
+  it('sends a burst too large for its tail ahead of its instant, and each handler holds its run until then', async () => {
+    const h = await setup(makeStore, { handle: true });
+    const burstAt = new Date(Date.now() + 6_000);
+    const smallAt = new Date(burstAt.getTime() + 1_000);
+    const burst = await Promise.all(Array.from({ length: 60 }, () => h.taskDueAt(burstAt)));
+    const small = await Promise.all(Array.from({ length: 5 }, () => h.taskDueAt(smallAt)));
+    // 20 ms an invoke: 60 runs take 1,200 ms to send, 950 ms more than the 250 ms tail.
+    const report = await h.tick({ lookAheadMs: 8_000, sendAheadMs: 3_000, invokePace: new InvokePace(20) });
+    await h.settled();
+
+    expect(report).toMatchObject({ due: 65, started: 65, leasedAhead: 65, failed: 0 });
+    const sentAt = (ids: string[]) => h.sent.filter((s) => ids.includes(s.event.taskId)).map((s) => s.at);
+    const burstSent = sentAt(burst.map((t) => t.id));
+    expect(burstSent).toHaveLength(60);
+    expect(Math.min(...burstSent), 'the burst starts sending about 950 ms ahead').toBeLessThan(
+      burstAt.getTime() - 500,
+    );
+    expect(
+      Math.min(...sentAt(small.map((t) => t.id))),
+      'five runs fit the tail: sent on their instant',
+    ).toBeGreaterThanOrEqual(smallAt.getTime());
+    expect(h.bodies).toHaveLength(65);
+    for (const task of [...burst, ...small]) {
+      const runId = h.sent.find((s) => s.event.taskId === task.id)?.event.runId ?? '';
+      const run = await h.store.getRun(task.id, runId);
+      const instant = (burst.includes(task) ? burstAt : smallAt).getTime();
+      expect(run?.status, task.id).toBe('succeeded');
+      expect(run?.startedAt?.getTime(), 'no run starts before its instant').toBeGreaterThanOrEqual(instant);
+      expect(
+        (run?.startedAt?.getTime() ?? 0) - instant,
+        'and each starts within a second of it',
+      ).toBeLessThan(1_000);
+    }
+  }, 30_000);
+
+  it('withdraws the runs of a burst sent ahead when the scheduler is paused before their instant', async () => {
+    const h = await setup(makeStore, { handle: true });
+    const at = new Date(Date.now() + 6_000);
+    const tasks = await Promise.all(Array.from({ length: 60 }, () => h.taskDueAt(at)));
+
+    const ticking = h.tick({ lookAheadMs: 8_000, sendAheadMs: 3_000, invokePace: new InvokePace(20) });
+    await waitFor(() => h.sent.length > 0, 6_000, { what: 'the burst to be sent ahead' });
+    expect(Date.now(), 'sent before the instant').toBeLessThan(at.getTime() - 300);
+    await h.store.updateSchedulerState({ paused: true });
+    const report = await ticking;
+    await h.settled();
+
+    expect(h.sent).toHaveLength(60);
+    expect(report.withdrawn).toBe(60);
+    expect(h.bodies, 'no held run starts once the scheduler is paused').toEqual([]);
+    for (const task of tasks) {
+      const runId = (await h.store.getTask(task.id))?.active[0]?.runId ?? '';
+      expect(await h.store.getRun(task.id, runId)).toMatchObject({ status: 'cancelled' });
+    }
   }, 30_000);
 });
