@@ -62,6 +62,8 @@ export interface SendAhead {
   /** How much of a burst may still be sent after its instant, ms. */
   tailMs: number;
   pace: InvokePace;
+  /** Told how many runs an instant sent ahead. */
+  onSentAhead?: (count: number) => void;
 }
 
 /** One run's invoke held until its instant, and what to do instead when the scheduler is paused. */
@@ -169,6 +171,7 @@ export class Agenda {
     const entries = instant.entries.sort((a, b) => b.priority - a.priority);
     // Sent before the instant: each waits for the pause check just before it (below).
     const early = !paused && lead > 0;
+    if (early) this.sendAhead.onSentAhead?.(entries.length);
     const began = performance.now();
     const outcomes = await Promise.all(
       entries.map((entry) =>

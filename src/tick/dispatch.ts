@@ -217,7 +217,9 @@ export async function afterSave(
     if (result.accepted) {
       outcome.counts.started++;
       outcome.startedRunIds.push(run.runId);
-      outcome.latenessMs.push(deps.clock.now().getTime() - run.scheduledFor.getTime());
+      // A run sent ahead of its instant is held by its handler until then: it starts no earlier.
+      const startsAt = Math.max(deps.clock.now().getTime(), run.dispatchedAt.getTime());
+      outcome.latenessMs.push(startsAt - run.scheduledFor.getTime());
       deps.onRun?.({ kind: 'started', taskId: task.id, runId: run.runId, type: task.type });
     } else {
       current = await failedStart(deps, outcome, { task, current }, run, now, result.error);

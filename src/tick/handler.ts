@@ -21,6 +21,7 @@ export function publishTickMetrics(metrics: Metrics, report: TickReport): void {
     metrics.addMetric('LatenessP99', MetricUnit.Milliseconds, percentile(report.lateness, 0.99));
   }
   if (report.leasedAhead > 0) metrics.addMetric('LeasedAhead', MetricUnit.Count, report.leasedAhead);
+  if (report.sentAhead > 0) metrics.addMetric('SentAhead', MetricUnit.Count, report.sentAhead);
   if (report.redelivered > 0) metrics.addMetric('Redelivered', MetricUnit.Count, report.redelivered);
   if (report.reaped > 0) metrics.addMetric('Reaped', MetricUnit.Count, report.reaped);
   // Always published (0 too), so the alarm on it sees data: tasks that became overdue this tick.

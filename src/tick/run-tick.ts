@@ -126,10 +126,15 @@ export interface TickReport {
   durationMs: number;
   /** How late the runs it started were: invoke accepted minus their slot's instant, in ms. */
   latenessMs: { max: number; mean: number };
-  /** Each started run's lateness (invoke accepted minus its slot), in ms, in start order. */
+  /**
+   * Each started run's lateness, in ms, in start order: invoke accepted minus its slot, or, for a
+   * run sent ahead and held by its handler, its instant minus its slot.
+   */
   lateness: number[];
   /** Runs whose leases were taken ahead of their instant (look-ahead). */
   leasedAhead: number;
+  /** Runs sent before their instant, to be held by their handlers (a burst: `sendAheadMs`). */
+  sentAhead: number;
   /** Leases withdrawn at their instant because the scheduler had been paused. */
   withdrawn: number;
   /** Unclaimed leases delivered again (look-ahead). */
@@ -220,6 +225,9 @@ function beginTick(deps: TickDeps, options: TickOptions): Tick {
       maxMs: sendAheadMs,
       tailMs: SEND_AHEAD_TAIL_MS,
       pace: options.invokePace ?? new InvokePace(),
+      onSentAhead: (count) => {
+        report.sentAhead += count;
+      },
     }),
     sleepUntil,
     budgetMs: options.budgetMs ?? 45_000,
@@ -250,6 +258,7 @@ function newReport(startedAt: Date, shards: number[]): TickReport {
     latenessMs: { max: 0, mean: 0 },
     lateness: [],
     leasedAhead: 0,
+    sentAhead: 0,
     withdrawn: 0,
     redelivered: 0,
     reaped: 0,

@@ -373,7 +373,11 @@ describe.each(engines)('look-ahead dispatch on %s', (_name, makeStore) => {
     const report = await h.tick({ lookAheadMs: 8_000, sendAheadMs: 3_000, invokePace: new InvokePace(20) });
     await h.settled();
 
-    expect(report).toMatchObject({ due: 65, started: 65, leasedAhead: 65, failed: 0 });
+    expect(report).toMatchObject({ due: 65, started: 65, leasedAhead: 65, sentAhead: 60, failed: 0 });
+    expect(
+      Math.min(...report.lateness),
+      'a held run is late from its instant, never early',
+    ).toBeGreaterThanOrEqual(0);
     const sentAt = (ids: string[]) => h.sent.filter((s) => ids.includes(s.event.taskId)).map((s) => s.at);
     const burstSent = sentAt(burst.map((t) => t.id));
     expect(burstSent).toHaveLength(60);

@@ -179,6 +179,7 @@ describe('demo tasks and tick lines', () => {
       latenessMs: { max: 0, mean: 0 },
       lateness: [],
       leasedAhead: 0,
+      sentAhead: 0,
       withdrawn: 0,
       redelivered: 0,
       reaped: 0,
