@@ -284,12 +284,9 @@ export const TaskPatchSchema = TaskInputSchema.omit({ id: true, system: true })
       .nullable()
       .optional()
       .openapi({ description: '`null` removes the promise; a new value starts its clock again.' }),
-    listSucceeded: taskFields.listSucceeded
-      .nullable()
-      .optional()
-      .openapi({
-        description: '`false` stops listing successes across tasks; `true` or `null` lists them again.',
-      }),
+    listSucceeded: taskFields.listSucceeded.nullable().optional().openapi({
+      description: '`false` stops listing successes across tasks; `true` or `null` lists them again.',
+    }),
   })
   .openapi('TaskPatch');
 export type TaskPatch = z.infer<typeof TaskPatchSchema>;
