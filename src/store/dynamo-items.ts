@@ -329,9 +329,8 @@ export function taskToItem(task: TaskState, shardCount: number, holdMs = DEFAULT
       maxBackoffSeconds: task.retry.maxBackoffSeconds,
     },
     stopOnError: task.stopOnError,
-    // Stored only when set: a task of an earlier version reads as not idempotent.
+    // Stored only off their defaults: a task of an earlier version reads as not idempotent, listed.
     idempotent: task.idempotent === true ? true : undefined,
-    // Stored only when false: a task of an earlier version reads as listing its successes.
     listSucceeded: task.listSucceeded === false ? false : undefined,
     timeoutSeconds: task.timeoutSeconds,
     hidden: task.hidden,
