@@ -137,6 +137,10 @@ const taskFields = {
     description:
       "The body may run twice for one slot without harm (default false). Its runs skip the claim's write, one write unit a run fewer, and give up exactly-once starts: a duplicate delivery may run the body again; the first outcome is recorded.",
   }),
+  listSucceeded: z.boolean().openapi({
+    description:
+      "`false`: a run that succeeds is kept in the task's history (`GET /tasks/{id}/runs`) but not listed in runs across tasks (`GET /runs`), one write unit a run fewer. Failed, timed-out, cancelled and running runs are listed as always; the task's last run and counters still count successes. Default true.",
+  }),
   timeoutSeconds: z.int().min(1).max(900).openapi({
     description:
       "The run's deadline, counted from its start (default 300). The task's signal then fires with reason `timeout`; the run is recorded `timed-out` when the task stops, or 5 s later if it does not, and is retried per `retry`.",
@@ -190,6 +194,7 @@ export const TaskInputSchema = z
     retry: taskFields.retry.optional(),
     stopOnError: taskFields.stopOnError.optional(),
     idempotent: taskFields.idempotent.optional(),
+    listSucceeded: taskFields.listSucceeded.optional(),
     timeoutSeconds: taskFields.timeoutSeconds.optional(),
     hidden: taskFields.hidden.optional(),
     startAt: isoInstant.optional().openapi({ description: 'No slot before this instant.' }),
@@ -279,6 +284,9 @@ export const TaskPatchSchema = TaskInputSchema.omit({ id: true, system: true })
       .nullable()
       .optional()
       .openapi({ description: '`null` removes the promise; a new value starts its clock again.' }),
+    listSucceeded: taskFields.listSucceeded.nullable().optional().openapi({
+      description: '`false` stops listing successes across tasks; `true` or `null` lists them again.',
+    }),
   })
   .openapi('TaskPatch');
 export type TaskPatch = z.infer<typeof TaskPatchSchema>;
@@ -478,6 +486,10 @@ export const TaskViewSchema = z
     retry: z.object({ maxAttempts: z.int(), backoffSeconds: z.number(), maxBackoffSeconds: z.number() }),
     stopOnError: z.boolean(),
     idempotent: z.boolean().optional().openapi({ description: 'Present, `true`, on an idempotent task.' }),
+    listSucceeded: z
+      .boolean()
+      .optional()
+      .openapi({ description: 'Present, `false`, on a task whose successes are not listed across tasks.' }),
     timeoutSeconds: z.number(),
     hidden: z.boolean(),
     system: z.boolean(),

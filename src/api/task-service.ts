@@ -172,6 +172,7 @@ export async function createTask(
     retry: { ...taskDefaults.retry, ...input.retry },
     stopOnError: input.stopOnError ?? taskDefaults.stopOnError,
     ...(input.idempotent === true ? { idempotent: true } : {}),
+    ...(input.listSucceeded === false ? { listSucceeded: false } : {}),
     timeoutSeconds: input.timeoutSeconds ?? taskDefaults.timeoutSeconds,
     hidden: input.hidden ?? taskDefaults.hidden,
     system: input.system ?? false,
@@ -244,6 +245,11 @@ function applyPatch(deps: ApiDeps, current: TaskState, patch: SystemPatch, now: 
   set('stopOnError', patch.stopOnError);
   // `false` is the absent field: a task item stores the flag only when set.
   set('idempotent', patch.idempotent === false ? null : patch.idempotent);
+  // Likewise `true` (or `null`) is the absent field here: the default, listed.
+  set(
+    'listSucceeded',
+    patch.listSucceeded === false ? false : patch.listSucceeded === undefined ? undefined : null,
+  );
   set('timeoutSeconds', patch.timeoutSeconds);
   set('hidden', patch.hidden);
   set(

@@ -216,6 +216,7 @@ export function taskView(snapshot: TaskSnapshot, now: Date, hasLogReader: boolea
     retry: { ...task.retry },
     stopOnError: task.stopOnError,
     ...(task.idempotent === true ? { idempotent: true } : {}),
+    ...(task.listSucceeded === false ? { listSucceeded: false } : {}),
     timeoutSeconds: task.timeoutSeconds,
     hidden: task.hidden,
     system: task.system,

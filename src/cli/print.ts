@@ -82,6 +82,12 @@ function taskPolicies(task: TaskView): [string, unknown][] {
       'idempotent',
       task.idempotent === true ? 'yes (runs skip the claim: a duplicate delivery may run twice)' : 'no',
     ],
+    [
+      'list successes',
+      task.listSucceeded === false
+        ? "no (successful runs only in this task's history, not in runs list)"
+        : 'yes',
+    ],
     ['timeout', `${task.timeoutSeconds} s`],
     ['priority', task.priority],
     ['window', task.startAt || task.endAt ? `${task.startAt ?? '-'} to ${task.endAt ?? '-'}` : null],

@@ -85,6 +85,7 @@ const descriptorFields = [
   'retry',
   'stopOnError',
   'idempotent',
+  'listSucceeded',
   'timeoutSeconds',
   'hidden',
   'system',

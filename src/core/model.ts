@@ -72,6 +72,14 @@ export function isTerminal(status: RunStatus): boolean {
   return terminalStatuses.has(status);
 }
 
+/**
+ * Whether a run that ended in `status` is listed in runs across tasks (the run index): always,
+ * except a success of a task with `listSucceeded: false`, which only its task's history keeps.
+ */
+export function isEndListed(task: { listSucceeded?: boolean } | undefined, status: RunStatus): boolean {
+  return status !== RunStatus.Succeeded || task?.listSucceeded !== false;
+}
+
 /** Why a task's cancellation token fired. */
 export const CancelReason = {
   Cancelled: 'cancelled',
@@ -125,6 +133,13 @@ export interface TaskConfig {
    * Absent: false.
    */
   idempotent?: boolean;
+  /**
+   * `false`: a run of this task that succeeds is kept in its task's history but not listed in
+   * runs across tasks (the run index), one write unit a run fewer; every other end, and a
+   * running run that heartbeats, is listed as always (docs/writing-tasks.md, "Unlisted
+   * successes"). Absent: true.
+   */
+  listSucceeded?: boolean;
   timeoutSeconds: number;
   /** Left out of lists unless asked for. */
   hidden: boolean;

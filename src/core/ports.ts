@@ -142,6 +142,16 @@ export interface RunOutcome {
 /** The outcome of completing a run: refused when the lease was reclaimed or the run was never ours. */
 export type CompleteResult = { completed: true; run: RunRecord } | { completed: false; current?: RunRecord };
 
+/**
+ * Whether a run's end is listed in runs across tasks (the run index). `listed: false` writes the
+ * record without a run-index key, and a completion removes the key a heartbeat set, so the run is
+ * in its task's history only. Absent: listed. The task SDK passes `false` for a success of a task
+ * with `listSucceeded: false`.
+ */
+export interface RunListing {
+  listed?: boolean;
+}
+
 /** The outcome of asking a run to cancel. */
 export type CancelRequestResult =
   /** The running run's cancel flag is set; its heartbeat will see it. */
@@ -293,8 +303,9 @@ export interface TaskStore {
   /**
    * Creates a finished run's record if the run has none yet: the one write of a run of an
    * idempotent task that ended unclaimed. The first record wins; a later one gets it back.
+   * `listed: false` leaves it out of the run index.
    */
-  recordRun(record: RunRecord): Promise<RecordResult>;
+  recordRun(record: RunRecord, listing?: RunListing): Promise<RecordResult>;
   /**
    * Extends the run's own lease and stores progress (when given), if the run is `running` with
    * this token and request id; returns whether cancellation was asked for, in the same request.
@@ -305,8 +316,17 @@ export interface TaskStore {
     fence: RunFence,
     update: { now: Date; leaseExpiresAt: Date; progress?: Progress },
   ): Promise<HeartbeatResult>;
-  /** Records a run's end if it is `running` with this token and request id. */
-  completeRun(taskId: string, runId: string, fence: RunFence, outcome: RunOutcome): Promise<CompleteResult>;
+  /**
+   * Records a run's end if it is `running` with this token and request id. `listed: false`
+   * leaves it out of the run index (and takes it out of `running`, where a heartbeat put it).
+   */
+  completeRun(
+    taskId: string,
+    runId: string,
+    fence: RunFence,
+    outcome: RunOutcome,
+    listing?: RunListing,
+  ): Promise<CompleteResult>;
   /**
    * Asks a run to cancel: sets the flag of a running run, or records a never-claimed run as
    * `cancelled` (from `record`) so that it never starts.

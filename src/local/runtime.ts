@@ -145,6 +145,8 @@ const storeMethods = new Set([
   'getRun',
   'listRuns',
   'claimRun',
+  // An idempotent task's unclaimed run writes its one record at its end.
+  'recordRun',
   'heartbeat',
   'completeRun',
   'requestCancel',

@@ -42,6 +42,7 @@ import type {
   IdempotencyRecord,
   RunClaim,
   RunFence,
+  RunListing,
   RunOutcome,
   RunSummary,
 } from '../core/ports.js';
@@ -328,8 +329,9 @@ export function taskToItem(task: TaskState, shardCount: number, holdMs = DEFAULT
       maxBackoffSeconds: task.retry.maxBackoffSeconds,
     },
     stopOnError: task.stopOnError,
-    // Stored only when set: a task of an earlier version reads as not idempotent.
+    // Stored only off their defaults: a task of an earlier version reads as not idempotent, listed.
     idempotent: task.idempotent === true ? true : undefined,
+    listSucceeded: task.listSucceeded === false ? false : undefined,
     timeoutSeconds: task.timeoutSeconds,
     hidden: task.hidden,
     system: task.system,
@@ -479,6 +481,7 @@ export function taskFromItem(item: Item): TaskState {
     overdueReportedAt: r.optDate('overdueReportedAt'),
     dueKey: r.optDate(attr.dueAt),
     idempotent: r.optBool('idempotent') === true ? true : undefined,
+    listSucceeded: r.optBool('listSucceeded') === false ? false : undefined,
   });
 }
 
@@ -498,6 +501,7 @@ export const optionalTaskAttributes: readonly string[] = [
   'lastSucceededAt',
   'overdueReportedAt',
   'idempotent',
+  'listSucceeded',
   attr.dueShard,
   attr.dueAt,
 ];
@@ -531,16 +535,18 @@ function epochSeconds(date: Date): number {
 /**
  * The item of a run record; `expiresAt` becomes epoch seconds for TTL. A `running` record (a
  * claim's) has no run-index key yet: a run enters the index at its first heartbeat or when it
- * ends, so a short run's entry is written once, under its final key.
+ * ends, so a short run's entry is written once, under its final key. An ended record written
+ * `listed: false` has none either: it stays in its task's history only.
  */
-export function runToItem(run: RunRecord): Item {
+export function runToItem(run: RunRecord, listing: RunListing = {}): Item {
+  const indexed = run.status !== 'running' && listing.listed !== false;
   return compact({
     ...keys.run(run.taskId, run.runId),
     taskId: run.taskId,
     [attr.runId]: run.runId,
     type: run.type,
     [attr.status]: run.status,
-    [attr.runPart]: run.status === 'running' ? undefined : runPartOf(run.runId, run.status),
+    [attr.runPart]: indexed ? runPartOf(run.runId, run.status) : undefined,
     trigger: run.trigger,
     attempt: run.attempt,
     scheduledFor: ms(run.scheduledFor),
@@ -685,12 +691,13 @@ export function heartbeatAttributes(
 
 /**
  * Attributes a completion sets. `cancelReason` has no place on a run record (the task SDK puts
- * the why in `note`), so it is not stored.
+ * the why in `note`), so it is not stored. With `listed: false` there is no run-index key among
+ * them: the completion must remove the one a heartbeat set (`running#<shard>`).
  */
-export function outcomeAttributes(outcome: RunOutcome, runId: string): Item {
+export function outcomeAttributes(outcome: RunOutcome, runId: string, listing: RunListing = {}): Item {
   return compact({
     [attr.status]: outcome.status,
-    [attr.runPart]: runPartOf(runId, outcome.status),
+    [attr.runPart]: listing.listed === false ? undefined : runPartOf(runId, outcome.status),
     finishedAt: ms(outcome.finishedAt),
     durationMs: outcome.durationMs,
     result: outcome.result,

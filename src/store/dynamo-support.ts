@@ -134,6 +134,7 @@ export class UpdateBuilder {
   readonly names: Record<string, string> = {};
   readonly values: Record<string, unknown> = {};
   private readonly sets: string[] = [];
+  private readonly removes: string[] = [];
   private n = 0;
 
   name(attribute: string): string {
@@ -154,8 +155,14 @@ export class UpdateBuilder {
     }
     return this;
   }
+  /** Attributes to remove (absent ones are no error). */
+  remove(...attributes: string[]): this {
+    for (const attribute of attributes) this.removes.push(this.name(attribute));
+    return this;
+  }
   get expression(): string {
-    return `SET ${this.sets.join(', ')}`;
+    const remove = this.removes.length > 0 ? ` REMOVE ${this.removes.join(', ')}` : '';
+    return `SET ${this.sets.join(', ')}${remove}`;
   }
 }
 

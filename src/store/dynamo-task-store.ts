@@ -52,6 +52,7 @@ import type {
   RecordResult,
   RunClaim,
   RunFence,
+  RunListing,
   RunOutcome,
   RunQuery,
   RunSummary,
@@ -672,8 +673,8 @@ export class DynamoTaskStore implements TaskStore {
     return put.won ? { claimed: true, run: put.run } : { claimed: false, existing: put.run };
   }
 
-  async recordRun(record: RunRecord): Promise<RecordResult> {
-    const put = await this.putRunIfAbsent(record, 'record');
+  async recordRun(record: RunRecord, listing: RunListing = {}): Promise<RecordResult> {
+    const put = await this.putRunIfAbsent(record, 'record', listing);
     return put.won ? { recorded: true, run: put.run } : { recorded: false, existing: put.run };
   }
 
@@ -682,14 +683,18 @@ export class DynamoTaskStore implements TaskStore {
    * was there. A write of ours retried by the SDK after an ambiguous failure is recognised by its
    * write id and counts as won.
    */
-  private async putRunIfAbsent(run: RunRecord, what: string): Promise<{ won: boolean; run: RunRecord }> {
+  private async putRunIfAbsent(
+    run: RunRecord,
+    what: string,
+    listing: RunListing = {},
+  ): Promise<{ won: boolean; run: RunRecord }> {
     const writeId = randomUUID();
     try {
       await send(
         this.doc,
         new PutCommand({
           TableName: this.tableName,
-          Item: { ...runToItem(run), [WRITE_ID]: writeId },
+          Item: { ...runToItem(run, listing), [WRITE_ID]: writeId },
           ConditionExpression: 'attribute_not_exists(#pk)',
           ExpressionAttributeNames: { '#pk': attr.pk },
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
@@ -717,8 +722,9 @@ export class DynamoTaskStore implements TaskStore {
     runId: string,
     fence: RunFence,
     attributes: Item,
+    removes: readonly string[] = [],
   ): Promise<{ held: true; item: Item } | { held: false; old?: Item }> {
-    const builder = new UpdateBuilder().set(attributes);
+    const builder = new UpdateBuilder().set(attributes).remove(...removes);
     const condition = `${builder.name(attr.status)} = ${builder.value('running')} AND ${builder.name(attr.token)} = ${builder.value(fence.token)} AND ${builder.name(attr.requestId)} = ${builder.value(fence.requestId)}`;
     try {
       const out = await send(
@@ -762,8 +768,12 @@ export class DynamoTaskStore implements TaskStore {
     runId: string,
     fence: RunFence,
     outcome: RunOutcome,
+    listing: RunListing = {},
   ): Promise<CompleteResult> {
-    const result = await this.fencedUpdate(taskId, runId, fence, outcomeAttributes(outcome, runId));
+    // Unlisted: the key a heartbeat set goes, so the run leaves `running` and enters no partition.
+    const removes = listing.listed === false ? [attr.runPart] : [];
+    const attributes = outcomeAttributes(outcome, runId, listing);
+    const result = await this.fencedUpdate(taskId, runId, fence, attributes, removes);
     if (result.held) return { completed: true, run: runFromItem(result.item) };
     if (!result.old) return { completed: false };
     const current = runFromItem(result.old);

@@ -27,6 +27,7 @@ import type {
   RecordResult,
   RunClaim,
   RunFence,
+  RunListing,
   RunOutcome,
   RunQuery,
   RunSummary,
@@ -389,8 +390,8 @@ export class MemoryTaskStore implements TaskStore {
     return { claimed: true, run: runFromItem(structuredClone(item)) };
   }
 
-  async recordRun(record: RunRecord): Promise<RecordResult> {
-    const item = runToItem(structuredClone(record));
+  async recordRun(record: RunRecord, listing: RunListing = {}): Promise<RecordResult> {
+    const item = runToItem(structuredClone(record), listing);
     const existing = this.get(keyOf(item));
     if (existing) return { recorded: false, existing: runFromItem(existing) };
     this.put(item);
@@ -430,6 +431,7 @@ export class MemoryTaskStore implements TaskStore {
     runId: string,
     fence: RunFence,
     outcome: RunOutcome,
+    listing: RunListing = {},
   ): Promise<CompleteResult> {
     const key = keys.run(taskId, runId);
     const item = this.fenced(key, fence);
@@ -441,7 +443,9 @@ export class MemoryTaskStore implements TaskStore {
         ? { completed: true, run: current }
         : { completed: false, current };
     }
-    Object.assign(item, structuredClone(outcomeAttributes(outcome, runId)));
+    Object.assign(item, structuredClone(outcomeAttributes(outcome, runId, listing)));
+    // Unlisted: the key a heartbeat set goes, as the DynamoDB store's REMOVE does.
+    if (listing.listed === false) delete item[attr.runPart];
     return { completed: true, run: runFromItem(structuredClone(item)) };
   }
 

@@ -16,7 +16,14 @@ import type { Context } from 'aws-lambda';
 import { systemClock } from '../clock.js';
 import { ValidationError } from '../core/errors.js';
 import { type ClaimRefusal, leaseOfEvent } from '../core/lease-check.js';
-import { type Progress, type RunRecord, type RunStatus, slotSpanOf } from '../core/model.js';
+import {
+  isEndListed,
+  type Progress,
+  type RunRecord,
+  type RunStatus,
+  slotSpanOf,
+  type TaskState,
+} from '../core/model.js';
 import { historyExpiry } from '../core/plan.js';
 import type {
   ClaimResult,
@@ -239,6 +246,8 @@ interface Invocation {
   ranOn: Pick<RunClaim, 'functionName' | 'functionVersion' | 'logStream'>;
   /** An idempotent task's claim, while not written (`unclaimed.ts`). */
   pending: PendingClaim;
+  /** The task as the claim read it, for what its end depends on (`listSucceeded`). */
+  task?: Pick<TaskState, 'listSucceeded'>;
 }
 
 /**
@@ -331,6 +340,7 @@ async function claimRun(inv: Invocation, deps: HandlerDeps): Promise<ClaimResult
     return existing ? { claimed: false, existing } : found;
   }
   const { lease } = found;
+  inv.task = task;
   const claim: RunClaim = {
     ...ids,
     type: run.type,
@@ -475,7 +485,9 @@ async function finishRun(
 ): Promise<TaskInvocationResult> {
   const { ids, logger } = inv;
   const unclaimed = inv.pending.claim !== undefined;
-  const completed = await recordEnd(deps.store, inv.pending, ids, inv.fence, outcome);
+  // A success of a task with `listSucceeded: false` stays out of runs across tasks.
+  const listing = { listed: isEndListed(inv.task, outcome.status) };
+  const completed = await recordEnd(deps.store, inv.pending, ids, inv.fence, outcome, listing);
   if (!completed.completed) {
     const why = unclaimed
       ? 'completion refused: the run already has a record (another delivery of this idempotent run, a cancel or a time-out); nothing overwritten'

@@ -10,7 +10,7 @@
  * What it saves is one write unit a run (docs/architecture.md, "Fewer writes per run").
  */
 import type { RunRecord } from '../core/model.js';
-import type { CompleteResult, RunClaim, RunFence, RunOutcome, TaskStore } from '../core/ports.js';
+import type { CompleteResult, RunClaim, RunFence, RunListing, RunOutcome, TaskStore } from '../core/ports.js';
 import { runFromClaim } from '../store/dynamo-items.js';
 
 /** The claim of a run of an idempotent task while it is not written (none once it is). */
@@ -41,16 +41,20 @@ export function leaseStoreOf(
   };
 }
 
-/** The run's end: the fenced completion of a claimed run, or the one record of an unclaimed one. */
+/**
+ * The run's end: the fenced completion of a claimed run, or the one record of an unclaimed one;
+ * listed in runs across tasks or not, as `listing` says.
+ */
 export async function recordEnd(
   store: Pick<TaskStore, 'completeRun' | 'recordRun'>,
   pending: PendingClaim,
   ids: { taskId: string; runId: string },
   fence: RunFence,
   outcome: RunOutcome,
+  listing: RunListing = {},
 ): Promise<CompleteResult> {
   const claim = pending.claim;
-  if (!claim) return store.completeRun(ids.taskId, ids.runId, fence, outcome);
+  if (!claim) return store.completeRun(ids.taskId, ids.runId, fence, outcome, listing);
   const record: RunRecord = {
     ...runFromClaim(claim),
     status: outcome.status,
@@ -61,7 +65,7 @@ export async function recordEnd(
     ...(outcome.note !== undefined ? { note: outcome.note } : {}),
     ...(outcome.progress !== undefined ? { progress: outcome.progress } : {}),
   };
-  const result = await store.recordRun(record);
+  const result = await store.recordRun(record, listing);
   return result.recorded
     ? { completed: true, run: result.run }
     : { completed: false, current: result.existing };

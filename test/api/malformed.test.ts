@@ -38,6 +38,7 @@ const knownFields = new Set([
   'retry',
   'stopOnError',
   'idempotent',
+  'listSucceeded',
   'timeoutSeconds',
   'hidden',
   'startAt',
@@ -100,13 +101,15 @@ const wrongValue = fc.oneof(
 const wrongTypeField = fc.tuple(fc.constantFrom(...knownFields), wrongValue).filter(([field, value]) => {
   // Skip the few combinations that are valid: strings where strings go, booleans where booleans go.
   const strings = ['name', 'schedule', 'description', 'timezone'];
-  const booleans = ['enabled', 'stopOnError', 'idempotent', 'hidden'];
+  const booleans = ['enabled', 'stopOnError', 'idempotent', 'listSucceeded', 'hidden'];
   if (strings.includes(field) && typeof value === 'string')
     return field === 'schedule' || field === 'timezone';
   if (booleans.includes(field) && typeof value === 'boolean') return false;
   if (field === 'parameters' && typeof value === 'object' && value !== null && !Array.isArray(value))
     return false;
-  if (['description', 'startAt', 'endAt', 'maxRuns'].includes(field) && value === null) return false; // PATCH: null clears
+  if (['description', 'startAt', 'endAt', 'maxRuns', 'listSucceeded'].includes(field) && value === null) {
+    return false; // PATCH: null clears
+  }
   return true;
 });
 const unknownField = fc

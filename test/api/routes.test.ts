@@ -89,6 +89,35 @@ describe('task types and tasks', () => {
     expect((await store.getTask('idem-1'))?.idempotent).toBeUndefined();
   });
 
+  it('takes `listSucceeded` as a boolean: shown when false, back to the default by a PATCH to true or null', async () => {
+    const created = await call('POST', '/tasks', aTaskInput({ id: 'unl-1', listSucceeded: false }));
+    expect(created.status).toBe(201);
+    expect(created.body.listSucceeded).toBe(false);
+    expect((await store.getTask('unl-1'))?.listSucceeded).toBe(false);
+    const listed = await call('POST', '/tasks', aTaskInput({ id: 'unl-2', listSucceeded: true }));
+    expect(listed.body).not.toHaveProperty('listSucceeded');
+    expect((await store.getTask('unl-2'))?.listSucceeded).toBeUndefined();
+    for (const bad of ['no', 0, null]) {
+      const refused = await call('POST', '/tasks', aTaskInput({ id: 'unl-3', listSucceeded: bad }));
+      expect(refused.status).toBe(400);
+      expect(refused.body.error.code).toBe('validation_failed');
+      expect(refused.body.error.details).toEqual([expect.objectContaining({ field: 'listSucceeded' })]);
+    }
+    const badPatch = await call('PATCH', '/tasks/unl-1', { listSucceeded: 'yes' }, { 'if-match': '"1"' });
+    expect(badPatch.status).toBe(400);
+    expect(badPatch.body.error.details).toEqual([expect.objectContaining({ field: 'listSucceeded' })]);
+
+    const patched = await call('PATCH', '/tasks/unl-1', { listSucceeded: true }, { 'if-match': '"1"' });
+    expect(patched.status).toBe(200);
+    expect(patched.body).not.toHaveProperty('listSucceeded');
+    expect((await store.getTask('unl-1'))?.listSucceeded).toBeUndefined();
+    const again = await call('PATCH', '/tasks/unl-1', { listSucceeded: false }, { 'if-match': '"2"' });
+    expect(again.body.listSucceeded).toBe(false);
+    const cleared = await call('PATCH', '/tasks/unl-1', { listSucceeded: null }, { 'if-match': '"3"' });
+    expect(cleared.status).toBe(200);
+    expect((await store.getTask('unl-1'))?.listSucceeded).toBeUndefined();
+  });
+
   it('POST /tasks generates an id, refuses a duplicate id with 409', async () => {
     const generated = await call('POST', '/tasks', aTaskInput());
     expect(generated.status).toBe(201);

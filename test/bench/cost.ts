@@ -314,7 +314,9 @@ export async function runCost(ctx: SectionContext): Promise<SectionResult> {
   );
 
   const contended = await losingAttempt(ctx, taskBytes, queryFormula);
-  const idempotent = await idempotentRuns(ctx, n);
+  const idempotent = await optInRuns(ctx, n, 'idem', { idempotent: true });
+  const unlisted = await optInRuns(ctx, n, 'unl', { listSucceeded: false });
+  const idempotentUnlisted = await optInRuns(ctx, n, 'idem-unl', { idempotent: true, listSucceeded: false });
 
   const notes = [
     `items: task ${taskBytes} B, finished run ${runBytes} B (DynamoDB size rules); write units round up per 1 KB, reads per 4 KB`,
@@ -360,6 +362,18 @@ export async function runCost(ctx: SectionContext): Promise<SectionResult> {
         section: 'cost',
         name: `idempotent task (opt-in, no claim write): WRU per run (formula ${wru(taskBytes) + wru(runBytes) + 1})`,
         value: round(idempotent.writeUnitsPerRun),
+        unit: '',
+      },
+      {
+        section: 'cost',
+        name: `listSucceeded false (opt-in, successes not in the run index): WRU per run (formula ${wru(taskBytes) + 2 * wru(runBytes)})`,
+        value: round(unlisted.writeUnitsPerRun),
+        unit: '',
+      },
+      {
+        section: 'cost',
+        name: `idempotent + listSucceeded false (opt-in): WRU per run (formula ${wru(taskBytes) + wru(runBytes)})`,
+        value: round(idempotentUnlisted.writeUnitsPerRun),
         unit: '',
       },
       {
@@ -410,6 +424,8 @@ export async function runCost(ctx: SectionContext): Promise<SectionResult> {
       runItemBytes: runBytes,
       contended,
       idempotent,
+      unlisted,
+      idempotentUnlisted,
     },
     notes,
   };
@@ -433,12 +449,18 @@ async function waitFor(done: () => boolean, timeoutMs = 10_000) {
 }
 
 /**
- * The opt-in for idempotent tasks, measured the same way on a table of its own: the second
- * dispatch of `n` every-minute tasks with `idempotent: true`, and their handlers, which skip the
- * claim's write and record each run once at its end (`recordRun`).
+ * An opt-in, measured the same way on a table of its own: the second dispatch of `n` every-minute
+ * tasks with `options`, and their handlers. `idempotent: true` skips the claim's write and records
+ * each run once at its end (`recordRun`); `listSucceeded: false` writes a success without its
+ * run-index entry.
  */
-async function idempotentRuns(ctx: SectionContext, n: number) {
-  const { tableName, store } = await freshTable(ctx.env, 'cost-idem');
+async function optInRuns(
+  ctx: SectionContext,
+  n: number,
+  label: string,
+  options: Pick<TaskState, 'idempotent' | 'listSucceeded'>,
+) {
+  const { tableName, store } = await freshTable(ctx.env, `cost-${label}`);
   const meter = new MethodMeter(ctx.env.meter, tableName);
   const metered = shardsOneAtATime(meter.wrap(unbatched(store)));
   const t0 = Math.floor(Date.now() / 60_000) * 60_000;
@@ -446,8 +468,8 @@ async function idempotentRuns(ctx: SectionContext, n: number) {
   const clock = { now: () => new Date(nowMs) };
   for (let i = 0; i < n; i++) {
     await store.createTask({
-      ...benchTask({ id: taskId('idem', i), schedule: '* * * * *', nextSlotAt: new Date(t0) }),
-      idempotent: true,
+      ...benchTask({ id: taskId(label, i), schedule: '* * * * *', nextSlotAt: new Date(t0) }),
+      ...options,
     });
   }
   const events: RunEvent[] = [];
@@ -470,7 +492,7 @@ async function idempotentRuns(ctx: SectionContext, n: number) {
   nowMs = t0 + 61_000;
   meter.reset();
   const second = await tick();
-  if (second.started !== n) throw new Error(`cost: the idempotent tick started ${second.started} of ${n}`);
+  if (second.started !== n) throw new Error(`cost: the ${label} tick started ${second.started} of ${n}`);
   const dispatch = dispatchUnits(meter).writeUnits;
   return {
     runs: n,

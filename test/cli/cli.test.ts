@@ -171,6 +171,38 @@ describe('tickwork CLI', () => {
     expect((await cli('types')).out).toContain(testTypes.ok);
   });
 
+  it('--no-list-succeeded and --list-succeeded set and restore listSucceeded; both at once is a usage error', async () => {
+    const created = await cli(
+      'tasks',
+      'create',
+      '--id',
+      'cli-unlisted',
+      '--name',
+      'Unlisted',
+      '--type',
+      testTypes.ok,
+      '--schedule',
+      '* * * * *',
+      '--idempotent',
+      '--no-list-succeeded',
+      '-o',
+      'wide',
+    );
+    expect(created.code).toBe(0);
+    expect(created.out).toMatch(/list successes:\s+no \(/);
+    expect(created.out).toMatch(/idempotent:\s+yes/);
+    const shown = JSON.parse((await cli('tasks', 'get', 'cli-unlisted', '--json')).out);
+    expect(shown).toMatchObject({ idempotent: true, listSucceeded: false });
+    const both = await cli('tasks', 'update', 'cli-unlisted', '--list-succeeded', '--no-list-succeeded');
+    expect(both.code).toBe(2);
+    expect(both.err).toContain('not both');
+    const restored = await cli('tasks', 'update', 'cli-unlisted', '--list-succeeded', '--json');
+    expect(restored.code).toBe(0);
+    expect(JSON.parse(restored.out)).not.toHaveProperty('listSucceeded');
+    expect((await cli('tasks', 'get', 'cli-unlisted', '-o', 'wide')).out).toMatch(/list successes:\s+yes/);
+    expect((await cli('tasks', 'create', '--help')).out).toContain('--no-list-succeeded');
+  });
+
   it('--help for every command; usage errors exit 2', async () => {
     for (const command of [
       ['tasks', 'list'],

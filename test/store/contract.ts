@@ -231,10 +231,13 @@ export function describeTaskStoreContract(name: string, makeStore: () => Promise
           maxRuns: 10,
           disabledReason: 'paused by an admin',
           nextSlotAt: at(60_000),
+          idempotent: true,
+          listSucceeded: false,
         });
         const other = aTask();
         await store.createTask(full);
         await store.createTask(other);
+        expect(await store.getTask(full.id)).toEqual(asStored(full));
         const {
           description: _d,
           startAt: _s,
@@ -242,6 +245,8 @@ export function describeTaskStoreContract(name: string, makeStore: () => Promise
           maxRuns: _m,
           disabledReason: _r,
           nextSlotAt: _n,
+          idempotent: _i,
+          listSucceeded: _l,
           ...bare
         } = full;
 

@@ -212,6 +212,53 @@ function describeRunIndex(name: string, makeStore: () => Promise<TaskStore>): vo
       expect((await store.listRunsAcross({ statuses: ['running'], limit: 5 })).items).toEqual([]);
     });
 
+    it('keeps an unlisted end in its task history only, and takes a heartbeated run out of `running`', async () => {
+      const fenceOf = (runId: string) => ({ token: 1, requestId: `req-${runId}` });
+      const claimed = async (runId: string) =>
+        store.claimRun(aClaim({ taskId: 'u', runId, requestId: fenceOf(runId).requestId }));
+      const ok = { status: 'succeeded', finishedAt: at(5000), durationMs: 4800 } as const;
+      const unlisted = { listed: false };
+      // A short run, completed unlisted: never in the index.
+      const short = ulid(T0.getTime());
+      await claimed(short);
+      await store.completeRun('u', short, fenceOf(short), ok, unlisted);
+      // A run that heartbeated (listed `running`), then completed unlisted: it leaves the index.
+      const beat = ulid(T0.getTime() + 1);
+      await claimed(beat);
+      await store.heartbeat('u', beat, fenceOf(beat), { now: at(1000), leaseExpiresAt: at(60_000) });
+      expect(
+        (await store.listRunsAcross({ statuses: ['running'], limit: 5 })).items.map((r) => r.runId),
+      ).toEqual([beat]);
+      await store.completeRun('u', beat, fenceOf(beat), ok, unlisted);
+      // An unclaimed run's one record (an idempotent task), unlisted.
+      const recorded = ulid(T0.getTime() + 2);
+      const record = aRun({ taskId: 'u', runId: recorded, status: 'succeeded', finishedAt: at(900) });
+      expect((await store.recordRun(record, unlisted)).recorded).toBe(true);
+      // A failure written as listed (the task SDK lists every end but a success): listed.
+      const failed = ulid(T0.getTime() + 3);
+      await claimed(failed);
+      await store.completeRun('u', failed, fenceOf(failed), {
+        status: 'failed',
+        finishedAt: at(500),
+        durationMs: 400,
+        error: { name: 'Error', message: 'boom' },
+      });
+
+      expect((await store.listRunsAcross({ limit: 10 })).items.map((r) => r.runId)).toEqual([failed]);
+      expect((await store.listRunsAcross({ statuses: ['running'], limit: 5 })).items).toEqual([]);
+      expect((await store.listLapsedRuns(at(3_600_000))).runs).toEqual([]);
+      const history = await store.listRuns('u', { limit: 10 });
+      expect(history.items.map((r) => [r.runId, r.status])).toEqual([
+        [failed, 'failed'],
+        [recorded, 'succeeded'],
+        [beat, 'succeeded'],
+        [short, 'succeeded'],
+      ]);
+      expect(await store.getRun('u', beat)).toMatchObject({ status: 'succeeded', heartbeatAt: at(1000) });
+      // Completing again the same way is still the same completion (a retried write).
+      expect((await store.completeRun('u', short, fenceOf(short), ok, unlisted)).completed).toBe(true);
+    });
+
     it('finds `running` records whose own lease ended, and no others', async () => {
       const old = await seed(store, { taskId: 'x', offsetMs: 0, status: 'running' }); // lease ends at +60 s
       const fresh = await seed(store, { taskId: 'y', offsetMs: 120_000, status: 'running' }); // +180 s

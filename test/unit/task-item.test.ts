@@ -19,6 +19,7 @@ describe('the task item', () => {
         lastSucceededAt: at(-1_000),
         overdueReportedAt: at(-500),
         idempotent: true,
+        listSucceeded: false,
       }),
       4,
     );

@@ -21,6 +21,8 @@ const taskFieldOptions = {
   'backoff-seconds': { type: 'string' },
   'stop-on-error': { type: 'boolean' },
   idempotent: { type: 'boolean' },
+  'list-succeeded': { type: 'boolean' },
+  'no-list-succeeded': { type: 'boolean' },
   'max-runs': { type: 'string' },
   'must-succeed-every': { type: 'string' },
   description: { type: 'string' },
@@ -36,7 +38,9 @@ const TASK_FIELD_HELP = `  --file, -f <path|->     task JSON (fields as POST /ta
   --stop-on-error  --max-runs <n>  --description <text>  --hidden  --disabled
   --must-succeed-every <duration|none>   a dead-man promise (26h, 90m, 2d; at least 1m): the
                           tick emits Tickwork Task Overdue when no run succeeded within it; none removes it
-  --idempotent            the body may run twice for a slot: one write a run fewer, no exactly-once start`;
+  --idempotent            the body may run twice for a slot: one write a run fewer, no exactly-once start
+  --no-list-succeeded     successful runs stay in the task's history but are not listed in runs across
+                          tasks (tickwork runs list): one write a run fewer; --list-succeeded lists them again`;
 
 /** The task JSON of `--file` (a path, or `-` for stdin), or an empty object. */
 function fileBody(file: string | undefined): Record<string, unknown> {
@@ -47,6 +51,14 @@ function fileBody(file: string | undefined): Record<string, unknown> {
   } catch (error) {
     throw new UsageError(`${file} is not JSON: ${(error as Error).message}`);
   }
+}
+
+/** `--no-list-succeeded` (false) or `--list-succeeded` (true, the default); both is a usage error. */
+function listSucceededOf(values: Values): boolean | undefined {
+  const on = values['list-succeeded'] === true;
+  const off = values['no-list-succeeded'] === true;
+  if (on && off) throw new UsageError('give --list-succeeded or --no-list-succeeded, not both');
+  return off ? false : on ? true : undefined;
 }
 
 /** The task fields given by `--file` and flags (only those given), as the API names them. */
@@ -70,6 +82,7 @@ export function taskBody(values: Values): Record<string, unknown> {
   set('hidden', values.hidden);
   set('stopOnError', values['stop-on-error']);
   set('idempotent', values.idempotent);
+  set('listSucceeded', listSucceededOf(values));
   if (values.disabled) body.enabled = false;
   const params = parseParams(values.param as string[] | undefined);
   if (params) body.parameters = { ...(body.parameters as object | undefined), ...params };

@@ -185,7 +185,18 @@ function taskFacts(task: TaskView, zone: string) {
     h('dt', null, 'Next slots'),
     h('dd', null, task.nextSlots.map((s) => formatInstant(s, zone)).join(' · ') || '—'),
     ...promiseFacts(task, zone),
+    ...writeFacts(task),
   );
+}
+
+/** The write-saving options a task opted into, and what each gives up; none shown by default. */
+function writeFacts(task: TaskView) {
+  const given = [
+    task.idempotent === true ? 'idempotent: a duplicate delivery may run the body twice' : '',
+    task.listSucceeded === false ? 'successful runs listed only here, not on the Runs page' : '',
+  ].filter(Boolean);
+  if (given.length === 0) return [];
+  return [h('dt', null, 'Fewer writes'), h('dd', { 'data-testid': 'write-options' }, given.join(' · '))];
 }
 
 /** The dead-man promise: how often the task must succeed, by when next, and whether it is overdue. */

@@ -41,6 +41,9 @@ interface Fields {
   maxAttempts: string;
   backoffSeconds: string;
   stopOnError: boolean;
+  idempotent: boolean;
+  /** Checked is the default: successes listed in runs across tasks. */
+  listSucceeded: boolean;
   timeoutSeconds: string;
   hidden: boolean;
   description: string;
@@ -61,6 +64,8 @@ function fieldsOf(task: TaskView | undefined, types: TaskTypeView[]): Fields {
     maxAttempts: String(task?.retry.maxAttempts ?? 1),
     backoffSeconds: String(task?.retry.backoffSeconds ?? 30),
     stopOnError: task?.stopOnError ?? false,
+    idempotent: task?.idempotent === true,
+    listSucceeded: task?.listSucceeded !== false,
     timeoutSeconds: task ? String(task.timeoutSeconds) : '',
     hidden: task?.hidden ?? false,
     description: task?.description ?? '',
@@ -93,6 +98,9 @@ function inputOf(fields: Fields, params: ParameterState): TaskInput {
       backoffSeconds: intOf(fields.backoffSeconds, 'Backoff'),
     },
     stopOnError: fields.stopOnError,
+    // Both sent as they stand, so that an edit back to the default removes the flag (PATCH).
+    idempotent: fields.idempotent,
+    listSucceeded: fields.listSucceeded,
     hidden: fields.hidden,
   };
   if (fields.timeoutSeconds.trim() !== '') input.timeoutSeconds = intOf(fields.timeoutSeconds, 'Timeout');
@@ -248,12 +256,25 @@ function textField(
   );
 }
 
-function checkField(kit: FieldKit, name: keyof Fields, label: string) {
-  return h(
+function checkField(kit: FieldKit, name: keyof Fields, label: string, help?: string) {
+  const box = h(
     'label',
     { class: 'check' },
-    h('input', { type: 'checkbox', name, checked: kit.fields[name] as boolean, onChange: kit.set(name) }),
+    h('input', {
+      type: 'checkbox',
+      name,
+      checked: kit.fields[name] as boolean,
+      onChange: kit.set(name),
+      'aria-describedby': help ? kit.id(`${name}-help`) : undefined,
+    }),
     ` ${label}`,
+  );
+  if (!help) return box;
+  return h(
+    'div',
+    { class: 'field' },
+    box,
+    h('p', { class: 'muted field-help', id: kit.id(`${name}-help`) }, help),
   );
 }
 
@@ -353,7 +374,10 @@ function parametersBlock(form: ReturnType<typeof useFormState>, id: FieldKit['id
   );
 }
 
-/** Overlap, catch-up, retries, timeout, priority, the dead-man promise and description, folded away. */
+/**
+ * Overlap, catch-up, retries, timeout, priority, the dead-man promise, description and the two
+ * write-saving options, folded away.
+ */
 function moreOptions(kit: FieldKit) {
   return h(
     'details',
@@ -379,6 +403,18 @@ function moreOptions(kit: FieldKit) {
         help: 'A dead-man alert: with no successful run within this (90m, 26h, 2d; at least 1m), the scheduler emits “Tickwork Task Overdue” once, until the next success.',
       }),
       textField(kit, 'description', 'Description'),
+      checkField(
+        kit,
+        'idempotent',
+        'Idempotent',
+        'The body may run twice for one slot without harm: one write a run fewer, but a duplicate delivery may run it again (no exactly-once start).',
+      ),
+      checkField(
+        kit,
+        'listSucceeded',
+        'List successful runs in Runs',
+        'Unchecked: a successful run is kept in this task’s history but not listed on the Runs page across tasks, one write a run fewer. Failures and running runs are listed as always.',
+      ),
     ),
   );
 }
