@@ -11,7 +11,7 @@
  */
 import { fnv1a, shardOf } from '../../src/core/due.js';
 import type { TaskState } from '../../src/core/model.js';
-import type { RunFence, RunOutcome, SaveTaskResult, TaskStore } from '../../src/core/ports.js';
+import type { RunFence, RunListing, RunOutcome, SaveTaskResult, TaskStore } from '../../src/core/ports.js';
 import { attr, taskToItem } from '../../src/store/dynamo-items.js';
 import { translateError } from '../../src/store/dynamo-support.js';
 
@@ -183,10 +183,16 @@ export function partitionedStore(inner: TaskStore, meter: PartitionMeter): TaskS
         () => meter.charge(claim.taskId, 1),
         () => inner.claimRun(claim),
       ),
-    completeRun: (taskId: string, runId: string, fence: RunFence, outcome: RunOutcome) =>
+    completeRun: (
+      taskId: string,
+      runId: string,
+      fence: RunFence,
+      outcome: RunOutcome,
+      listing?: RunListing,
+    ) =>
       meter.request(
         () => meter.charge(taskId, 1),
-        () => inner.completeRun(taskId, runId, fence, outcome),
+        () => inner.completeRun(taskId, runId, fence, outcome, listing),
       ),
     async queryDue(shard, now, options) {
       await latency();
