@@ -121,26 +121,11 @@ export async function runCost(ctx: SectionContext): Promise<SectionResult> {
   const n = ctx.env.quick ? 20 : 100;
   // One PutItem per dispatch rather than the tick's PartiQL batches: DynamoDB Local reports no
   // capacity for PartiQL. The units are the same: both write the same item in full.
-  const { tableName, store } = await freshTable(ctx.env, 'cost');
-  const meter = new MethodMeter(ctx.env.meter, tableName);
-  const metered = shardsOneAtATime(meter.wrap(unbatched(store)));
-  // Virtual time: every minute a slot; tick 1 at t0 + 1 s, tick 2 one minute later.
-  const t0 = Math.floor(Date.now() / 60_000) * 60_000;
-  let nowMs = t0 + 1000;
-  const clock = { now: () => new Date(nowMs) };
-  for (let i = 0; i < n; i++) {
-    await store.createTask(
-      benchTask({ id: taskId('cost', i), schedule: '* * * * *', nextSlotAt: new Date(t0) }),
-    );
-  }
-  const events: RunEvent[] = [];
-  ctx.stub.reset();
-  ctx.stub.latencyMs = 0;
-  ctx.stub.handler = async (event) => {
-    events.push(event);
-  };
-  const deps = await tickDeps(metered, makeInvoker(ctx.env.lambdaEndpoint), clock);
-  const tick = () => runTick(deps, { concurrency: 1, recordTick: false, now: clock.now() });
+  const { tableName, store, meter, metered, t0, clock, events, tick, at } = await everyMinuteTable(
+    ctx,
+    'cost',
+    n,
+  );
 
   // First dispatch (nothing to fold yet).
   meter.reset();
@@ -183,7 +168,7 @@ export async function runCost(ctx: SectionContext): Promise<SectionResult> {
   }
 
   // The next slot: the dispatch that folds the finished run and starts the next one.
-  nowMs = t0 + 61_000;
+  at(t0 + 61_000);
   meter.reset();
   const second = await tick();
   const foldRead = meter.get('getRuns');
@@ -449,18 +434,17 @@ async function waitFor(done: () => boolean, timeoutMs = 10_000) {
 }
 
 /**
- * An opt-in, measured the same way on a table of its own: the second dispatch of `n` every-minute
- * tasks with `options`, and their handlers. `idempotent: true` skips the claim's write and records
- * each run once at its end (`recordRun`); `listSucceeded: false` writes a success without its
- * run-index entry.
+ * A metered table of its own with `n` every-minute tasks (plus `options`), first due at `t0`, a
+ * virtual clock (tick 1 at t0 + 1 s; `at` moves it), the stub recording each run event, and a
+ * tick that dispatches one at a time over the meter.
  */
-async function optInRuns(
+async function everyMinuteTable(
   ctx: SectionContext,
-  n: number,
   label: string,
-  options: Pick<TaskState, 'idempotent' | 'listSucceeded'>,
+  n: number,
+  options: Pick<TaskState, 'idempotent' | 'listSucceeded'> = {},
 ) {
-  const { tableName, store } = await freshTable(ctx.env, `cost-${label}`);
+  const { tableName, store } = await freshTable(ctx.env, label);
   const meter = new MethodMeter(ctx.env.meter, tableName);
   const metered = shardsOneAtATime(meter.wrap(unbatched(store)));
   const t0 = Math.floor(Date.now() / 60_000) * 60_000;
@@ -480,6 +464,25 @@ async function optInRuns(
   };
   const deps = await tickDeps(metered, makeInvoker(ctx.env.lambdaEndpoint), clock);
   const tick = () => runTick(deps, { concurrency: 1, recordTick: false, now: clock.now() });
+  const at = (ms: number) => {
+    nowMs = ms;
+  };
+  return { tableName, store, meter, metered, t0, clock, events, tick, at };
+}
+
+/**
+ * An opt-in, measured the same way on a table of its own: the second dispatch of `n` every-minute
+ * tasks with `options`, and their handlers. `idempotent: true` skips the claim's write and records
+ * each run once at its end (`recordRun`); `listSucceeded: false` writes a success without its
+ * run-index entry.
+ */
+async function optInRuns(
+  ctx: SectionContext,
+  n: number,
+  label: string,
+  options: Pick<TaskState, 'idempotent' | 'listSucceeded'>,
+) {
+  const { meter, metered, t0, clock, events, tick, at } = await everyMinuteTable(ctx, label, n, options);
   await tick();
   await waitFor(() => events.length >= n);
   const handler = sdkHandler(metered, () => 'done', { clock });
@@ -489,7 +492,7 @@ async function optInRuns(
     (sum, method) => sum + meter.get(method).writeUnits,
     0,
   );
-  nowMs = t0 + 61_000;
+  at(t0 + 61_000);
   meter.reset();
   const second = await tick();
   if (second.started !== n) throw new Error(`cost: the ${label} tick started ${second.started} of ${n}`);
