@@ -14,7 +14,7 @@ function usage(message?: string): never {
   process.stderr.write(
     `usage: npm run bench -- [--quick] [--json <path>] [--only <${SECTIONS.join('|')}>]\n` +
       '       npm run bench -- --peers [--peers-sizes 1000,10000] [--peers-only tickwork,pg-boss,bullmq]\n' +
-      '                        [--minutes 2] [--instances 1,2] [--dev-root <checkout>]\n' +
+      '                        [--minutes 2] [--instances 1,2] [--dev-root <checkout>] [--breakdown]\n' +
       '       npm run bench -- --local [--peers-sizes 1000,10000] [--minutes 5]   (= --peers --peers-only tickwork --instances 1)\n',
   );
   process.exit(2);
@@ -25,7 +25,14 @@ interface Args {
   json: string;
   only?: SectionName;
   /** `--peers`: the peers comparison instead of the sections (test/bench/peers/). */
-  peers?: { sizes?: number[]; systems?: string[]; minutes?: number; instances?: number[]; devRoot?: string };
+  peers?: {
+    sizes?: number[];
+    systems?: string[];
+    minutes?: number;
+    instances?: number[];
+    devRoot?: string;
+    breakdown?: boolean;
+  };
 }
 
 function parseArgs(argv: string[]): Args {
@@ -60,6 +67,7 @@ function parseArgs(argv: string[]): Args {
       peers = { ...peers, instances };
     } else if (arg === '--dev-root')
       peers = { ...peers, devRoot: resolve(argv[++i] ?? usage('--dev-root needs a path')) };
+    else if (arg === '--breakdown') peers = { ...peers, breakdown: true };
     else if (arg === '--help' || arg === '-h') usage();
     else usage(`unknown argument ${arg}`);
   }

@@ -10,7 +10,14 @@
 import { loadavg } from 'node:os';
 import { clockMs, percentile, round, sleep } from '../harness.js';
 import { treeCpuMs, treeRssMiB } from './services.js';
-import { bullMqSystem, type PeerSystem, pgBossSystem, type Start, tickworkSystem } from './systems.js';
+import {
+  bullMqSystem,
+  type PeerSystem,
+  pgBossSystem,
+  type Running,
+  type Start,
+  tickworkSystem,
+} from './systems.js';
 
 export interface PeerRow {
   system: string;
@@ -55,6 +62,11 @@ export interface MinuteRow {
   missing: number;
   /** The machine's 1-minute load average at the minute's end. */
   load1: number;
+  /**
+   * With `--breakdown` (Tickwork): per 1,000 runs started in this minute, CPU seconds by process
+   * kind (`cpu.runtime`, `cpu.workers`) and engine requests by operation.
+   */
+  detail?: Record<string, number>;
 }
 
 export interface PeersOptions {
@@ -66,6 +78,8 @@ export interface PeersOptions {
   instances?: number[];
   /** Another checkout whose `tickwork dev` the Tickwork rows run (a before/after comparison). */
   devRoot?: string;
+  /** Tickwork rows: CPU by process kind and engine requests by operation, per minute. */
+  breakdown?: boolean;
   log?: (line: string) => void;
   /** Called with each row as soon as it is measured. */
   onRow?: (row: PeerRow) => void;
@@ -118,10 +132,27 @@ interface Sample {
   at: number;
   treeMs: number;
   serverMs: number;
+  detail?: Record<string, number>;
 }
 
-function sample(serverPid: number): Sample {
-  return { at: Date.now(), treeMs: treeCpuMs(process.pid), serverMs: treeCpuMs(serverPid) };
+function sample(running: Running): Sample {
+  return {
+    at: Date.now(),
+    treeMs: treeCpuMs(process.pid),
+    serverMs: treeCpuMs(running.serverPid),
+    ...(running.detail ? { detail: running.detail() } : {}),
+  };
+}
+
+/** The counters' growth from one sample to the next, per 1,000 runs (CPU in seconds). */
+function detailPer1000(from: Sample, to: Sample, runs: number): Record<string, number> | undefined {
+  if (!from.detail || !to.detail || runs === 0) return undefined;
+  const per: Record<string, number> = {};
+  for (const [key, value] of Object.entries(to.detail)) {
+    const grown = value - (from.detail[key] ?? 0);
+    per[key] = round((key.startsWith('cpu.') ? grown / 1000 : grown) * (1000 / runs), 2);
+  }
+  return per;
 }
 
 /** Per measured minute: its slot's starts, and the CPU from its sample to the next. */
@@ -155,6 +186,7 @@ function minuteRows(
       duplicates: one.duplicates,
       missing: one.missing,
       load1: loads[i] as number,
+      ...(from.detail ? { detail: detailPer1000(from, to, startedThen) ?? {} } : {}),
     };
   });
 }
@@ -166,7 +198,7 @@ function minuteRows(
  */
 async function measure(
   system: PeerSystem,
-  run: { n: number; instances: number; minutes: number; devRoot?: string },
+  run: { n: number; instances: number; minutes: number; devRoot?: string; breakdown?: boolean },
   log: (line: string) => void,
 ) {
   const { n, instances, minutes } = run;
@@ -181,6 +213,7 @@ async function measure(
     firstSlot: new Date(firstSlot),
     log,
     ...(run.devRoot ? { devRoot: run.devRoot } : {}),
+    ...(run.breakdown ? { breakdown: true } : {}),
   });
   log(`  peers: ${system.name}, n=${n} x${instances}: set up in ${round((clockMs() - begun) / 1000, 1)} s`);
   if (Date.now() > firstSlot - 2_000)
@@ -189,12 +222,12 @@ async function measure(
   // descendants: its tree holds the whole system.
   const pids = [process.pid];
   let peak = await waitSampling(firstSlot - 1_000, pids, 0);
-  const samples = [sample(running.serverPid)];
+  const samples = [sample(running)];
   const loads: number[] = [];
   // Every measured minute, then until just before the slot after the last would fire.
   for (let i = 1; i <= minutes; i++) {
     peak = await waitSampling(firstSlot + i * MINUTE - (i === minutes ? 2_000 : 1_000), pids, peak);
-    samples.push(sample(running.serverPid));
+    samples.push(sample(running));
     loads.push(round(loadavg()[0] as number, 2));
     log(`  peers: minute ${i} of ${minutes} measured (load average ${loads.at(-1)})`);
   }
@@ -236,7 +269,10 @@ export async function runPeers(options: PeersOptions = {}): Promise<PeerRow[]> {
   };
   const minutes = options.minutes ?? 2;
   const instances = options.instances ?? [1, 2];
-  const devRoot = options.devRoot ? { devRoot: options.devRoot } : {};
+  const devRoot = {
+    ...(options.devRoot ? { devRoot: options.devRoot } : {}),
+    ...(options.breakdown ? { breakdown: true } : {}),
+  };
   for (const system of chosen) {
     for (const count of instances) {
       // Several instances at the smallest size only, as a check of duplicates.
@@ -281,7 +317,24 @@ export function formatMinutes(rows: PeerRow[]): string {
             `${seconds(m.latenessP50Ms)} / ${seconds(m.latenessP99Ms)} | ${perMille(m.cpuSecondsPer1000)} (${perMille(m.serverCpuSecondsPer1000)}) | ` +
             `${m.cores} | ${m.serverCpuShare} | ${m.skipped}, ${m.missing}, ${m.duplicates} | ${m.load1} |`,
         ),
+        ...detailLines(r.minutes),
       ].join('\n'),
     )
     .join('\n\n');
+}
+
+/** With `--breakdown`: per minute, the CPU by process kind and the engine's requests per 1,000 runs. */
+function detailLines(minutes: MinuteRow[]): string[] {
+  if (!minutes.some((m) => m.detail)) return [];
+  return [
+    '',
+    'Per 1,000 runs started in the minute (CPU seconds by process; engine requests by operation):',
+    '',
+    ...minutes.map(
+      (m) =>
+        `- ${m.slot.slice(11, 16)}: ${Object.entries(m.detail ?? {})
+          .map(([key, value]) => `${key} ${value}`)
+          .join(', ')}`,
+    ),
+  ];
 }

@@ -217,3 +217,26 @@ export function treeRssMiB(root: number): number {
   }
   return (pages * 4096) / 2 ** 20;
 }
+
+/**
+ * CPU time so far of a process tree, ms, split by command line: each living process's own time
+ * goes to the first group whose pattern its command line matches (else `other`), and the time of
+ * the children it has reaped with it.
+ */
+export function treeCpuByCommand(root: number, groups: Record<string, RegExp>): Record<string, number> {
+  const split: Record<string, number> = { other: 0 };
+  for (const name of Object.keys(groups)) split[name] = 0;
+  for (const pid of treeOf(root)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const command = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+      const group = Object.keys(groups).find((name) => groups[name]?.test(command)) ?? 'other';
+      const ticks = Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
+      split[group] = (split[group] ?? 0) + ticks * 10;
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return split;
+}

@@ -21,7 +21,8 @@ import type { TaskStore } from '../../../src/core/ports.js';
 import { startDynamoDbLocal } from '../../../src/local/dynamodb-local.js';
 import { DynamoTaskStore } from '../../../src/store/dynamo-task-store.js';
 import { benchTask } from '../harness.js';
-import { startPostgres, startRedis } from './services.js';
+import { startRequestMeter } from './request-meter.js';
+import { startPostgres, startRedis, treeCpuByCommand } from './services.js';
 
 /** One handler start. */
 export interface Start {
@@ -39,6 +40,8 @@ export interface Running {
   serverPid: number;
   /** The starts recorded so far (Tickwork reads them from its store). */
   starts(): Promise<Start[]>;
+  /** With `breakdown`: counters so far (CPU ms by process kind, engine requests by operation). */
+  detail?(): Record<string, number>;
   stop(): Promise<void>;
 }
 
@@ -50,6 +53,8 @@ export interface Setup {
   log: (line: string) => void;
   /** Another checkout whose `tickwork dev` runs (Tickwork only; default this one). */
   devRoot?: string;
+  /** Tickwork only: split the CPU by process kind and count the engine's requests. */
+  breakdown?: boolean;
 }
 
 export interface PeerSystem {
@@ -109,12 +114,13 @@ function stopDev(child: ChildProcess): Promise<void> {
 
 export const tickworkSystem: PeerSystem = {
   name: 'Tickwork local runtime (DynamoDB Local)',
-  async start({ n, instances, firstSlot, log, devRoot }) {
+  async start({ n, instances, firstSlot, log, devRoot, breakdown }) {
     const engine = await startDynamoDbLocal();
     const table = 'peers';
+    const meter = breakdown ? await startRequestMeter(engine.endpoint) : undefined;
     // Each instance a `tickwork dev` process, as a team would run two on one engine.
     const devs = await Promise.all(
-      Array.from({ length: instances }, () => startDev(engine.endpoint, table, devRoot)),
+      Array.from({ length: instances }, () => startDev(meter?.endpoint ?? engine.endpoint, table, devRoot)),
     );
     const client = new DynamoDBClient({
       endpoint: engine.endpoint,
@@ -136,8 +142,22 @@ export const tickworkSystem: PeerSystem = {
     return {
       serverPid: engine.pid,
       starts: () => startsFromStore(store, n),
+      ...(meter
+        ? {
+            detail: () => {
+              const cpu = { runtime: 0, workers: 0 };
+              for (const dev of devs) {
+                const split = treeCpuByCommand(dev.pid as number, { workers: /worker-main/ });
+                cpu.runtime += split.other ?? 0;
+                cpu.workers += split.workers ?? 0;
+              }
+              return { 'cpu.runtime': cpu.runtime, 'cpu.workers': cpu.workers, ...meter.counts() };
+            },
+          }
+        : {}),
       async stop() {
         await Promise.all(devs.map(stopDev));
+        await meter?.close();
         client.destroy();
         await engine.stop();
       },
