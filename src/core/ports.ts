@@ -231,6 +231,11 @@ export interface TaskStore {
   createTask(task: TaskState, options?: AuditOption): Promise<{ created: boolean }>;
   /** A strongly consistent read of one task. */
   getTask(taskId: string): Promise<TaskState | undefined>;
+  /**
+   * Strongly consistent reads of several tasks at once (the tick's just-in-time plans): those
+   * that exist, in no particular order; an id given twice is read once.
+   */
+  getTasks(taskIds: readonly string[]): Promise<TaskState[]>;
   /** Tasks in id order. */
   listTasks(options: { limit: number; nextToken?: string }): Promise<Page<TaskState>>;
   /**

@@ -265,6 +265,13 @@ export class DynamoTaskStore implements TaskStore {
     return item && taskFromItem(item);
   }
 
+  /** Consistent BatchGetItem requests of up to 100 task items each. */
+  async getTasks(taskIds: readonly string[]): Promise<TaskState[]> {
+    const wanted = [...new Set(taskIds)].map((id) => keys.task(id));
+    const items = await batchGet(this.doc, this.tableName, wanted, { consistentRead: true });
+    return items.map(taskFromItem);
+  }
+
   /**
    * Tasks in id order: one Query of the keys-only `tasks` index (task items only, so history
    * is never read), then a consistent BatchGetItem of the page.

@@ -160,6 +160,13 @@ export class MemoryTaskStore implements TaskStore {
     return item && taskFromItem(item);
   }
 
+  async getTasks(taskIds: readonly string[]): Promise<TaskState[]> {
+    return [...new Set(taskIds)].flatMap((id) => {
+      const item = this.get(keys.task(id));
+      return item ? [taskFromItem(item)] : [];
+    });
+  }
+
   async listTasks(options: { limit: number; nextToken?: string }): Promise<Page<TaskState>> {
     checkLimit(options.limit);
     const after = options.nextToken === undefined ? undefined : decodePageToken(options.nextToken, isTaskKey);

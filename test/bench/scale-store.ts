@@ -202,6 +202,14 @@ export function partitionedStore(inner: TaskStore, meter: PartitionMeter): TaskS
       await latency();
       return inner.getRuns(keys);
     },
+    async getTask(taskId) {
+      await latency();
+      return inner.getTask(taskId);
+    },
+    async getTasks(taskIds) {
+      await latency();
+      return inner.getTasks(taskIds);
+    },
   };
   return new Proxy(inner, {
     get(target, property, receiver) {

@@ -10,7 +10,8 @@ import { describe, expect, it } from 'vitest';
 import type { ApiDeps } from '../../src/api/deps.js';
 import { MemorySchedulerControl } from '../../src/api/memory-scheduler-control.js';
 import { createTask, patchTask } from '../../src/api/task-service.js';
-import type { TaskState } from '../../src/core/model.js';
+import { type ActiveRun, RunStatus, type TaskState } from '../../src/core/model.js';
+import { dispatchedRecord } from '../../src/core/plan.js';
 import type { RunEvent, TaskStore } from '../../src/core/ports.js';
 import { MemoryTaskStore } from '../../src/store/memory-task-store.js';
 import { createTaskHandler } from '../../src/task/index.js';
@@ -340,6 +341,69 @@ describe.each(engines)('look-ahead dispatch on %s', (_name, makeStore) => {
     expect(report.contended).toBeGreaterThanOrEqual(1);
     const slots = h.sent.map((s) => Date.parse(s.event.scheduledFor)).sort((a, b) => a - b);
     expect(slots).toEqual([0, 1, 2].map((i) => first.getTime() + i * 1_000));
+  }, 30_000);
+  it('plans the tasks whose previous run may still be going together, just before their instant: one read, batched saves', async () => {
+    const h = await setup(makeStore);
+    const at = new Date(Date.now() + 2_500);
+    const before = new Date();
+    const tasks = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => {
+        const lease: ActiveRun = {
+          runId: `01PREVIOUS${String(i).padStart(16, '0')}`,
+          token: 1,
+          scheduledFor: before,
+          dispatchedAt: before,
+          expiresAt: new Date(before.getTime() + 600_000),
+          attempt: 1,
+          trigger: 'schedule',
+          parameters: {},
+        };
+        return h.taskDueAt(at, { schedule: '* * * * *', active: [lease], fence: 1 });
+      }),
+    );
+    const calls = { getTask: 0, getTasks: [] as number[], saveTasks: [] as number[] };
+    const { getTask, getTasks, saveTasks } = h.store;
+    h.store.getTask = (id) => {
+      calls.getTask++;
+      return getTask.call(h.store, id);
+    };
+    h.store.getTasks = (ids) => {
+      calls.getTasks.push(ids.length);
+      return getTasks.call(h.store, ids);
+    };
+    h.store.saveTasks = (saves) => {
+      calls.saveTasks.push(saves.length);
+      return saveTasks.call(h.store, saves);
+    };
+
+    // The tick reads every task with its previous run not yet recorded, so it may still be
+    // going at the instant: each is planned just before it. Those runs end right after the read.
+    const { getRuns } = h.store;
+    let ended = false;
+    h.store.getRuns = async (keys) => {
+      const read = await getRuns.call(h.store, keys);
+      if (!ended) {
+        ended = true;
+        for (const task of tasks) {
+          const lease = task.active[0] as ActiveRun;
+          await h.store.recordRun({
+            ...dispatchedRecord(task, lease),
+            status: RunStatus.Succeeded,
+            startedAt: before,
+            finishedAt: new Date(),
+          });
+        }
+      }
+      return read;
+    };
+    const report = await h.tick({ lookAheadMs: 5_000 });
+
+    expect(report).toMatchObject({ due: 30, started: 30, skipped: 0, failed: 0, errors: [] });
+    expect(calls.getTask, 'no task read one at a time').toBe(0);
+    expect(calls.getTasks).toEqual([30]);
+    expect(calls.saveTasks.sort((a, b) => b - a)).toEqual([25, 5]);
+    for (const sent of h.sent) expect(sent.at).toBeGreaterThanOrEqual(at.getTime());
+    expect(new Set(h.sent.map((s) => s.event.taskId)).size).toBe(30);
   }, 30_000);
   it("leaves a run's next slot in the window's margin to the next tick", async () => {
     const h = await setup(makeStore);

@@ -140,6 +140,22 @@ export function describeTaskStoreContract(name: string, makeStore: () => Promise
         expect(await store.getTask('no-such-task')).toBeUndefined();
       });
 
+      it('reads several tasks at once, in batches past 100, skipping ids that do not exist', async () => {
+        const tasks = Array.from({ length: 130 }, (_, i) =>
+          aTask({ id: `many-${String(i).padStart(3, '0')}` }),
+        );
+        for (const task of tasks) await store.createTask(task);
+        const first = tasks[0] as TaskState;
+        await store.saveTask({ ...first, name: 'renamed', version: 2 }, { expectedVersion: 1 });
+
+        const ids = [...tasks.map((t) => t.id), 'no-such-task', first.id];
+        const read = (await store.getTasks(ids)).sort((a, b) => a.id.localeCompare(b.id));
+
+        expect(read.map((t) => t.id)).toEqual(tasks.map((t) => t.id));
+        expect(read[0]).toEqual(asStored({ ...first, name: 'renamed', version: 2 }));
+        expect(await store.getTasks([])).toEqual([]);
+      });
+
       it('copies values in and out, so callers cannot change what is stored', async () => {
         const task = aTask({ parameters: { a: 1 } });
         await store.createTask(task);
