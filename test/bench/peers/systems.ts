@@ -80,8 +80,16 @@ async function startsFromStore(store: TaskStore, n: number): Promise<Start[]> {
   );
 }
 
-/** One `tickwork dev` process on a shared engine; resolves once its tick timer runs. */
-function startDev(endpoint: string, table: string, devRoot?: string): Promise<ChildProcess> {
+/**
+ * One `tickwork dev` process on a shared engine; resolves once its tick timer runs. Its tick
+ * lines go to `onTick` (with `--breakdown`).
+ */
+function startDev(
+  endpoint: string,
+  table: string,
+  devRoot?: string,
+  onTick?: (line: string) => void,
+): Promise<ChildProcess> {
   const root = devRoot ?? fileURLToPath(new URL('../../../', import.meta.url));
   const child = spawn(
     join(root, 'node_modules/.bin/tsx'),
@@ -90,10 +98,18 @@ function startDev(endpoint: string, table: string, devRoot?: string): Promise<Ch
   );
   return new Promise((resolve, reject) => {
     let seen = '';
+    let up = false;
     const onData = (chunk: Buffer) => {
+      if (up) {
+        for (const line of chunk.toString().split('\n')) if (/ tick: /.test(line)) onTick?.(line.trim());
+        return;
+      }
       seen += chunk.toString();
       // The banner's tick line: the runtime is up.
-      if (/Tick\s+every/.test(seen)) resolve(child);
+      if (/Tick\s+every/.test(seen)) {
+        up = true;
+        resolve(child);
+      }
     };
     child.stdout?.on('data', onData);
     child.stderr?.on('data', onData);
@@ -120,7 +136,14 @@ export const tickworkSystem: PeerSystem = {
     const meter = breakdown ? await startRequestMeter(engine.endpoint) : undefined;
     // Each instance a `tickwork dev` process, as a team would run two on one engine.
     const devs = await Promise.all(
-      Array.from({ length: instances }, () => startDev(meter?.endpoint ?? engine.endpoint, table, devRoot)),
+      Array.from({ length: instances }, () =>
+        startDev(
+          meter?.endpoint ?? engine.endpoint,
+          table,
+          devRoot,
+          meter ? (line) => log(`  dev: ${line}`) : undefined,
+        ),
+      ),
     );
     const client = new DynamoDBClient({
       endpoint: engine.endpoint,
