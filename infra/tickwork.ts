@@ -45,6 +45,7 @@ import {
   serviceNames,
   TICK_INTERVAL,
   TICK_LOOKAHEAD,
+  TICK_SEND_AHEAD,
 } from './names.js';
 import {
   settingsOf,
@@ -444,10 +445,12 @@ export class Tickwork extends Construct {
       throw new Error(`Tickwork: task type "${type.name}" is already registered`);
     }
     const fnTimeout = fn instanceof LambdaFunction ? fn.timeout : undefined;
-    if (type.timeout && fnTimeout && type.timeout.toSeconds() > fnTimeout.toSeconds()) {
+    // A run sent ahead of its second is held by its handler until then, inside the same invocation.
+    const hold = TICK_SEND_AHEAD.toSeconds();
+    if (type.timeout && fnTimeout && type.timeout.toSeconds() + hold > fnTimeout.toSeconds()) {
       Annotations.of(this).addWarningV2(
         'tickwork:taskTimeoutExceedsFunction',
-        `Task type "${type.name}": timeout ${type.timeout.toHumanString()} exceeds its function's ${fnTimeout.toHumanString()}; Lambda ends the run first.`,
+        `Task type "${type.name}": timeout ${type.timeout.toHumanString()}, plus up to ${hold} s that a run sent ahead of its second waits in its handler, exceeds its function's ${fnTimeout.toHumanString()}; Lambda may end the run before its lease does. Give the function at least ${type.timeout.toSeconds() + hold} s.`,
       );
     }
     if (!this.taskFunctions.has(fn)) {

@@ -7,7 +7,7 @@ import { Duration, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Alias, Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
+import { Alias, Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { adminRoutes, operateRoutes, readRoutes } from '../../infra/grants.js';
@@ -102,6 +102,32 @@ beforeAll(() => {
 });
 
 describe('task functions of any kind (IFunction)', () => {
+  it("warns when a type's timeout leaves its function no room for a run held until its second", () => {
+    const stack = new Stack(aNonBundlingApp(), 'Timeouts', {
+      env: { account: '123456789012', region: 'us-east-1' },
+    });
+    const tickwork = new Tickwork(stack, 'Tickwork');
+    const fn = (id: string, seconds: number) =>
+      new LambdaFunction(stack, id, {
+        runtime: Runtime.NODEJS_22_X,
+        handler: 'index.handler',
+        code: Code.fromInline('export const handler = async () => ({});'),
+        timeout: Duration.seconds(seconds),
+      });
+    tickwork.addTaskType('fits', fn('Fits', 63), { timeout: Duration.seconds(60) });
+    tickwork.addTaskType('no.room', fn('NoRoom', 61), { timeout: Duration.seconds(60) });
+    tickwork.addTaskType('too.long', fn('TooLong', 30), { timeout: Duration.minutes(1) });
+
+    const warnings = Annotations.fromStack(stack)
+      .findWarning('*', Match.stringLikeRegexp('waits in its handler'))
+      .map((w) => String(w.entry.data));
+    expect(warnings).toHaveLength(2);
+    expect(warnings[0]).toContain('"no.room"');
+    expect(warnings[0]).toContain("exceeds its function's 1 minute 1 second");
+    expect(warnings[0]).toContain('at least 63 s');
+    expect(warnings[1]).toContain('"too.long"');
+  });
+
   it('sets the environment of a lambda.Function, and warns for one whose environment it cannot set', () => {
     const { stack, tickwork, acmeFn, template } = fixture;
     const variables = template.toJSON().Resources[logicalId(stack, acmeFn)].Properties.Environment.Variables;
