@@ -89,6 +89,22 @@ export interface TickOptions {
  */
 export const JUST_IN_TIME_LEAD_MS = 250;
 
+/**
+ * A group of tasks planned just before one instant starts earlier by this much per task (about
+ * what its batched reads and saves take), so that its leases land before the instant, when the
+ * next tick reads the same tasks; at most {@link JUST_IN_TIME_MAX_LEAD_MS} before it.
+ */
+const JUST_IN_TIME_MS_PER_TASK = 0.5;
+export const JUST_IN_TIME_MAX_LEAD_MS = 5_000;
+
+/** How long before its instant a group of `tasks` planned just in time is read and planned. */
+export function justInTimeLeadMs(tasks: number): number {
+  return Math.min(
+    JUST_IN_TIME_MAX_LEAD_MS,
+    JUST_IN_TIME_LEAD_MS + Math.ceil(tasks * JUST_IN_TIME_MS_PER_TASK),
+  );
+}
+
 /** With send-ahead, how much of a burst of one instant may still be sent after the instant. */
 export const SEND_AHEAD_TAIL_MS = 250;
 
@@ -410,11 +426,15 @@ function justInTime(tick: Tick, taskId: string, at: Date): void {
   }
   const group = new Set([taskId]);
   tick.justInTime.set(key, group);
-  const work = tick.sleepUntil(new Date(key - JUST_IN_TIME_LEAD_MS)).then(() => {
-    // A task that joins after this point (a lost compare-and-set) starts a group of its own.
-    tick.justInTime.delete(key);
-    return planGroup(tick, [...group], at);
-  });
+  // The group fills while this tick plans; its size is known by its longest lead before the instant.
+  const work = tick
+    .sleepUntil(new Date(key - JUST_IN_TIME_MAX_LEAD_MS))
+    .then(() => tick.sleepUntil(new Date(key - justInTimeLeadMs(group.size))))
+    .then(() => {
+      // A task that joins after this point (a lost compare-and-set) starts a group of its own.
+      tick.justInTime.delete(key);
+      return planGroup(tick, [...group], at);
+    });
   tick.followUps.push(
     work.catch((error: unknown) => {
       for (const id of group) taskFailed(tick, { id } as TaskState, error);
