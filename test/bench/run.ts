@@ -7,6 +7,7 @@ import './quiet.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { runBench } from './bench.js';
+import type { PeersOptions } from './peers/peers.js';
 import { formatReport, reportProblems, SECTIONS, type SectionName } from './report.js';
 
 function usage(message?: string): never {
@@ -25,14 +26,7 @@ interface Args {
   json: string;
   only?: SectionName;
   /** `--peers`: the peers comparison instead of the sections (test/bench/peers/). */
-  peers?: {
-    sizes?: number[];
-    systems?: string[];
-    minutes?: number;
-    instances?: number[];
-    devRoot?: string;
-    breakdown?: boolean;
-  };
+  peers?: Omit<PeersOptions, 'log' | 'onRow'>;
 }
 
 function parseArgs(argv: string[]): Args {
