@@ -88,7 +88,7 @@ const TABLE_READS: StoreStatement = {
  * PartiQL `UPDATE` as `PartiQLUpdate`. Only the deploy writes the type registry (`TYPES`): no
  * function's writes reach it, and a task function's reach task partitions only.
  *
- * - tick: `queryDue` (the `due2` index, the former `due` while `due2` backfills), `listTaskTypes` (Query), `getRuns` (BatchGetItem),
+ * - tick: `queryDue` (the `due2` index, the former `due` while `due2` backfills), `listTaskTypes` (Query), `getRuns` and `getTasks` (BatchGetItem),
  *   `getTask` (GetItem), `saveTask` (PutItem, or a transaction of Put and Update), `saveTasks`
  *   (PartiQL UPDATEs), `requestCancel` (UpdateItem, PutItem), `updateSchedulerState` (UpdateItem);
  *   the backfill pump: `listBackfills` (Query), `saveBackfill` (PutItem), `deleteBackfill`
