@@ -16,8 +16,9 @@ describe.skipIf(onLocalStack)('local runtime on its default one-minute tick', ()
     try {
       const api = apiOf(dev);
       const id = taskId('second');
-      const createdAt = Date.now();
       await api.createTask({ id, name: 'every 2 s', type: 'demo.echo', schedule: '*/2 * * * * *' });
+      // After the answer: the API's clock read at creation, which sets the first slot, is before it.
+      const createdAt = Date.now();
       // Past the next minute's tick, so both the plan asked at creation and that tick are seen.
       const until = Math.ceil(createdAt / 60_000) * 60_000 + 6_000;
       await sleep(until - Date.now());
