@@ -3,19 +3,12 @@
  * page (disabling a task) and through the API (an edit, pause and resume) show up with who did
  * them and what changed, for every task or for the one chosen.
  */
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { callApi, launchChromium, type RuntimeProcess, startRuntime, waitFor } from './support.js';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { callApi, dashboardSession, waitFor } from './support.js';
 
-let runtime: RuntimeProcess;
-let browser: Browser;
-let page: Page;
-
-const api = <T>(method: string, path: string, body?: unknown): Promise<T> =>
-  callApi<T>(runtime, method, path, body);
-
-beforeAll(async () => {
-  [runtime, browser] = await Promise.all([startRuntime(), launchChromium()]);
+const session = dashboardSession(async (runtime) => {
+  const api = (method: string, path: string, body?: unknown) => callApi(runtime, method, path, body);
   await api('POST', '/tasks', {
     id: 'audit-report',
     name: 'Audit report',
@@ -32,13 +25,7 @@ beforeAll(async () => {
   await api('PATCH', '/tasks/audit-report', { schedule: '0 5 * * *', parameters: { list: 'daily' } });
   await api('POST', '/scheduler/pause');
   await api('POST', '/scheduler/resume');
-  page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-}, 90_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await runtime?.stop();
-}, 30_000);
+});
 
 const rowsOf = (dialog: ReturnType<Page['getByTestId']>) =>
   dialog.locator('tbody tr').evaluateAll((rows) =>
@@ -51,12 +38,14 @@ const rowsOf = (dialog: ReturnType<Page['getByTestId']>) =>
 
 describe('dashboard audit log', () => {
   it('shows who did what and what changed, newest first, for every task or one', async () => {
+    const { page, runtime } = session;
     await page.goto(`${runtime.url}/`);
     const row = page.locator('tr[data-task-id="audit-report"]');
     await row.getByRole('switch', { name: 'Enabled: Audit report' }).click();
     await waitFor(
       'the task to be disabled',
-      async () => (await api<{ enabled: boolean }>('GET', '/tasks/audit-report')).enabled === false,
+      async () =>
+        (await callApi<{ enabled: boolean }>(runtime, 'GET', '/tasks/audit-report')).enabled === false,
     );
 
     await page.getByRole('button', { name: 'Audit log' }).click();

@@ -3,28 +3,16 @@
  * the task form's "More options", refused inline when it is not a duration of a minute or more,
  * shown on the task's page with its deadline, and removed by clearing the field.
  */
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { callApi, launchChromium, type RuntimeProcess, startRuntime } from './support.js';
+import { describe, expect, it } from 'vitest';
+import { callApi, dashboardSession } from './support.js';
 
-let runtime: RuntimeProcess;
-let browser: Browser;
-let page: Page;
+const session = dashboardSession();
 
-beforeAll(async () => {
-  [runtime, browser] = await Promise.all([startRuntime(), launchChromium()]);
-  page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-}, 90_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await runtime?.stop();
-}, 30_000);
-
-const row = (id: string) => page.locator(`tr[data-task-id="${id}"]`);
+const row = (id: string) => session.page.locator(`tr[data-task-id="${id}"]`);
 
 describe('mustSucceedEvery in the dashboard', () => {
   it('is declared in the form, shown on the task page, refused when too short, removed when cleared', async () => {
+    const { page, runtime } = session;
     await page.goto(`${runtime.url}/#/`);
     await page.getByRole('button', { name: 'New task' }).click();
     const form = page.getByTestId('task-form');

@@ -7,7 +7,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Browser, chromium } from 'playwright-core';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -149,4 +150,29 @@ export async function callApi<T>(
   const text = await response.text();
   if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
   return (text ? JSON.parse(text) : undefined) as T;
+}
+
+/** What {@link dashboardSession} holds for a test file once its `beforeAll` ran. */
+export interface DashboardSession {
+  readonly runtime: RuntimeProcess;
+  readonly browser: Browser;
+  readonly page: Page;
+}
+
+/**
+ * A local runtime and a Chromium page for the test file that calls it: started before its tests
+ * (with `setup` run against the runtime before the page opens), closed after them.
+ */
+export function dashboardSession(setup?: (runtime: RuntimeProcess) => Promise<void>): DashboardSession {
+  const session = {} as { runtime: RuntimeProcess; browser: Browser; page: Page };
+  beforeAll(async () => {
+    [session.runtime, session.browser] = await Promise.all([startRuntime(), launchChromium()]);
+    await setup?.(session.runtime);
+    session.page = await session.browser.newPage({ viewport: { width: 1280, height: 800 } });
+  }, 90_000);
+  afterAll(async () => {
+    await session.browser?.close();
+    await session.runtime?.stop();
+  }, 30_000);
+  return session;
 }

@@ -3,23 +3,10 @@
  * `idempotent` and `listSucceeded` set in the task form's "More options", shown on the task's
  * page with what they give up, and back to their defaults (absent) when the boxes are reset.
  */
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { callApi, launchChromium, type RuntimeProcess, startRuntime } from './support.js';
+import { describe, expect, it } from 'vitest';
+import { callApi, dashboardSession } from './support.js';
 
-let runtime: RuntimeProcess;
-let browser: Browser;
-let page: Page;
-
-beforeAll(async () => {
-  [runtime, browser] = await Promise.all([startRuntime(), launchChromium()]);
-  page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-}, 90_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await runtime?.stop();
-}, 30_000);
+const session = dashboardSession();
 
 interface Flags {
   idempotent?: boolean;
@@ -28,6 +15,7 @@ interface Flags {
 
 describe('idempotent and listSucceeded in the dashboard', () => {
   it('are set in the form, shown on the task page, and reset to the defaults by an edit', async () => {
+    const { page, runtime } = session;
     await page.goto(`${runtime.url}/#/`);
     await page.getByRole('button', { name: 'New task' }).click();
     const form = page.getByTestId('task-form');
