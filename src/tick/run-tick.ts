@@ -355,36 +355,17 @@ async function readActiveRuns({ deps, report }: Tick, tasks: TaskState[]): Promi
  * and planned again just before its instant.
  */
 async function planAndSave(tick: Tick, tasks: TaskState[], runs: ReadonlyMap<string, RunRecord>) {
-  const work: Promise<void>[] = [];
-  let batch: Planned[] = [];
+  const saves = new SaveQueue(tick);
   for (const task of tasks) {
     const at = planInstant(tick, task);
     if (at > tick.now && plansJustInTime(task, runs)) {
       justInTime(tick, task.id, at);
       continue;
     }
-    let plan: TaskPlan;
-    try {
-      plan = planDispatch(tick.deps, task, runs, at, tick.options.settings, true);
-    } catch (error) {
-      taskFailed(tick, task, error);
-      continue;
-    }
-    if (!plan.changed) continue;
-    if (plan.runWrites.length > 0) {
-      work.push(saveOne(tick, { task, plan, at }));
-      continue;
-    }
-    batch.push({ task, plan, at });
-    if (batch.length === SAVE_BATCH) {
-      work.push(saveBatch(tick, batch));
-      batch = [];
-      // Let the batch go out (and earlier ones be invoked) while the rest is planned.
-      await new Promise((resolve) => setImmediate(resolve));
-    }
+    // Let a full batch go out (and earlier ones be invoked) while the rest is planned.
+    if (saves.plan(task, runs, at)) await new Promise((resolve) => setImmediate(resolve));
   }
-  if (batch.length > 0) work.push(saveBatch(tick, batch));
-  await Promise.all(work);
+  await saves.flush();
   // Follow-ups add follow-ups (a sub-minute task's next slot in the window): wait for all of them.
   while (tick.followUps.length > 0) await Promise.all(tick.followUps.splice(0));
 }
@@ -457,27 +438,53 @@ async function planGroup(tick: Tick, taskIds: string[], at: Date): Promise<void>
   const { runs } = keys.length ? await deps.store.getRuns(keys) : { runs: new Map<string, RunRecord>() };
   redeliver(tick, ready, runs, deps.clock.now());
   const planAt = new Date(Math.max(at.getTime(), deps.clock.now().getTime()));
-  const work: Promise<void>[] = [];
-  let batch: Planned[] = [];
-  for (const task of ready.sort((a, b) => b.priority - a.priority)) {
+  // Past the tick's budget too: these were leased to this tick's window, not deferred.
+  const saves = new SaveQueue(tick, { inBudget: true });
+  for (const task of ready.sort((a, b) => b.priority - a.priority)) saves.plan(task, runs, planAt);
+  await saves.flush();
+}
+
+/**
+ * Plans tasks one by one and sends their saves: a plan that also writes run records as a
+ * transaction of its own (`saveOne`), the others 25 to a request (`saveBatch`).
+ */
+class SaveQueue {
+  private batch: Planned[] = [];
+  private readonly work: Promise<void>[] = [];
+
+  constructor(
+    private readonly tick: Tick,
+    private readonly extra: Pick<Planned, 'inBudget'> = {},
+  ) {}
+
+  /** Plans `task` at `at` and queues its save; true when that filled a batch and sent it. */
+  plan(task: TaskState, runs: ReadonlyMap<string, RunRecord>, at: Date): boolean {
+    const { tick } = this;
     let plan: TaskPlan;
     try {
-      plan = planDispatch(deps, task, runs, planAt, tick.options.settings, true);
+      plan = planDispatch(tick.deps, task, runs, at, tick.options.settings, true);
     } catch (error) {
       taskFailed(tick, task, error);
-      continue;
+      return false;
     }
-    if (!plan.changed) continue;
-    // Past the tick's budget too: these were leased to this tick's window, not deferred.
-    const planned = { task, plan, at: planAt, inBudget: true };
-    if (plan.runWrites.length > 0) work.push(saveOne(tick, planned));
-    else if (batch.push(planned) === SAVE_BATCH) {
-      work.push(saveBatch(tick, batch));
-      batch = [];
+    if (!plan.changed) return false;
+    const planned: Planned = { task, plan, at, ...this.extra };
+    if (plan.runWrites.length > 0) {
+      this.work.push(saveOne(tick, planned));
+      return false;
     }
+    if (this.batch.push(planned) < SAVE_BATCH) return false;
+    this.work.push(saveBatch(tick, this.batch));
+    this.batch = [];
+    return true;
   }
-  if (batch.length > 0) work.push(saveBatch(tick, batch));
-  await Promise.all(work);
+
+  /** Sends the last batch; resolves when every save (and what follows a failed one) is done. */
+  async flush(): Promise<void> {
+    if (this.batch.length > 0) this.work.push(saveBatch(this.tick, this.batch));
+    this.batch = [];
+    await Promise.all(this.work);
+  }
 }
 
 /**
