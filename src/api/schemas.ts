@@ -3,6 +3,7 @@
  * them, views are typed by them, and `/openapi.json` (and so docs/api.md) is generated from them.
  */
 import { z } from '@hono/zod-openapi';
+import { successListings } from '../core/listing.js';
 import { CatchUpPolicy, OverlapPolicy, RunStatus, Trigger } from '../core/model.js';
 import { successIntervalMs } from '../core/overdue.js';
 import { errorCodes } from './errors.js';
@@ -139,7 +140,7 @@ const taskFields = {
   }),
   listSucceeded: z.boolean().openapi({
     description:
-      "`false`: a run that succeeds is kept in the task's history (`GET /tasks/{id}/runs`) but not listed in runs across tasks (`GET /runs`), one write unit a run fewer. Failed, timed-out, cancelled and running runs are listed as always; the task's last run and counters still count successes. Default true.",
+      "Whether the task's successful runs are listed in runs across tasks (`GET /runs`); every run is in the task's history (`GET /tasks/{id}/runs`) either way. `true`: every success (one write unit a run more for a task due every minute); `false`: none. Absent (the default): every success except those of the scheduled slots of a task due every minute or more often. Failed, timed-out, cancelled, skipped, missed and running runs are listed whatever this says; the task's last run and counters count every success.",
   }),
   timeoutSeconds: z.int().min(1).max(900).openapi({
     description:
@@ -285,7 +286,7 @@ export const TaskPatchSchema = TaskInputSchema.omit({ id: true, system: true })
       .optional()
       .openapi({ description: '`null` removes the promise; a new value starts its clock again.' }),
     listSucceeded: taskFields.listSucceeded.nullable().optional().openapi({
-      description: '`false` stops listing successes across tasks; `true` or `null` lists them again.',
+      description: '`true` lists every success across tasks, `false` none, `null` goes back to the default.',
     }),
   })
   .openapi('TaskPatch');
@@ -489,7 +490,11 @@ export const TaskViewSchema = z
     listSucceeded: z
       .boolean()
       .optional()
-      .openapi({ description: 'Present, `false`, on a task whose successes are not listed across tasks.' }),
+      .openapi({ description: 'Present when set on the task; absent: the default listing.' }),
+    successesListed: z.enum(successListings).openapi({
+      description:
+        'Which of its successes `GET /runs` lists: `all`; `except-scheduled` (the default for a task due every minute or more often: its scheduled slots are only in its history; run-now, retries, catch-up, replays and backfills are listed); `none` (`listSucceeded: false`).',
+    }),
     timeoutSeconds: z.number(),
     hidden: z.boolean(),
     system: z.boolean(),

@@ -172,7 +172,7 @@ export async function createTask(
     retry: { ...taskDefaults.retry, ...input.retry },
     stopOnError: input.stopOnError ?? taskDefaults.stopOnError,
     ...(input.idempotent === true ? { idempotent: true } : {}),
-    ...(input.listSucceeded === false ? { listSucceeded: false } : {}),
+    ...(input.listSucceeded !== undefined ? { listSucceeded: input.listSucceeded } : {}),
     timeoutSeconds: input.timeoutSeconds ?? taskDefaults.timeoutSeconds,
     hidden: input.hidden ?? taskDefaults.hidden,
     system: input.system ?? false,
@@ -245,11 +245,8 @@ function applyPatch(deps: ApiDeps, current: TaskState, patch: SystemPatch, now: 
   set('stopOnError', patch.stopOnError);
   // `false` is the absent field: a task item stores the flag only when set.
   set('idempotent', patch.idempotent === false ? null : patch.idempotent);
-  // Likewise `true` (or `null`) is the absent field here: the default, listed.
-  set(
-    'listSucceeded',
-    patch.listSucceeded === false ? false : patch.listSucceeded === undefined ? undefined : null,
-  );
+  // `null` is the absent field: the default listing (src/core/listing.ts).
+  set('listSucceeded', patch.listSucceeded);
   set('timeoutSeconds', patch.timeoutSeconds);
   set('hidden', patch.hidden);
   set(

@@ -4,6 +4,7 @@
  * docs/architecture.md).
  */
 import { pendingIsBlocked, slotDueAt } from '../core/due.js';
+import { successListingOf } from '../core/listing.js';
 import {
   isTerminal,
   type PendingRun,
@@ -216,7 +217,8 @@ export function taskView(snapshot: TaskSnapshot, now: Date, hasLogReader: boolea
     retry: { ...task.retry },
     stopOnError: task.stopOnError,
     ...(task.idempotent === true ? { idempotent: true } : {}),
-    ...(task.listSucceeded === false ? { listSucceeded: false } : {}),
+    ...(task.listSucceeded !== undefined ? { listSucceeded: task.listSucceeded } : {}),
+    successesListed: successListingOf(task, now),
     timeoutSeconds: task.timeoutSeconds,
     hidden: task.hidden,
     system: task.system,

@@ -72,6 +72,14 @@ function promiseText(task: TaskView): string | null {
   return `every ${task.mustSucceedEvery}, next by ${task.successDeadline} (${last})`;
 }
 
+/** What `successesListed` means for `tickwork runs list`, in words. */
+const successListingText: Record<TaskView['successesListed'], string> = {
+  all: 'yes',
+  'except-scheduled':
+    "run-now, retries and replays; scheduled ones only in this task's history (due every minute)",
+  none: "no (successful runs only in this task's history, not in runs list)",
+};
+
 function taskPolicies(task: TaskView): [string, unknown][] {
   return [
     ['overlap', task.overlap],
@@ -82,12 +90,7 @@ function taskPolicies(task: TaskView): [string, unknown][] {
       'idempotent',
       task.idempotent === true ? 'yes (runs skip the claim: a duplicate delivery may run twice)' : 'no',
     ],
-    [
-      'list successes',
-      task.listSucceeded === false
-        ? "no (successful runs only in this task's history, not in runs list)"
-        : 'yes',
-    ],
+    ['list successes', successListingText[task.successesListed]],
     ['timeout', `${task.timeoutSeconds} s`],
     ['priority', task.priority],
     ['window', task.startAt || task.endAt ? `${task.startAt ?? '-'} to ${task.endAt ?? '-'}` : null],

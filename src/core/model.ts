@@ -72,14 +72,6 @@ export function isTerminal(status: RunStatus): boolean {
   return terminalStatuses.has(status);
 }
 
-/**
- * Whether a run that ended in `status` is listed in runs across tasks (the run index): always,
- * except a success of a task with `listSucceeded: false`, which only its task's history keeps.
- */
-export function isEndListed(task: { listSucceeded?: boolean } | undefined, status: RunStatus): boolean {
-  return status !== RunStatus.Succeeded || task?.listSucceeded !== false;
-}
-
 /** Why a task's cancellation token fired. */
 export const CancelReason = {
   Cancelled: 'cancelled',
@@ -134,10 +126,12 @@ export interface TaskConfig {
    */
   idempotent?: boolean;
   /**
-   * `false`: a run of this task that succeeds is kept in its task's history but not listed in
-   * runs across tasks (the run index), one write unit a run fewer; every other end, and a
-   * running run that heartbeats, is listed as always (docs/writing-tasks.md, "Unlisted
-   * successes"). Absent: true.
+   * Whether this task's successes are listed in runs across tasks (the run index; every run is
+   * in its task's history either way). `true`: every success, one write unit a run more for a
+   * task due every minute; `false`: none. Absent: every success except the scheduled slots of a
+   * task due every minute or more often (`successListingOf`, src/core/listing.ts). Every other
+   * end, and a running run that heartbeats, is listed as always (docs/writing-tasks.md,
+   * "Which successes are listed across tasks").
    */
   listSucceeded?: boolean;
   timeoutSeconds: number;

@@ -329,9 +329,9 @@ export function taskToItem(task: TaskState, shardCount: number, holdMs = DEFAULT
       maxBackoffSeconds: task.retry.maxBackoffSeconds,
     },
     stopOnError: task.stopOnError,
-    // Stored only off their defaults: a task of an earlier version reads as not idempotent, listed.
+    // Stored only when set: a task of an earlier version reads as not idempotent, listed by default.
     idempotent: task.idempotent === true ? true : undefined,
-    listSucceeded: task.listSucceeded === false ? false : undefined,
+    listSucceeded: task.listSucceeded,
     timeoutSeconds: task.timeoutSeconds,
     hidden: task.hidden,
     system: task.system,
@@ -481,7 +481,7 @@ export function taskFromItem(item: Item): TaskState {
     overdueReportedAt: r.optDate('overdueReportedAt'),
     dueKey: r.optDate(attr.dueAt),
     idempotent: r.optBool('idempotent') === true ? true : undefined,
-    listSucceeded: r.optBool('listSucceeded') === false ? false : undefined,
+    listSucceeded: r.optBool('listSucceeded'),
   });
 }
 

@@ -16,14 +16,8 @@ import type { Context } from 'aws-lambda';
 import { systemClock } from '../clock.js';
 import { ValidationError } from '../core/errors.js';
 import { type ClaimRefusal, leaseOfEvent } from '../core/lease-check.js';
-import {
-  isEndListed,
-  type Progress,
-  type RunRecord,
-  type RunStatus,
-  slotSpanOf,
-  type TaskState,
-} from '../core/model.js';
+import { isEndListed } from '../core/listing.js';
+import { type Progress, type RunRecord, type RunStatus, slotSpanOf, type TaskState } from '../core/model.js';
 import { historyExpiry } from '../core/plan.js';
 import type {
   ClaimResult,
@@ -246,8 +240,8 @@ interface Invocation {
   ranOn: Pick<RunClaim, 'functionName' | 'functionVersion' | 'logStream'>;
   /** An idempotent task's claim, while not written (`unclaimed.ts`). */
   pending: PendingClaim;
-  /** The task as the claim read it, for what its end depends on (`listSucceeded`). */
-  task?: Pick<TaskState, 'listSucceeded'>;
+  /** The task as the claim read it, for what its end depends on (its listing across tasks). */
+  task?: Pick<TaskState, 'listSucceeded' | 'schedule' | 'timezone'>;
 }
 
 /**
@@ -485,8 +479,15 @@ async function finishRun(
 ): Promise<TaskInvocationResult> {
   const { ids, logger } = inv;
   const unclaimed = inv.pending.claim !== undefined;
-  // A success of a task with `listSucceeded: false` stays out of runs across tasks.
-  const listing = { listed: isEndListed(inv.task, outcome.status) };
+  // A success of a frequent task's slot, or of a task with `listSucceeded: false`, stays out of
+  // runs across tasks (src/core/listing.ts); its task's history keeps it.
+  const listing = {
+    listed: isEndListed(inv.task, {
+      status: outcome.status,
+      trigger: inv.run.trigger,
+      scheduledFor: new Date(inv.run.scheduledFor),
+    }),
+  };
   const completed = await recordEnd(deps.store, inv.pending, ids, inv.fence, outcome, listing);
   if (!completed.completed) {
     const why = unclaimed

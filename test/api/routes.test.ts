@@ -89,14 +89,19 @@ describe('task types and tasks', () => {
     expect((await store.getTask('idem-1'))?.idempotent).toBeUndefined();
   });
 
-  it('takes `listSucceeded` as a boolean: shown when false, back to the default by a PATCH to true or null', async () => {
+  it('takes `listSucceeded` as a boolean, shown when set; `successesListed` says what the default lists; PATCH null goes back to it', async () => {
     const created = await call('POST', '/tasks', aTaskInput({ id: 'unl-1', listSucceeded: false }));
     expect(created.status).toBe(201);
-    expect(created.body.listSucceeded).toBe(false);
+    expect(created.body).toMatchObject({ listSucceeded: false, successesListed: 'none' });
     expect((await store.getTask('unl-1'))?.listSucceeded).toBe(false);
     const listed = await call('POST', '/tasks', aTaskInput({ id: 'unl-2', listSucceeded: true }));
-    expect(listed.body).not.toHaveProperty('listSucceeded');
-    expect((await store.getTask('unl-2'))?.listSucceeded).toBeUndefined();
+    expect(listed.body).toMatchObject({ listSucceeded: true, successesListed: 'all' });
+    expect((await store.getTask('unl-2'))?.listSucceeded).toBe(true);
+    const everyMinute = await call('POST', '/tasks', aTaskInput({ id: 'unl-4', schedule: '* * * * *' }));
+    expect(everyMinute.body).not.toHaveProperty('listSucceeded');
+    expect(everyMinute.body.successesListed).toBe('except-scheduled');
+    const everyFive = await call('POST', '/tasks', aTaskInput({ id: 'unl-5', schedule: '*/5 * * * *' }));
+    expect(everyFive.body.successesListed).toBe('all');
     for (const bad of ['no', 0, null]) {
       const refused = await call('POST', '/tasks', aTaskInput({ id: 'unl-3', listSucceeded: bad }));
       expect(refused.status).toBe(400);
@@ -109,13 +114,15 @@ describe('task types and tasks', () => {
 
     const patched = await call('PATCH', '/tasks/unl-1', { listSucceeded: true }, { 'if-match': '"1"' });
     expect(patched.status).toBe(200);
-    expect(patched.body).not.toHaveProperty('listSucceeded');
-    expect((await store.getTask('unl-1'))?.listSucceeded).toBeUndefined();
-    const again = await call('PATCH', '/tasks/unl-1', { listSucceeded: false }, { 'if-match': '"2"' });
-    expect(again.body.listSucceeded).toBe(false);
-    const cleared = await call('PATCH', '/tasks/unl-1', { listSucceeded: null }, { 'if-match': '"3"' });
+    expect(patched.body).toMatchObject({ listSucceeded: true, successesListed: 'all' });
+    expect((await store.getTask('unl-1'))?.listSucceeded).toBe(true);
+    const cleared = await call('PATCH', '/tasks/unl-1', { listSucceeded: null }, { 'if-match': '"2"' });
     expect(cleared.status).toBe(200);
+    expect(cleared.body).not.toHaveProperty('listSucceeded');
     expect((await store.getTask('unl-1'))?.listSucceeded).toBeUndefined();
+    // Moved to every minute, the default leaves its scheduled successes out.
+    const faster = await call('PATCH', '/tasks/unl-5', { schedule: '* * * * *' }, { 'if-match': '"1"' });
+    expect(faster.body.successesListed).toBe('except-scheduled');
   });
 
   it('POST /tasks generates an id, refuses a duplicate id with 409', async () => {

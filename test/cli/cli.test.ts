@@ -171,7 +171,7 @@ describe('tickwork CLI', () => {
     expect((await cli('types')).out).toContain(testTypes.ok);
   });
 
-  it('--no-list-succeeded and --list-succeeded set and restore listSucceeded; both at once is a usage error', async () => {
+  it('--list-succeeded yes|no|default sets and clears listSucceeded; anything else is a usage error', async () => {
     const created = await cli(
       'tasks',
       'create',
@@ -184,7 +184,8 @@ describe('tickwork CLI', () => {
       '--schedule',
       '* * * * *',
       '--idempotent',
-      '--no-list-succeeded',
+      '--list-succeeded',
+      'no',
       '-o',
       'wide',
     );
@@ -192,15 +193,21 @@ describe('tickwork CLI', () => {
     expect(created.out).toMatch(/list successes:\s+no \(/);
     expect(created.out).toMatch(/idempotent:\s+yes/);
     const shown = JSON.parse((await cli('tasks', 'get', 'cli-unlisted', '--json')).out);
-    expect(shown).toMatchObject({ idempotent: true, listSucceeded: false });
-    const both = await cli('tasks', 'update', 'cli-unlisted', '--list-succeeded', '--no-list-succeeded');
-    expect(both.code).toBe(2);
-    expect(both.err).toContain('not both');
-    const restored = await cli('tasks', 'update', 'cli-unlisted', '--list-succeeded', '--json');
+    expect(shown).toMatchObject({ idempotent: true, listSucceeded: false, successesListed: 'none' });
+    const bad = await cli('tasks', 'update', 'cli-unlisted', '--list-succeeded', 'maybe');
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain('--list-succeeded takes yes, no or default, not "maybe"');
+    const all = await cli('tasks', 'update', 'cli-unlisted', '--list-succeeded', 'yes', '--json');
+    expect(all.code).toBe(0);
+    expect(JSON.parse(all.out)).toMatchObject({ listSucceeded: true, successesListed: 'all' });
+    expect((await cli('tasks', 'get', 'cli-unlisted', '-o', 'wide')).out).toMatch(/list successes:\s+yes/);
+    const restored = await cli('tasks', 'update', 'cli-unlisted', '--list-succeeded', 'default', '--json');
     expect(restored.code).toBe(0);
     expect(JSON.parse(restored.out)).not.toHaveProperty('listSucceeded');
-    expect((await cli('tasks', 'get', 'cli-unlisted', '-o', 'wide')).out).toMatch(/list successes:\s+yes/);
-    expect((await cli('tasks', 'create', '--help')).out).toContain('--no-list-succeeded');
+    expect((await cli('tasks', 'get', 'cli-unlisted', '-o', 'wide')).out).toMatch(
+      /list successes:\s+run-now, retries and replays; scheduled ones only/,
+    );
+    expect((await cli('tasks', 'create', '--help')).out).toContain('--list-succeeded yes|no|default');
   });
 
   it('--help for every command; usage errors exit 2', async () => {

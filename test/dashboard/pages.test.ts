@@ -67,9 +67,12 @@ describe('dashboard pages', () => {
     await page.goto(`${runtime.url}/#/runs`);
     await page.getByTestId('runs-page').waitFor();
     await expect.poll(() => rows().count(), { timeout: 10_000 }).toBe(2);
+    // Where the successes it leaves out are, while successes may be listed.
+    expect(await page.getByTestId('listing-note').textContent()).toContain('in each task’s history');
     await page.getByLabel('State').selectOption('failed,timed-out');
     await expect.poll(() => page.url()).toContain('#/runs?status=failed%2Ctimed-out');
     await expect.poll(() => rows().count()).toBe(1);
+    expect(await page.getByTestId('listing-note').count()).toBe(0);
     expect(await rows().first().getAttribute('data-run-id')).toBe(failedRunId);
     // The address alone brings the same view back (a bookmark, a shared link).
     const address = page.url();

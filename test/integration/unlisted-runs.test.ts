@@ -1,9 +1,10 @@
 /**
- * `listSucceeded: false` with the real task SDK handler and the real tick on DynamoDB Local: what
- * a short run of an every-minute task writes, from the capacity DynamoDB reports
- * (`ReturnConsumedCapacity`, test/bench/capacity.ts), counted as the cost section counts it
- * (test/bench/cost.ts): the handler's writes plus the next dispatch's. And which runs are listed
- * across tasks: a success no, a failure yes, a run that heartbeated leaves `running`.
+ * Which successes are listed across tasks (src/core/listing.ts), with the real task SDK handler
+ * and the real tick on DynamoDB Local: what a short run of an every-minute task writes, from the
+ * capacity DynamoDB reports (`ReturnConsumedCapacity`, test/bench/capacity.ts), counted as the
+ * cost section counts it (test/bench/cost.ts): the handler's writes plus the next dispatch's. And
+ * which runs are listed: by default a scheduled success of an every-minute task no, of a yearly
+ * task yes; a failure always; a run that heartbeated leaves `running`.
  */
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
@@ -99,25 +100,34 @@ async function shortRunsCost(options: Pick<TaskState, 'idempotent' | 'listSuccee
   };
 }
 
-describe('listSucceeded: false, with the real task SDK on DynamoDB Local', () => {
-  it('an idempotent task: a short successful run costs 2 write units, its record put and the next dispatch', async () => {
-    const cost = await shortRunsCost({ idempotent: true, listSucceeded: false });
+describe('listing successes across tasks, with the real task SDK on DynamoDB Local', () => {
+  it('by default a short run of an every-minute task costs 3 write units (dispatch, claim, completion) and is not listed', async () => {
+    const cost = await shortRunsCost({});
 
-    expect(cost).toMatchObject({ handler: 1, dispatch: 1, perRun: 2, listed: 0 });
+    expect(cost).toMatchObject({ handler: 2, dispatch: 1, perRun: 3, listed: 0 });
     expect(cost.history).toEqual([expect.objectContaining({ status: 'succeeded', result: 'done' })]);
   });
 
-  it('with the exactly-once claim: 3 (claim, completion, dispatch); listed, each costs 1 more', async () => {
-    const unlisted = await shortRunsCost({ listSucceeded: false });
-    const listedIdempotent = await shortRunsCost({ idempotent: true });
-    const listedDefault = await shortRunsCost({});
+  it('an idempotent task: 2 write units, its record put and the next dispatch', async () => {
+    const byDefault = await shortRunsCost({ idempotent: true });
+    const unlisted = await shortRunsCost({ idempotent: true, listSucceeded: false });
 
-    expect(unlisted).toMatchObject({ handler: 2, dispatch: 1, perRun: 3, listed: 0 });
-    expect(listedIdempotent).toMatchObject({ handler: 2, dispatch: 1, perRun: 3, listed: 4 });
-    expect(listedDefault).toMatchObject({ handler: 3, dispatch: 1, perRun: 4, listed: 4 });
+    expect(byDefault).toMatchObject({ handler: 1, dispatch: 1, perRun: 2, listed: 0 });
+    expect(unlisted).toMatchObject({ handler: 1, dispatch: 1, perRun: 2, listed: 0 });
+    expect(byDefault.history).toEqual([expect.objectContaining({ status: 'succeeded', result: 'done' })]);
   });
 
-  it('lists a failure of such a task, and takes a run that heartbeated out of `running` when it succeeds', async () => {
+  it('listSucceeded true lists every success, 1 write unit a run more; false lists none', async () => {
+    const listed = await shortRunsCost({ listSucceeded: true });
+    const listedIdempotent = await shortRunsCost({ idempotent: true, listSucceeded: true });
+    const unlisted = await shortRunsCost({ listSucceeded: false });
+
+    expect(listed).toMatchObject({ handler: 3, dispatch: 1, perRun: 4, listed: 4 });
+    expect(listedIdempotent).toMatchObject({ handler: 2, dispatch: 1, perRun: 3, listed: 4 });
+    expect(unlisted).toMatchObject({ handler: 2, dispatch: 1, perRun: 3, listed: 0 });
+  });
+
+  it("lists a failure of an unlisted task and a yearly task's success by default, and takes a run that heartbeated out of `running` when it succeeds", async () => {
     const { store } = await createTestTable('unlisted-ends');
     const hold = gate();
     const types: TaskTypes = {
@@ -128,22 +138,34 @@ describe('listSucceeded: false, with the real task SDK on DynamoDB Local', () =>
         await hold.promise;
         return 'long';
       },
+      'unlisted.ok': async () => 'ok',
     };
     for (const name of Object.keys(types)) await store.putTaskType({ name, functionName: 'in-process' });
     const handler = createTaskHandler(types, { store, heartbeatIntervalMs: 200, logger: silent });
     const invoker = new RecordingInvoker();
-    const clock = { now: () => new Date() };
+    // The tick's clock stands 1 s after a minute's first second, the slot of every task here, so
+    // each is due once and on time (a minute boundary crossed mid-test would make a catch-up).
+    const slot = new Date(Math.floor(Date.now() / 60_000) * 60_000);
+    const clock = { now: () => new Date(slot.getTime() + 1_000) };
     const registry = new TaskTypeRegistry(store, clock);
     await registry.refresh();
     const deps = makeTestDeps({ store, invoker, clock, registry });
-    const due = { nextSlotAt: new Date(Date.now() - 1_000), listSucceeded: false, schedule: '0 0 1 1 *' };
+    const eventOf = (taskId: string) => invoker.events.find((e) => e.taskId === taskId) as RunEvent;
+    const due = { nextSlotAt: slot, listSucceeded: false, schedule: '0 0 1 1 *' };
     const failing = aTask({ ...due, type: 'unlisted.fails' });
     const long = aTask({ ...due, type: 'unlisted.long', idempotent: true });
-    await store.createTask(failing);
-    await store.createTask(long);
+    // Default listing: a yearly task's scheduled success is listed, an every-minute task's is not.
+    const yearly = aTask({ nextSlotAt: due.nextSlotAt, schedule: '0 0 1 1 *', type: 'unlisted.ok' });
+    const everyMinute = aTask({ nextSlotAt: due.nextSlotAt, schedule: '* * * * *', type: 'unlisted.ok' });
+    for (const task of [failing, long, yearly, everyMinute]) await store.createTask(task);
 
-    expect((await runTick(deps, { now: clock.now(), recordTick: false })).started).toBe(2);
-    const eventOf = (taskId: string) => invoker.events.find((e) => e.taskId === taskId) as RunEvent;
+    expect((await runTick(deps, { now: clock.now(), recordTick: false })).started).toBe(4);
+    expect([yearly, everyMinute].map((t) => eventOf(t.id).trigger)).toEqual(['schedule', 'schedule']);
+    for (const task of [yearly, everyMinute])
+      expect(await handler(JSON.parse(JSON.stringify(eventOf(task.id))), context())).toMatchObject({
+        status: 'succeeded',
+        recorded: true,
+      });
     const failed = await handler(JSON.parse(JSON.stringify(eventOf(failing.id))), context());
     expect(failed).toMatchObject({ status: 'failed', recorded: true });
     const longRun = handler(JSON.parse(JSON.stringify(eventOf(long.id))), context());
@@ -156,7 +178,15 @@ describe('listSucceeded: false, with the real task SDK on DynamoDB Local', () =>
 
     expect(await running()).toEqual([]);
     const across = await store.listRunsAcross({ limit: 10 });
-    expect(across.items.map((r) => [r.taskId, r.status])).toEqual([[failing.id, 'failed']]);
+    expect(across.items.map((r) => [r.taskId, r.status]).sort()).toEqual(
+      [
+        [failing.id, 'failed'],
+        [yearly.id, 'succeeded'],
+      ].sort(),
+    );
+    expect((await store.listRuns(everyMinute.id, { limit: 5 })).items).toEqual([
+      expect.objectContaining({ status: 'succeeded', result: 'ok' }),
+    ]);
     expect(await store.getRun(long.id, runId)).toMatchObject({ status: 'succeeded', result: 'long' });
     expect((await store.listRuns(long.id, { limit: 5 })).items.map((r) => r.runId)).toEqual([runId]);
   });

@@ -21,8 +21,7 @@ const taskFieldOptions = {
   'backoff-seconds': { type: 'string' },
   'stop-on-error': { type: 'boolean' },
   idempotent: { type: 'boolean' },
-  'list-succeeded': { type: 'boolean' },
-  'no-list-succeeded': { type: 'boolean' },
+  'list-succeeded': { type: 'string' },
   'max-runs': { type: 'string' },
   'must-succeed-every': { type: 'string' },
   description: { type: 'string' },
@@ -39,8 +38,9 @@ const TASK_FIELD_HELP = `  --file, -f <path|->     task JSON (fields as POST /ta
   --must-succeed-every <duration|none>   a dead-man promise (26h, 90m, 2d; at least 1m): the
                           tick emits Tickwork Task Overdue when no run succeeded within it; none removes it
   --idempotent            the body may run twice for a slot: one write a run fewer, no exactly-once start
-  --no-list-succeeded     successful runs stay in the task's history but are not listed in runs across
-                          tasks (tickwork runs list): one write a run fewer; --list-succeeded lists them again`;
+  --list-succeeded yes|no|default   list successful runs in runs across tasks (tickwork runs list);
+                          every run stays in the task's history. default: all but the scheduled
+                          slots of a task due every minute or more often; yes costs one write a run more`;
 
 /** The task JSON of `--file` (a path, or `-` for stdin), or an empty object. */
 function fileBody(file: string | undefined): Record<string, unknown> {
@@ -53,12 +53,14 @@ function fileBody(file: string | undefined): Record<string, unknown> {
   }
 }
 
-/** `--no-list-succeeded` (false) or `--list-succeeded` (true, the default); both is a usage error. */
-function listSucceededOf(values: Values): boolean | undefined {
-  const on = values['list-succeeded'] === true;
-  const off = values['no-list-succeeded'] === true;
-  if (on && off) throw new UsageError('give --list-succeeded or --no-list-succeeded, not both');
-  return off ? false : on ? true : undefined;
+/** `--list-succeeded yes|no|default`: true, false, or null (back to the default listing). */
+function listSucceededOf(values: Values): boolean | null | undefined {
+  const given = text(values['list-succeeded']);
+  if (given === undefined) return undefined;
+  if (given === 'yes') return true;
+  if (given === 'no') return false;
+  if (given === 'default') return null;
+  throw new UsageError(`--list-succeeded takes yes, no or default, not "${given}"`);
 }
 
 /** The task fields given by `--file` and flags (only those given), as the API names them. */
@@ -131,6 +133,8 @@ const create: Command = {
   async run(ctx, _args, values) {
     const body = taskBody(values);
     if (typeof values.id === 'string') body.id = values.id;
+    // `--list-succeeded default` on a new task is the default: nothing to send.
+    if (body.listSucceeded === null) delete body.listSucceeded;
     printTask(ctx, await ctx.client().createTask(body));
     return 0;
   },

@@ -167,6 +167,17 @@ function row(run: RunSummaryView) {
   );
 }
 
+/** Where the successes this page leaves out are: shown unless a state filter excludes successes. */
+function listingNote(filters: URLSearchParams) {
+  const status = filters.get('status');
+  if (status && !status.split(',').includes('succeeded')) return null;
+  return h(
+    'p',
+    { class: 'muted', 'data-testid': 'listing-note' },
+    'Scheduled successes of tasks due every minute or more often are in each task’s history, not here, unless the task’s “Successful runs on the Runs page” option says All.',
+  );
+}
+
 export function RunsPage({ search }: { search: string }) {
   const filters = new URLSearchParams(search);
   const { runs, nextToken, error, loadMore } = useRunsAcross(search);
@@ -175,6 +186,7 @@ export function RunsPage({ search }: { search: string }) {
     { 'data-testid': 'runs-page' },
     h('h2', null, 'Runs'),
     h(Filters, { filters }),
+    listingNote(filters),
     error ? h('p', { class: 'form-error', role: 'alert' }, error) : null,
     runs === undefined
       ? h('p', { class: 'muted' }, 'Loading runs…')

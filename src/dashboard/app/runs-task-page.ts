@@ -189,11 +189,14 @@ function taskFacts(task: TaskView, zone: string) {
   );
 }
 
-/** The write-saving options a task opted into, and what each gives up; none shown by default. */
+/** The write-saving options a task has, and what each gives up; shown only when one applies. */
 function writeFacts(task: TaskView) {
   const given = [
     task.idempotent === true ? 'idempotent: a duplicate delivery may run the body twice' : '',
-    task.listSucceeded === false ? 'successful runs listed only here, not on the Runs page' : '',
+    task.successesListed === 'none' ? 'successful runs listed only here, not on the Runs page' : '',
+    task.successesListed === 'except-scheduled'
+      ? 'scheduled successes listed only here (due every minute); run-now, retries and replays also on the Runs page'
+      : '',
   ].filter(Boolean);
   if (given.length === 0) return [];
   return [h('dt', null, 'Fewer writes'), h('dd', { 'data-testid': 'write-options' }, given.join(' · '))];

@@ -42,8 +42,8 @@ interface Fields {
   backoffSeconds: string;
   stopOnError: boolean;
   idempotent: boolean;
-  /** Checked is the default: successes listed in runs across tasks. */
-  listSucceeded: boolean;
+  /** Successes in runs across tasks: the default listing, every one, or none. */
+  listSucceeded: 'default' | 'yes' | 'no';
   timeoutSeconds: string;
   hidden: boolean;
   description: string;
@@ -65,7 +65,7 @@ function fieldsOf(task: TaskView | undefined, types: TaskTypeView[]): Fields {
     backoffSeconds: String(task?.retry.backoffSeconds ?? 30),
     stopOnError: task?.stopOnError ?? false,
     idempotent: task?.idempotent === true,
-    listSucceeded: task?.listSucceeded !== false,
+    listSucceeded: task?.listSucceeded === undefined ? 'default' : task.listSucceeded ? 'yes' : 'no',
     timeoutSeconds: task ? String(task.timeoutSeconds) : '',
     hidden: task?.hidden ?? false,
     description: task?.description ?? '',
@@ -98,11 +98,11 @@ function inputOf(fields: Fields, params: ParameterState): TaskInput {
       backoffSeconds: intOf(fields.backoffSeconds, 'Backoff'),
     },
     stopOnError: fields.stopOnError,
-    // Both sent as they stand, so that an edit back to the default removes the flag (PATCH).
+    // Sent as it stands, so that an edit back to the default removes the flag (PATCH).
     idempotent: fields.idempotent,
-    listSucceeded: fields.listSucceeded,
     hidden: fields.hidden,
   };
+  if (fields.listSucceeded !== 'default') input.listSucceeded = fields.listSucceeded === 'yes';
   if (fields.timeoutSeconds.trim() !== '') input.timeoutSeconds = intOf(fields.timeoutSeconds, 'Timeout');
   if (fields.description.trim() !== '') input.description = fields.description;
   if (fields.mustSucceedEvery.trim() !== '') input.mustSucceedEvery = fields.mustSucceedEvery.trim();
@@ -173,7 +173,12 @@ function saveTask(task: TaskView | undefined, input: TaskInput): Promise<TaskVie
   const { id: _id, ...patch } = input;
   return api.updateTask(
     task.id,
-    { ...patch, description: patch.description ?? null, mustSucceedEvery: patch.mustSucceedEvery ?? null },
+    {
+      ...patch,
+      description: patch.description ?? null,
+      mustSucceedEvery: patch.mustSucceedEvery ?? null,
+      listSucceeded: patch.listSucceeded ?? null,
+    },
     task.version,
   );
 }
@@ -278,7 +283,14 @@ function checkField(kit: FieldKit, name: keyof Fields, label: string, help?: str
   );
 }
 
-function selectField(kit: FieldKit, name: keyof Fields, label: string, options: string[]) {
+/** A select; an option is its value, or a value and the text shown for it. */
+function selectField(
+  kit: FieldKit,
+  name: keyof Fields,
+  label: string,
+  options: (string | [value: string, text: string])[],
+  help?: string,
+) {
   const { id } = kit;
   return h(
     'div',
@@ -286,9 +298,19 @@ function selectField(kit: FieldKit, name: keyof Fields, label: string, options: 
     h('label', { for: id(name) }, label),
     h(
       'select',
-      { id: id(name), name, value: kit.fields[name] as string, onChange: kit.set(name) },
-      ...options.map((o) => h('option', { value: o }, o)),
+      {
+        id: id(name),
+        name,
+        value: kit.fields[name] as string,
+        onChange: kit.set(name),
+        'aria-describedby': help ? id(`${name}-help`) : undefined,
+      },
+      ...options.map((o) => {
+        const [value, text] = typeof o === 'string' ? [o, o] : o;
+        return h('option', { value }, text);
+      }),
     ),
+    help ? h('p', { class: 'muted field-help', id: id(`${name}-help`) }, help) : null,
   );
 }
 
@@ -409,11 +431,16 @@ function moreOptions(kit: FieldKit) {
         'Idempotent',
         'The body may run twice for one slot without harm: one write a run fewer, but a duplicate delivery may run it again (no exactly-once start).',
       ),
-      checkField(
+      selectField(
         kit,
         'listSucceeded',
-        'List successful runs in Runs',
-        'Unchecked: a successful run is kept in this task’s history but not listed on the Runs page across tasks, one write a run fewer. Failures and running runs are listed as always.',
+        'Successful runs on the Runs page',
+        [
+          ['default', 'Default: all but scheduled runs of a task due every minute'],
+          ['yes', 'All'],
+          ['no', 'None'],
+        ],
+        'Every run stays in this task’s history; this is only the list across tasks. Listing each success of a task due every minute costs one write a run more. Failures and running runs are always listed.',
       ),
     ),
   );
