@@ -87,13 +87,27 @@ process.once('exit', () => {
 
 /**
  * Spawns `tickwork dev` with `args` (a free `--port` is added) and resolves once `GET /scheduler`
- * answers.
+ * answers. A port that another process took between our probe and the runtime's bind (the runtime
+ * says `port N is in use`) is given up for another, up to three times.
  */
 export async function spawnDev(
   args: string[],
   options: { readyTimeoutMs?: number } = {},
 ): Promise<DevProcess> {
-  const port = await freePort();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await spawnDevOnce(await freePort(), args, options);
+    } catch (error) {
+      if (attempt >= 3 || !/port \d+ is in use/.test((error as Error).message)) throw error;
+    }
+  }
+}
+
+async function spawnDevOnce(
+  port: number,
+  args: string[],
+  options: { readyTimeoutMs?: number },
+): Promise<DevProcess> {
   const started = Date.now();
   const child = spawn(
     process.execPath,
