@@ -29,29 +29,29 @@ export type SuccessListing = (typeof successListings)[number];
 
 type ListedTask = Pick<TaskState, 'listSucceeded' | 'schedule' | 'timezone'>;
 
+/** The schedule's first slot after `after`; none for a schedule that cannot be read (never stored). */
+function slotAfter(task: Pick<TaskState, 'schedule' | 'timezone'>, after: Date): Date | undefined {
+  try {
+    return scheduleFor(task).next(after);
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Whether the slot at `slot` is followed by another within {@link FREQUENT_SLOT_GAP_MS}. A schedule
- * that cannot be read (never the case for a stored task) counts as not frequent: its runs are listed.
+ * that cannot be read counts as not frequent: its runs are listed.
  */
 export function isFrequentSlot(task: Pick<TaskState, 'schedule' | 'timezone'>, slot: Date): boolean {
-  try {
-    const next = scheduleFor(task).next(slot);
-    return next !== undefined && next.getTime() - slot.getTime() <= FREQUENT_SLOT_GAP_MS;
-  } catch {
-    return false;
-  }
+  const next = slotAfter(task, slot);
+  return next !== undefined && next.getTime() - slot.getTime() <= FREQUENT_SLOT_GAP_MS;
 }
 
 /** The listing of a task's successes, judged at its first slot after `now` (for a view). */
 export function successListingOf(task: ListedTask, now: Date): SuccessListing {
   if (task.listSucceeded === true) return 'all';
   if (task.listSucceeded === false) return 'none';
-  let slot: Date | undefined;
-  try {
-    slot = scheduleFor(task).next(now);
-  } catch {
-    slot = undefined;
-  }
+  const slot = slotAfter(task, now);
   return slot !== undefined && isFrequentSlot(task, slot) ? 'except-scheduled' : 'all';
 }
 

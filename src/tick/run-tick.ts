@@ -172,7 +172,7 @@ interface Planned {
   /** The instant it was planned at: now, or (look-ahead) its due instant, when its runs are invoked. */
   at: Date;
   /** Saved even past the tick's time budget (a just-in-time plan: its lease is this tick's). */
-  inBudget?: boolean;
+  pastBudget?: boolean;
 }
 
 /** One tick in progress: what its steps share. */
@@ -439,7 +439,7 @@ async function planGroup(tick: Tick, taskIds: string[], at: Date): Promise<void>
   redeliver(tick, ready, runs, deps.clock.now());
   const planAt = new Date(Math.max(at.getTime(), deps.clock.now().getTime()));
   // Past the tick's budget too: these were leased to this tick's window, not deferred.
-  const saves = new SaveQueue(tick, { inBudget: true });
+  const saves = new SaveQueue(tick, { pastBudget: true });
   for (const task of ready.sort((a, b) => b.priority - a.priority)) saves.plan(task, runs, planAt);
   await saves.flush();
 }
@@ -454,7 +454,7 @@ class SaveQueue {
 
   constructor(
     private readonly tick: Tick,
-    private readonly extra: Pick<Planned, 'inBudget'> = {},
+    private readonly extra: Pick<Planned, 'pastBudget'> = {},
   ) {}
 
   /** Plans `task` at `at` and queues its save; true when that filled a batch and sent it. */
@@ -583,7 +583,7 @@ function overBudget({ deps, startedAt, budgetMs }: Tick): boolean {
 function saveBatch(tick: Tick, batch: Planned[]): Promise<void> {
   return tick
     .writes(async () => {
-      if (!batch[0]?.inBudget && overBudget(tick)) {
+      if (!batch[0]?.pastBudget && overBudget(tick)) {
         tick.report.deferred += batch.length;
         return;
       }
@@ -607,7 +607,7 @@ function saveOne(tick: Tick, planned: Planned): Promise<void> {
   const { task, plan } = planned;
   return tick
     .invokes(async () => {
-      if (!planned.inBudget && overBudget(tick)) {
+      if (!planned.pastBudget && overBudget(tick)) {
         tick.report.deferred++;
         return false;
       }
